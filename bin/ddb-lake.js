@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build`.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const entry = join(__dirname, '..', 'dist', 'client', 'cli.js');
+if (!existsSync(entry)) {
+  console.error('ddb-lake is not built yet: run `npm install && npm run build` in ' + join(__dirname, '..'));
+  process.exit(2);
+}
+require(entry).main(process.argv).then(
+  (code) => process.exit(code ?? 0),
+  (err) => { console.error(err); process.exit(1); },
+);

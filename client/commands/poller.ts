@@ -1,0 +1,3 @@
+import type { Command } from 'commander';
+
+export function registerPollerCommand(_program: Command): void {}

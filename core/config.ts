@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { UserError } from './errors';
+
+/**
+ * The pipeline config: one schema, validated at the edge (CLI `start`), with messages that say what
+ * to fix. What the workflow receives is the parsed, defaulted, normalised object (`PipelineConfig`).
+ * It never holds credentials: AWS access comes from the worker's environment.
+ */
+
+const s3Uri = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an S3 URI like s3://bucket/prefix/');
+
+/** A lake location: an S3 URI, a file:// URI or a local path (made absolute at the edge). */
+const lakeLocation = z.string().min(1, 'must be an S3 URI, a file:// URI or a local folder');
+
+const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
+
+const derivedColumn = z
+  .object({
+    name: attributeName.describe('name of the new column'),
+    from: attributeName.describe('attribute holding an ISO-8601 timestamp, e.g. create_at'),
+    part: z.enum(['year', 'month', 'day', 'hour', 'minute', 'date']),
+  })
+  .strict();
+
+/** A lake column type override; see docs/types.md. */
+const columnType = z
+  .string()
+  .regex(/^(string|long|double|boolean|binary|decimal\(\d{1,2},\d{1,2}\))$/, 'must be string, long, double, boolean, binary or decimal(p,s)');
+
+const jobSpec = (glueJobName: string, script: string) =>
+  z
+    .object({
+      glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
+      script: z.string().min(1).default(script).describe('local: path of the PySpark script, relative to the repository'),
+    })
+    .strict()
+    .default({ glueJobName, script });
+
+export const PipelineConfigSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'must be 1-100 characters of a-z, 0-9, "-" and "_", starting with a letter or digit')
+      .describe('pipeline name; also the Temporal workflow id'),
+    table: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 characters of A-Z a-z 0-9 _ - .)'),
+    keyFields: z.array(attributeName).min(1).max(2).optional().describe("default: the table's key schema"),
+    orderingField: attributeName
+      .optional()
+      .describe('attribute whose largest value wins (Hudi precombine); default: stream order'),
+    derivedColumns: z.array(derivedColumn).default([]),
+    partitionFields: z.array(attributeName).default([]),
+    export: z
+      .object({
+        location: s3Uri.describe('where DynamoDB exports the table (s3://bucket/prefix/)'),
+        existingExportArn: z.string().min(1).optional().describe('adopt this completed export instead of starting one'),
+      })
+      .strict(),
+    landing: z
+      .object({
+        location: s3Uri.describe('where the stream handler writes minute folders'),
+        closeAfterSeconds: z.number().int().min(30).max(3600).default(120),
+      })
+      .strict(),
+    lake: z
+      .object({
+        location: lakeLocation,
+        tableName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits and _').optional(),
+        glueDatabase: z.string().min(1).optional().describe('AWS: sync the table into this Glue Data Catalog database'),
+      })
+      .strict(),
+    jobs: z
+      .object({
+        initialLoad: jobSpec('ddb-lake-initial-load', 'glue/initial_load.py'),
+        incremental: jobSpec('ddb-lake-incremental', 'glue/incremental.py'),
+      })
+      .strict()
+      .default({
+        initialLoad: { glueJobName: 'ddb-lake-initial-load', script: 'glue/initial_load.py' },
+        incremental: { glueJobName: 'ddb-lake-incremental', script: 'glue/incremental.py' },
+      }),
+    schedule: z
+      .object({
+        intervalSeconds: z.number().int().min(1).max(86400).default(10),
+        maxFilesPerBatch: z.number().int().min(1).max(100000).default(5000),
+      })
+      .strict()
+      .default({ intervalSeconds: 10, maxFilesPerBatch: 5000 }),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(100).default(5),
+        initialIntervalSeconds: z.number().int().min(1).default(10),
+        maxIntervalSeconds: z.number().int().min(1).default(300),
+      })
+      .strict()
+      .default({ maxAttempts: 5, initialIntervalSeconds: 10, maxIntervalSeconds: 300 }),
+    types: z
+      .object({
+        numbers: z.enum(['auto', 'decimal', 'string']).default('auto').describe('default rule for N attributes; docs/types.md'),
+        columns: z.record(attributeName, columnType).default({}),
+      })
+      .strict()
+      .default({ numbers: 'auto', columns: {} }),
+    errors: z
+      .object({ maxRejectedShare: z.number().min(0).max(1).default(0.01) })
+      .strict()
+      .default({ maxRejectedShare: 0.01 }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const derived = new Set(c.derivedColumns.map((d) => d.name));
+    if (c.keyFields && new Set(c.keyFields).size !== c.keyFields.length)
+      ctx.addIssue({ code: 'custom', path: ['keyFields'], message: 'must not repeat a field' });
+    for (const d of c.derivedColumns) {
+      if (c.keyFields?.includes(d.name))
+        ctx.addIssue({ code: 'custom', path: ['derivedColumns'], message: `"${d.name}" is a key field; derived columns need new names` });
+    }
+    if (c.orderingField && derived.has(c.orderingField))
+      ctx.addIssue({ code: 'custom', path: ['orderingField'], message: 'must be an attribute of the table, not a derived column' });
+  });
+
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
+
+/** Validate an already-parsed object; relative local lake paths resolve against `baseDir`. */
+export function parsePipelineConfig(raw: unknown, source = 'config', baseDir = process.cwd()): PipelineConfig {
+  const result = PipelineConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 8).map((i) => `  - ${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`);
+    throw new UserError(`${source} is not a valid pipeline config:\n${lines.join('\n')}`, 'fix the fields above; the README lists every field');
+  }
+  const config = result.data;
+  config.lake.location = normaliseLakeLocation(config.lake.location, baseDir);
+  config.lake.tableName ??= config.name.replace(/-/g, '_');
+  return config;
+}
+
+/** Read and validate a config file. */
+export function loadPipelineConfig(file: string): PipelineConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'pass the path of a pipeline config JSON file');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON: ${(err as Error).message}`, 'fix the JSON syntax (a validator or `node -e "JSON.parse(...)"` shows where)');
+  }
+  return parsePipelineConfig(raw, file, resolve(file, '..'));
+}
+
+function normaliseLakeLocation(location: string, baseDir: string): string {
+  if (/^s3:\/\//.test(location)) {
+    if (!s3Uri.safeParse(location).success) throw new UserError(`lake.location ${location} is not a valid S3 URI`, 'use s3://bucket/prefix/');
+    return location.endsWith('/') ? location.slice(0, -1) : location;
+  }
+  if (location.startsWith('file://')) return location.replace(/\/$/, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+    throw new UserError(`lake.location ${location} has an unsupported scheme`, 'use s3://…, file://… or a local folder');
+  const abs = isAbsolute(location) ? location : resolve(baseDir, location);
+  return pathToFileURL(abs).href.replace(/\/$/, '');
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  return issue.message;
+}

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from './errors';
+import { REPO_ROOT } from './toolchain';
+
+/**
+ * Where the parts live. `local` (the default): the embedded stack started by `ddb-lake up`, whose
+ * endpoints are read from `<state>/stack.json`. `aws`: real AWS (credentials from the standard AWS
+ * chain, never from config) and a Temporal server named by TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
+ */
+export type Environment = LocalEnvironment | AwsEnvironment;
+
+export interface TemporalEndpoint {
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+}
+
+export interface LocalEnvironment {
+  kind: 'local';
+  stateDir: string;
+  temporal: TemporalEndpoint;
+  aws: { endpoint: string; region: string };
+}
+
+export interface AwsEnvironment {
+  kind: 'aws';
+  temporal: TemporalEndpoint;
+  aws: { region?: string };
+}
+
+/** What `ddb-lake up` records in `<state>/stack.json` (and `stack status --json` prints). */
+export interface StackInfo {
+  stateDir: string;
+  temporal: Required<TemporalEndpoint>;
+  aws: { endpoint: string; region: string };
+  services: StackService[];
+}
+
+export interface StackService {
+  name: string;
+  pid: number;
+  logFile: string;
+  port?: number;
+  startedAt: string;
+}
+
+/** The local state folder: $DDB_LAKE_STATE, or .ddb-lake in the repository. */
+export function stateDir(): string {
+  return resolve(process.env.DDB_LAKE_STATE || join(REPO_ROOT, '.ddb-lake'));
+}
+
+export function stackInfoPath(dir = stateDir()): string {
+  return join(dir, 'stack.json');
+}
+
+export function readStackInfo(dir = stateDir()): StackInfo | undefined {
+  const file = stackInfoPath(dir);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+}
+
+/** Resolve the environment from DDB_LAKE_ENV (local | aws) and the running stack. */
+export function resolveEnvironment(): Environment {
+  const kind = (process.env.DDB_LAKE_ENV || 'local').toLowerCase();
+  if (kind === 'aws') {
+    return {
+      kind: 'aws',
+      temporal: {
+        address: process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+        namespace: process.env.TEMPORAL_NAMESPACE || 'default',
+      },
+      aws: { region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION },
+    };
+  }
+  if (kind !== 'local') throw new UserError(`DDB_LAKE_ENV=${kind} is not valid`, 'set DDB_LAKE_ENV to local (default) or aws');
+  const dir = stateDir();
+  const stack = readStackInfo(dir);
+  if (!stack) throw new UserError(`the local stack is not running (no ${stackInfoPath(dir)})`, 'start it with `ddb-lake up`');
+  return { kind: 'local', stateDir: dir, temporal: stack.temporal, aws: stack.aws };
+}
