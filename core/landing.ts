@@ -23,9 +23,26 @@ export function minuteFolderStart(folder: string): number {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!);
 }
 
-/** Deterministic file name of a batch: a retried batch gets the same name. */
-export function batchFileName(shardId: string, firstSequenceNumber: string, lastSequenceNumber: string): string {
-  return `${shardId}_${firstSequenceNumber}_${lastSequenceNumber}.json`;
+/**
+ * Identity of a delivered batch: `<firstSeq>_<lastSeq>_<digest>`. A Lambda event does not name its
+ * shard, so `digest` (from the batch's own records; `lambda/handler.ts` `batchDigest`) stands in
+ * for it: a retried batch gets the same id, two different batches never share one.
+ */
+export function batchId(firstSequenceNumber: string, lastSequenceNumber: string, digest: string): string {
+  return `${firstSequenceNumber}_${lastSequenceNumber}_${digest}`;
+}
+
+/** Deterministic file name of a batch (in a minute folder): a retried batch gets the same name. */
+export function batchFileName(id: string): string {
+  return `${id}.json`;
+}
+
+const BATCH_FILE = /^(\d{1,40})_(\d{1,40})_([0-9a-f]+)\.json$/;
+
+/** The parts of a batch file name, or undefined for a name that is not one. */
+export function parseBatchFileName(name: string): { firstSequenceNumber: string; lastSequenceNumber: string; digest: string } | undefined {
+  const m = BATCH_FILE.exec(name);
+  return m ? { firstSequenceNumber: m[1]!, lastSequenceNumber: m[2]!, digest: m[3]! } : undefined;
 }
 
 /** Reserved sub-prefixes of a landing location (never minute folders). */
@@ -35,3 +52,18 @@ export const LANDING_RESERVED = {
   deadLetter: '_dead',
   rejected: '_rejected',
 } as const;
+
+/** Key prefix of a landing location (`s3://b/landing/t` → `landing/t/`; the bucket root → ``). */
+export function landingKeyPrefix(key: string): string {
+  return key === '' || key.endsWith('/') ? key : `${key}/`;
+}
+
+/** Claim of a batch: names the key its file was (or is being) written to (docs/landing.md rule 4). */
+export function batchClaimKey(prefix: string, id: string): string {
+  return `${prefix}${LANDING_RESERVED.batches}/${id}`;
+}
+
+/** Records of a batch that could not be encoded, one JSON line each with its reason. */
+export function deadLetterKey(prefix: string, id: string): string {
+  return `${prefix}${LANDING_RESERVED.deadLetter}/${id}.json`;
+}

@@ -1,0 +1,105 @@
+"""Narrow fixes to moto (pinned 5.2.5) so the local stack's DynamoDB Streams carry correct binary.
+
+`apply()` installs them; it is idempotent. `python/moto_server.py` calls it before serving.
+
+Found by putting binary values through moto and reading the stream back (test/stream/moto-binary.test.ts
+checks both through the real server):
+
+1. Stream `Keys` of a binary key attribute are base64-encoded twice.
+   `moto.dynamodb.models.table.StreamRecord.__init__` builds `Keys` with `DynamoType.to_json()`,
+   which already base64-encodes a `bytes` value into a `str`; the response serializer then encodes
+   that `str` again as a blob. (`NewImage` / `OldImage` come from `Item.to_json()`, which keeps the
+   raw `bytes`, so they are encoded once and are correct.) A table keyed by `B` would land every
+   change under a wrong key. Fix: after the record is built, rebuild `Keys` from the item's own
+   attribute values, and make every `B` / `BS` value in `Keys`, `NewImage` and `OldImage` raw bytes
+   (decoding a base64 `str` if a code path stored one), so the serializer encodes each exactly once.
+
+2. Legacy `UpdateItem` `AttributeUpdates` with `Action: PUT` stores a `B`, `BS` or `BOOL` value under
+   the wrong type: `Item.update_with_attribute_updates` falls through to `DynamoType({"S": value})`
+   (B, BOOL) or `{"L": value}` (BS), so the table, and hence its stream, holds the Python repr
+   `"b'\\x00\\x01'"` as a string. Fix: PUT of those three types stores the value with its own type;
+   every other action and type still goes through moto's code unchanged.
+
+Not fixed (left visible, not silent): `AttributeUpdates` PUT of a map holding binary fails with
+HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+_APPLIED = False
+
+
+def apply() -> None:
+    global _APPLIED
+    if _APPLIED:
+        return
+    _patch_stream_record_binary()
+    _patch_attribute_updates_put_types()
+    _APPLIED = True
+
+
+def _raw_binary(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else base64.b64decode(value)
+
+
+def _with_raw_binary(attribute: Any) -> Any:
+    """A copy of a wire-shaped attribute value ({"B": …}, {"M": {…}}, …) whose binaries are bytes."""
+    if not isinstance(attribute, dict) or len(attribute) != 1:
+        return attribute
+    ((kind, value),) = attribute.items()
+    if kind == "B":
+        return {"B": _raw_binary(value)}
+    if kind == "BS":
+        return {"BS": [_raw_binary(v) for v in value]}
+    if kind == "M" and isinstance(value, dict):
+        return {"M": {k: _with_raw_binary(v) for k, v in value.items()}}
+    if kind == "L" and isinstance(value, list):
+        return {"L": [_with_raw_binary(v) for v in value]}
+    return attribute
+
+
+def _patch_stream_record_binary() -> None:
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+
+    original_init = table_module.StreamRecord.__init__
+
+    def init(self: Any, table: Any, stream_type: str, event_name: str, old: Any, new: Any, seq: int) -> None:
+        original_init(self, table, stream_type, event_name, old, new, seq)
+        dynamodb = self.record["dynamodb"]
+        item = old if old is not None else new
+        if item is not None:
+            key_names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+            dynamodb["Keys"] = {
+                name: {item.attrs[name].type: item.attrs[name].value} for name in key_names if name in item.attrs
+            }
+        for part in ("Keys", "NewImage", "OldImage"):
+            if part in dynamodb:
+                dynamodb[part] = {name: _with_raw_binary(v) for name, v in dynamodb[part].items()}
+        # moto's own (over)estimate, recomputed so it no longer counts the doubled key encoding.
+        dynamodb["SizeBytes"] = len(dynamo_json_dump(dynamodb))
+
+    table_module.StreamRecord.__init__ = init  # type: ignore[method-assign]
+
+
+def _patch_attribute_updates_put_types() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    original = Item.update_with_attribute_updates
+    mistyped = {"B", "BS", "BOOL"}
+
+    def update_with_attribute_updates(self: Any, attribute_updates: dict[str, Any]) -> None:
+        rest: dict[str, Any] = {}
+        for name, update in attribute_updates.items():
+            value = update.get("Value")
+            if update.get("Action", "PUT") == "PUT" and isinstance(value, dict) and set(value) <= mistyped and len(value) == 1:
+                self.attrs[name] = DynamoType(_with_raw_binary(value))
+            else:
+                rest[name] = update
+        if rest:
+            original(self, rest)
+
+    Item.update_with_attribute_updates = update_with_attribute_updates  # type: ignore[method-assign]
