@@ -1,0 +1,326 @@
+/**
+ * Reads one stream shard and delivers its records to the handler in batches, one batch at a time
+ * (as Lambda does per shard), checkpointing after each delivered batch.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+  type GetShardIteratorCommandInput,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import type { StreamBatchHandler } from '../handler';
+import { writeFileAtomic } from './atomic-file';
+import type { CheckpointStore } from './checkpoints';
+import { defaultBackoffMs, deliverBatch, type InvokeOutcome } from './delivery';
+import { MAX_BATCH_BYTES, type EsmSettings } from './settings';
+import { toLambdaRecord } from './stream-event';
+
+/** 'waiting-for-parent' and 'failed' are shown in status only (the poller's view of a shard). */
+export type ShardState = 'starting' | 'reading' | 'finished' | 'stopped' | 'gone' | 'waiting-for-parent' | 'failed';
+
+export interface ShardStatus {
+  shardId: string;
+  parentShardId?: string;
+  state: ShardState;
+  /** Last delivered sequence number (the checkpoint). */
+  checkpoint?: string;
+  /** Records read from the stream and not yet delivered (a lower bound when `caughtUp` is false). */
+  recordsBehind: number;
+  /** Age of the oldest record not yet delivered; 0 when caught up with nothing pending; null when unknown. */
+  secondsBehind: number | null;
+  /** The last GetRecords reached the end of what the shard held. */
+  caughtUp: boolean;
+  deliveredRecords: number;
+  deliveredBatches: number;
+  retries: number;
+  discardedRecords: number;
+  lastDeliveryAt?: string;
+  lastError?: { at: string; message: string };
+}
+
+export interface ShardWorkerParams {
+  table: string;
+  streamArn: string;
+  shardId: string;
+  parentShardId?: string;
+  streams: DynamoDBStreamsClient;
+  handler: StreamBatchHandler;
+  settings: EsmSettings;
+  checkpoints: CheckpointStore;
+  /** On-failure destination: discarded batches are written here as JSON files. */
+  failedDir: string;
+  log: (entry: Record<string, unknown>) => void;
+  clock?: () => number;
+}
+
+const GET_RECORDS_LIMIT = 1000;
+
+export class ShardWorker {
+  private readonly clock: () => number;
+  private iterator: string | undefined;
+  private buffer: DynamoDBRecord[] = [];
+  private bufferSince = 0;
+  private inFlight: DynamoDBRecord[] = [];
+  private nextReadAt = 0;
+  private lastReadSeq: string | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly s: ShardStatus;
+
+  constructor(private readonly p: ShardWorkerParams) {
+    this.clock = p.clock ?? Date.now;
+    this.s = {
+      shardId: p.shardId,
+      parentShardId: p.parentShardId,
+      state: 'starting',
+      recordsBehind: 0,
+      secondsBehind: null,
+      caughtUp: false,
+      deliveredRecords: 0,
+      deliveredBatches: 0,
+      retries: 0,
+      discardedRecords: 0,
+    };
+  }
+
+  status(): ShardStatus {
+    const pending = [...this.inFlight, ...this.buffer];
+    const oldest = pending[0]?.dynamodb?.ApproximateCreationDateTime;
+    let secondsBehind: number | null = null;
+    if (oldest !== undefined) secondsBehind = Math.max(0, Math.round(this.clock() / 1000 - oldest));
+    else if (this.s.caughtUp || this.s.state === 'finished') secondsBehind = 0;
+    return { ...this.s, recordsBehind: pending.length, secondsBehind };
+  }
+
+  /** Stop after the batch in flight (if any) is finished or abandoned; never checkpoints past it. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  async run(): Promise<ShardState> {
+    const { streamArn, shardId } = this.p;
+    const cp = await this.p.checkpoints.read(streamArn, shardId);
+    if (cp?.finished) return (this.s.state = 'finished');
+    this.s.checkpoint = cp?.sequenceNumber;
+    this.lastReadSeq = cp?.sequenceNumber;
+    for (;;) {
+      try {
+        await this.acquireIterator();
+        break;
+      } catch (err) {
+        if (isGone(err)) return (this.s.state = 'gone');
+        this.recordError(`GetShardIterator failed: ${(err as Error).name}: ${(err as Error).message}`);
+        await this.sleep(1000);
+        if (this.stopping) return (this.s.state = 'stopped');
+      }
+    }
+    this.s.state = 'reading';
+    while (!this.stopping) {
+      const now = this.clock();
+      if (this.iterator && this.buffer.length < this.p.settings.batchSize && now >= this.nextReadAt) {
+        const ok = await this.read();
+        if (ok === 'gone') return (this.s.state = 'gone');
+      }
+      const batch = this.takeBatch(this.clock());
+      if (batch) {
+        if ((await this.deliver(batch)) === 'stopped') break;
+        continue;
+      }
+      if (!this.iterator && this.buffer.length === 0) {
+        await this.writeCheckpoint(true);
+        return (this.s.state = 'finished');
+      }
+      const wakeAt = Math.min(
+        this.iterator && this.buffer.length < this.p.settings.batchSize ? this.nextReadAt : Infinity,
+        this.buffer.length ? this.bufferSince + this.p.settings.batchWindowSeconds * 1000 : Infinity,
+      );
+      await this.sleep(Math.max(0, Math.min(wakeAt - this.clock(), 1000)));
+    }
+    return (this.s.state = 'stopped');
+  }
+
+  private async acquireIterator(): Promise<void> {
+    const input: GetShardIteratorCommandInput = this.lastReadSeq
+      ? { StreamArn: this.p.streamArn, ShardId: this.p.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: this.lastReadSeq }
+      : { StreamArn: this.p.streamArn, ShardId: this.p.shardId, ShardIteratorType: 'TRIM_HORIZON' };
+    const out = await this.p.streams.send(new GetShardIteratorCommand(input));
+    this.iterator = out.ShardIterator;
+  }
+
+  /** One GetRecords call; errors are recorded and retried after a pause. */
+  private async read(): Promise<'ok' | 'gone'> {
+    const limit = Math.min(GET_RECORDS_LIMIT, this.p.settings.batchSize - this.buffer.length);
+    try {
+      const out = await this.p.streams.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }));
+      const records = out.Records ?? [];
+      if (records.length && this.buffer.length === 0) this.bufferSince = this.clock();
+      for (const r of records) this.buffer.push(toLambdaRecord(r, this.p.streamArn));
+      if (records.length) this.lastReadSeq = records[records.length - 1]!.dynamodb?.SequenceNumber ?? this.lastReadSeq;
+      this.iterator = out.NextShardIterator ?? undefined;
+      this.s.caughtUp = records.length < limit;
+      this.nextReadAt = this.s.caughtUp ? this.clock() + this.p.settings.pollIntervalMs : 0;
+      return 'ok';
+    } catch (err) {
+      if (isGone(err)) return 'gone';
+      const name = (err as Error).name;
+      this.recordError(`GetRecords failed: ${name}: ${(err as Error).message}`);
+      if (name === 'TrimmedDataAccessException') {
+        // Records past the retention period are gone; say so loudly and continue from the oldest left.
+        this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `records after ${this.lastReadSeq} were trimmed before they were read; continuing at TRIM_HORIZON` });
+        this.lastReadSeq = undefined;
+      }
+      this.nextReadAt = this.clock() + 1000;
+      try {
+        await this.acquireIterator();
+      } catch (again) {
+        if (isGone(again)) return 'gone';
+      }
+      return 'ok';
+    }
+  }
+
+  /** The next batch to deliver, when one is due (full, window expired, or the shard has ended). */
+  private takeBatch(now: number): DynamoDBRecord[] | undefined {
+    if (this.buffer.length === 0) return undefined;
+    const { batchSize, batchWindowSeconds } = this.p.settings;
+    const due = this.buffer.length >= batchSize || now - this.bufferSince >= batchWindowSeconds * 1000 || !this.iterator;
+    if (!due) return undefined;
+    let count = 0;
+    let bytes = 0;
+    while (count < this.buffer.length && count < batchSize) {
+      bytes += this.buffer[count]!.dynamodb?.SizeBytes ?? 0;
+      if (count > 0 && bytes > MAX_BATCH_BYTES) break;
+      count++;
+    }
+    const batch = this.buffer.splice(0, count);
+    this.bufferSince = now;
+    return batch;
+  }
+
+  private async deliver(batch: DynamoDBRecord[]): Promise<'delivered' | 'stopped'> {
+    this.inFlight = batch;
+    try {
+      return await deliverBatch(batch, { maxRetryAttempts: this.p.settings.maxRetryAttempts, bisectBatchOnFunctionError: this.p.settings.bisectBatchOnFunctionError, backoffMs: defaultBackoffMs }, {
+        invoke: (records) => this.invoke(records),
+        delivered: async (records) => {
+          this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
+          await this.writeCheckpoint(false);
+          this.inFlight = this.inFlight.slice(records.length);
+          this.s.deliveredRecords += records.length;
+          this.s.deliveredBatches++;
+          this.s.lastDeliveryAt = new Date(this.clock()).toISOString();
+        },
+        discarded: async (records, reason, retries) => {
+          const file = await this.writeFailedBatch(records, reason, retries);
+          this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `discarded ${records.length} records after ${retries} retries; kept in ${file}`, reason });
+          this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
+          await this.writeCheckpoint(false);
+          this.inFlight = this.inFlight.slice(records.length);
+          this.s.discardedRecords += records.length;
+        },
+        retrying: (records, reason, retry) => {
+          this.s.retries++;
+          this.recordError(reason);
+          this.p.log({ level: 'warn', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `retry ${retry} of ${records.length} records`, reason });
+        },
+        isStopping: () => this.stopping,
+        sleep: (ms) => this.sleep(ms),
+      });
+    } finally {
+      // Undelivered records of a stopped delivery stay behind the checkpoint (re-read after restart).
+      if (this.stopping) this.inFlight = [];
+    }
+  }
+
+  private async invoke(records: DynamoDBRecord[]): Promise<InvokeOutcome> {
+    const timeoutMs = this.p.settings.functionTimeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    const context = lambdaContext(this.p.table, deadline);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const response = await Promise.race([
+        this.p.handler({ Records: records }, context),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Task timed out after ${this.p.settings.functionTimeoutSeconds} seconds`)), timeoutMs);
+        }),
+      ]);
+      return interpretResponse(response, records);
+    } catch (err) {
+      return { kind: 'error', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async writeCheckpoint(finished: boolean): Promise<void> {
+    await this.p.checkpoints.write({ streamArn: this.p.streamArn, shardId: this.p.shardId, sequenceNumber: this.s.checkpoint, finished });
+  }
+
+  private async writeFailedBatch(records: DynamoDBRecord[], reason: string, retries: number): Promise<string> {
+    const first = records[0]!.dynamodb?.SequenceNumber;
+    const last = records[records.length - 1]!.dynamodb?.SequenceNumber;
+    const file = join(this.p.failedDir, this.p.table, `${this.p.shardId}_${first}_${last}.json`);
+    const body = { table: this.p.table, streamArn: this.p.streamArn, shardId: this.p.shardId, reason, retries, discardedAt: new Date().toISOString(), event: { Records: records } };
+    await writeFileAtomic(file, `${JSON.stringify(body)}\n`);
+    return file;
+  }
+
+  private recordError(message: string): void {
+    this.s.lastError = { at: new Date(this.clock()).toISOString(), message };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+/** Lambda's reading of a stream function's answer (ReportBatchItemFailures on). */
+export function interpretResponse(response: DynamoDBBatchResponse | void | null | undefined, records: DynamoDBRecord[]): InvokeOutcome {
+  const failures = response?.batchItemFailures;
+  if (!failures || failures.length === 0) return { kind: 'success' };
+  let lowest = Infinity;
+  for (const f of failures) {
+    const id = f?.itemIdentifier;
+    const index = typeof id === 'string' && id !== '' ? records.findIndex((r) => r.dynamodb?.SequenceNumber === id) : -1;
+    // An empty, null or unknown identifier fails the whole batch.
+    if (index < 0) return { kind: 'partial', retryFrom: 0, reason: `batchItemFailures names ${JSON.stringify(id)}, not a record of the batch: the whole batch failed` };
+    lowest = Math.min(lowest, index);
+  }
+  return { kind: 'partial', retryFrom: lowest, reason: `the function reported failed records from index ${lowest}` };
+}
+
+function lambdaContext(table: string, deadline: number): Context {
+  const name = `ddb-lake-local-stream-${table}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
+    memoryLimitInMB: '0',
+    awsRequestId: randomUUID(),
+    logGroupName: `/local/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function isGone(err: unknown): boolean {
+  return (err as Error)?.name === 'ResourceNotFoundException';
+}
