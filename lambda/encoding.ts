@@ -102,7 +102,7 @@ export function encodeRecord(record: DynamoDBRecord): string {
 
   const parts: string[] = [];
   let types: Record<string, TypeDescriptor> | undefined;
-  for (const name in image) {
+  for (const name of Object.keys(image)) {
     const value = image[name];
     if (value === undefined) continue;
     let encoded: EncodedValue;
@@ -165,7 +165,7 @@ function encodeValue(value: AttributeValue): EncodedValue {
       const map = raw as Record<string, AttributeValue>;
       const parts: string[] = [];
       let inner: Record<string, TypeDescriptor> | undefined;
-      for (const key in map) {
+      for (const key of Object.keys(map)) {
         const member = map[key];
         if (member === undefined) continue;
         const encoded = encodeValue(member);
@@ -193,7 +193,7 @@ function encodeValue(value: AttributeValue): EncodedValue {
 function onlyMember(value: AttributeValue): [string, unknown] {
   if (typeof value !== 'object' || value === null) throw new EncodingError('attribute value is not an object');
   let found: [string, unknown] | undefined;
-  for (const key in value) {
+  for (const key of Object.keys(value)) {
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
     if (found) throw new EncodingError(`attribute value has more than one type (${found[0]}, ${key})`);
@@ -233,7 +233,7 @@ export function decodeLine(line: string): DecodedChange {
   if (typesField !== undefined && !(typesField instanceof Map)) throw new Error('_types is not an object');
   const types = (typesField as Map<string, ExactJsonValue> | undefined) ?? new Map<string, ExactJsonValue>();
 
-  const item: Record<string, AttributeValue> = Object.create(null) as Record<string, AttributeValue>;
+  const item: Record<string, AttributeValue> = {};
   const seen = new Set<string>();
   for (const [field, value] of parsed) {
     let name: string;
@@ -241,7 +241,7 @@ export function decodeLine(line: string): DecodedChange {
     else if (field.startsWith('_')) continue; // metadata (unknown metadata fields are ignored)
     else name = field;
     seen.add(name);
-    item[name] = toAttributeValue(value, types.get(name), name);
+    setOwn(item, name, toAttributeValue(value, types.get(name), name));
   }
   for (const name of types.keys()) if (!seen.has(name)) throw new Error(`_types names ${JSON.stringify(name)}, which the line does not hold`);
   return { op, seq, ts: Number(ts.text), ttl, item };
@@ -282,10 +282,16 @@ function toAttributeValue(value: ExactJsonValue, descriptor: ExactJsonValue | un
 
 function mapValue(value: ExactJsonValue, descriptors: Map<string, ExactJsonValue> | undefined, path: string): Record<string, AttributeValue> {
   if (!(value instanceof Map)) throw new Error(`${path}: not an object`);
-  const out: Record<string, AttributeValue> = Object.create(null) as Record<string, AttributeValue>;
-  for (const [key, member] of value) out[key] = toAttributeValue(member, descriptors?.get(key), `${path}.${key}`);
+  const out: Record<string, AttributeValue> = {};
+  for (const [key, member] of value) setOwn(out, key, toAttributeValue(member, descriptors?.get(key), `${path}.${key}`));
   if (descriptors) for (const key of descriptors.keys()) if (!value.has(key)) throw new Error(`${path}: descriptor names ${JSON.stringify(key)}, which the map does not hold`);
   return out;
+}
+
+/** Assigns an own property, even one named `__proto__` (which plain assignment would turn into a prototype). */
+function setOwn(target: Record<string, AttributeValue>, key: string, value: AttributeValue): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function base64At(value: ExactJsonValue, path: string): string {

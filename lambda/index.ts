@@ -3,6 +3,17 @@
  * cold start, so a wrong variable fails the function's init with a message naming it.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { createStreamHandler, loadHandlerConfig } from './handler';
+import { describeError, isUserError } from '../core/errors';
+import { createStreamHandler, loadHandlerConfig, type HandlerConfig } from './handler';
 
-export const handler = createStreamHandler(loadHandlerConfig(process.env), { s3: new S3Client({}) });
+function configFromEnvironment(): HandlerConfig {
+  try {
+    return loadHandlerConfig(process.env);
+  } catch (err) {
+    // Lambda shows an init error's message only: put the hint into it.
+    if (isUserError(err)) throw new Error(`stream handler configuration: ${describeError(err).replace('\n  → ', '; ')}`);
+    throw err;
+  }
+}
+
+export const handler = createStreamHandler(configFromEnvironment(), { s3: new S3Client({}) });
