@@ -20,13 +20,23 @@ checks both through the real server):
    `"b'\\x00\\x01'"` as a string. Fix: PUT of those three types stores the value with its own type;
    every other action and type still goes through moto's code unchanged.
 
+3. Stream sequence numbers are not unique under concurrent writes. `StreamShard.add` computes
+   `seq = len(self.items) + start` and builds the record before appending it; moto's server is
+   threaded, so two writes at once get the same sequence number (and the next one is skipped).
+   Seen in the 10,000-change test (19 duplicates). A reader that checkpoints by sequence number then
+   re-reads or mis-orders records. Fix: `StreamShard.add` runs under a lock, so numbers are unique,
+   gap-free and in append order.
+
 Not fixed (left visible, not silent): `AttributeUpdates` PUT of a map holding binary fails with
-HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500).
+HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500). Two requests
+writing the *same item* at the same moment may reach the stream in the other order than the table
+applied them (moto does not make a write and its stream record one step); DynamoDB does.
 """
 
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 
 _APPLIED = False
@@ -38,6 +48,7 @@ def apply() -> None:
         return
     _patch_stream_record_binary()
     _patch_attribute_updates_put_types()
+    _patch_stream_sequence_numbers()
     _APPLIED = True
 
 
@@ -103,3 +114,16 @@ def _patch_attribute_updates_put_types() -> None:
             original(self, rest)
 
     Item.update_with_attribute_updates = update_with_attribute_updates  # type: ignore[method-assign]
+
+
+def _patch_stream_sequence_numbers() -> None:
+    from moto.dynamodb.models import table as table_module
+
+    original_add = table_module.StreamShard.add
+    lock = threading.Lock()
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        with lock:
+            original_add(self, old, new)
+
+    table_module.StreamShard.add = add  # type: ignore[method-assign]
