@@ -192,15 +192,18 @@ function encodeValue(value: AttributeValue): EncodedValue {
 
 function onlyMember(value: AttributeValue): [string, unknown] {
   if (typeof value !== 'object' || value === null) throw new EncodingError('attribute value is not an object');
-  let found: [string, unknown] | undefined;
-  for (const key of Object.keys(value)) {
+  let type: string | undefined;
+  let found: unknown;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
-    if (found) throw new EncodingError(`attribute value has more than one type (${found[0]}, ${key})`);
-    found = [key, member];
+    if (type !== undefined) throw new EncodingError(`attribute value has more than one type (${type}, ${key})`);
+    type = key;
+    found = member;
   }
-  if (!found) throw new EncodingError('attribute value has no type');
-  return found;
+  if (type === undefined) throw new EncodingError('attribute value has no type');
+  return [type, found];
 }
 
 function encodeSet(raw: unknown, type: string, member: (m: unknown) => string): string {

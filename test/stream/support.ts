@@ -32,8 +32,8 @@ export interface TestStack {
 
 const TEST_PORTS = [5102, 5103, 5104, 5105, 5106, 5107, 5108];
 
-/** The running stack's moto, or a moto started for this test file. */
-export async function testStack(): Promise<TestStack> {
+/** The running stack's moto, or a moto started for this test file on a free port of `ports`. */
+export async function testStack(ports: number[] = TEST_PORTS): Promise<TestStack> {
   let env: LocalEnvironment | undefined;
   try {
     const resolved = resolveEnvironment();
@@ -44,7 +44,7 @@ export async function testStack(): Promise<TestStack> {
   let moto: ChildProcess | undefined;
   let childEnv: NodeJS.ProcessEnv = { ...process.env };
   if (!env) {
-    const port = await freePort(TEST_PORTS);
+    const port = await freePort(ports);
     const stateDir = mkdtempSync(join(tmpdir(), 'ddb-lake-stream-test-'));
     const logFile = join(stateDir, 'moto.log');
     const log = openSync(logFile, 'a');
