@@ -52,6 +52,11 @@ export async function testStack(ports: number[] = TEST_PORTS): Promise<TestStack
       stdio: ['ignore', log, log],
     });
     closeSync(log);
+    // Never leave moto behind, even when this process ends without calling close().
+    const child = moto;
+    process.once('exit', () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    });
     const endpoint = `http://127.0.0.1:${port}`;
     await waitForHttp(endpoint, 30_000, moto);
     const stack: StackInfo = {
