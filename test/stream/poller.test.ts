@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue as DynamoAttributeValue } from '@aws-sdk/client-dynamodb';
@@ -27,6 +26,7 @@ import {
   latestPerKey,
   listObjects,
   scanTable,
+  tempDir,
   testStack,
   uniqueName,
   waitFor,
@@ -47,7 +47,7 @@ describe('local event source mapping against moto', () => {
 
   function startPoller(table: string, options: { settings?: Partial<EsmSettings>; s3?: S3Client; esmDir?: string } = {}) {
     const prefix = `${table}/`;
-    const esmDir = options.esmDir ?? mkdtempSync(join(tmpdir(), 'ddb-lake-esm-'));
+    const esmDir = options.esmDir ?? tempDir('ddb-lake-esm-');
     const logs: Record<string, unknown>[] = [];
     const poller = new LocalEventSourceMapping(
       { settings: { ...ESM_DEFAULTS, ...FAST, ...options.settings }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${prefix}` }, region: stack.env.aws.region },
@@ -236,7 +236,7 @@ describe('local event source mapping against moto', () => {
     const arn = await streamArnOf(stack.dynamodb, table);
     const all = await readWholeStream(stack.streams, arn);
     assert.equal(all.length, total);
-    const esmDir = mkdtempSync(join(tmpdir(), 'ddb-lake-esm-kill-'));
+    const esmDir = tempDir('ddb-lake-esm-kill-');
     const prefix = `${table}/`;
     const args = ['poller', '--table', table, '--landing', `s3://${BUCKET}/${prefix}`, '--esm-dir', esmDir, '--batch-size', String(batchSize), '--batch-window', '0.1', '--poll-interval', '50'];
     const checkpointFile = new CheckpointStore(join(esmDir, 'checkpoints')).path(arn, await shardIdOf(arn));
@@ -307,7 +307,7 @@ describe('local event source mapping against moto', () => {
         throw new Error(`unexpected ${command.constructor.name}`);
       },
     };
-    const esmDir = mkdtempSync(join(tmpdir(), 'ddb-lake-esm-lineage-'));
+    const esmDir = tempDir('ddb-lake-esm-lineage-');
     const poller = new LocalEventSourceMapping(
       { settings: { ...ESM_DEFAULTS, ...FAST }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${table}/` }, region: 'us-east-1' },
       { dynamodb: fakeDynamodb as never, streams: fakeStreams as never, s3: stack.s3 },
@@ -327,7 +327,7 @@ describe('local event source mapping against moto', () => {
   });
 
   it('rejects bad options and mappings with messages naming them', () => {
-    const esmDir = mkdtempSync(join(tmpdir(), 'ddb-lake-esm-bad-'));
+    const esmDir = tempDir('ddb-lake-esm-bad-');
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--no-warnings', join(REPO_ROOT, 'bin', 'ddb-lake.js'), 'poller', '--esm-dir', esmDir, ...args], { env: stack.childEnv, encoding: 'utf8' });
     let r = cli('--batch-size', '0');
     assert.equal(r.status, 2);

@@ -4,7 +4,7 @@
  * and helpers to read back a landing location.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,18 @@ export interface TestStack {
 
 const TEST_PORTS = [5102, 5103, 5104, 5105, 5106, 5107, 5108];
 
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** The running stack's moto, or a moto started for this test file on a free port of `ports`. */
 export async function testStack(ports: number[] = TEST_PORTS): Promise<TestStack> {
   let env: LocalEnvironment | undefined;
@@ -45,7 +57,7 @@ export async function testStack(ports: number[] = TEST_PORTS): Promise<TestStack
   let childEnv: NodeJS.ProcessEnv = { ...process.env };
   if (!env) {
     const port = await freePort(ports);
-    const stateDir = mkdtempSync(join(tmpdir(), 'ddb-lake-stream-test-'));
+    const stateDir = tempDir('ddb-lake-stream-test-');
     const logFile = join(stateDir, 'moto.log');
     const log = openSync(logFile, 'a');
     moto = spawn(toolchainPaths().python, [join(REPO_ROOT, 'python', 'moto_server.py'), '--host', '127.0.0.1', '--port', String(port)], {

@@ -4,16 +4,13 @@
  * compared key by key.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AttributeValue as SdkAttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { isMinuteFolder } from '../../core/landing';
 import { itemDifference } from '../../lambda/attribute-value';
 import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
 import { ESM_DEFAULTS } from '../../lambda/local-esm/settings';
-import { createStreamTable, ensureBucket, landedChanges, latestPerKey, listObjects, scanTable, testStack, uniqueName, waitFor, type TestStack } from './support';
+import { createStreamTable, ensureBucket, tempDir, landedChanges, latestPerKey, listObjects, scanTable, testStack, uniqueName, waitFor, type TestStack } from './support';
 import { batchWrite, inParallel, keyOfTransaction, readWholeStream, rng, streamArnOf, transaction, TRANSACTION_KEYS, TRANSACTION_KEY_NAMES, updateNote, type TransactionKey } from './transactions';
 
 const BUCKET = 'ddb-lake-10k-tests';
@@ -33,7 +30,7 @@ describe('10,000 changes', () => {
     const poller = new LocalEventSourceMapping(
       {
         settings: { ...ESM_DEFAULTS, batchSize: 100, batchWindowSeconds: 1, pollIntervalMs: 100, discoverIntervalSeconds: 1, statusIntervalSeconds: 1 },
-        esmDir: mkdtempSync(join(tmpdir(), 'ddb-lake-esm-10k-')),
+        esmDir: tempDir('ddb-lake-esm-10k-'),
         tables: [table],
         landingOverrides: { [table]: `s3://${BUCKET}/${prefix}` },
         region: stack.env.aws.region,
