@@ -1,3 +1,7 @@
 import type { Command } from 'commander';
+import { registerGenerateCommand } from '../data/generate-command';
 
-export function registerDataCommands(_program: Command): void {}
+/** Commands that write test data into the table and read the lake: `generate`, `sql`. */
+export function registerDataCommands(program: Command): void {
+  registerGenerateCommand(program);
+}
