@@ -10,6 +10,9 @@ import type { StackInfo } from '../../core/environment';
  * A real moto server on a loopback port for one test file, and a state folder whose stack.json
  * points at it (what `ddb-lake up` will write), so the CLI under test talks to this moto.
  */
+// The SDK's notice about future Node versions is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 export interface MotoForTest {
   endpoint: string;
   region: string;
