@@ -18,6 +18,7 @@ interface GenerateFlags {
   concurrency: string;
   createTable?: boolean;
   initialBatch?: boolean;
+  singleWrites?: boolean;
   log?: string;
   json?: boolean;
   quiet?: boolean;
@@ -37,6 +38,7 @@ export function registerGenerateCommand(program: Command): void {
     .option('--concurrency <n>', 'writes in flight at once', String(DEFAULT_CONCURRENCY))
     .option('--create-table', 'create the table first (on-demand, NEW_AND_OLD_IMAGES stream, point-in-time recovery); harmless if it exists')
     .option('--initial-batch', `the brief's first batch: ${INITIAL_BATCH_SIZE} inserts as fast as allowed (same as --count ${INITIAL_BATCH_SIZE})`)
+    .option('--single-writes', 'write inserts one by one even without a rate (by default a run of only inserts uses BatchWriteItem)')
     .option('--log <file>', 'append one JSON line per write: {seq, op, account, create_at, update_at, writtenAtMs}')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress line')
@@ -61,6 +63,7 @@ async function runGenerate(flags: GenerateFlags): Promise<number> {
     deleteRatio: numberFlag('--delete-ratio', flags.deleteRatio),
     concurrency: numberFlag('--concurrency', flags.concurrency),
     seed: flags.seed,
+    batchWrites: flags.singleWrites ? false : undefined,
   });
 
   const client = new DynamoDBClient(awsClientConfig(resolveEnvironment()));
@@ -110,7 +113,7 @@ export function numberFlag(flag: string, raw: string | undefined): number | unde
 }
 
 export function describeSummary(s: GenerateSummary): string {
-  const target = s.targetRate === null ? 'as fast as allowed' : `target ${s.targetRate}/s`;
+  const target = s.targetRate === null ? `as fast as allowed${s.batchWrites ? ', 25 per BatchWriteItem' : ''}` : `target ${s.targetRate}/s`;
   const lines = [
     `wrote ${s.written} of ${s.planned} writes to ${s.table} in ${s.durationSeconds.toFixed(1)} s: ${s.ratePerSecond}/s (${target}, concurrency ${s.concurrency}; stopped by ${s.stoppedBy})`,
     `  inserts ${s.inserts} · updates ${s.updates} · deletes ${s.deletes} · errors ${s.errors}`,

@@ -1,6 +1,14 @@
 import { createWriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { UserError } from '../../core/errors';
 import { SeededRandom, randomSeed } from './random';
 import { assertTransactionKeySchema, describeTable } from './transaction-table';
@@ -33,6 +41,11 @@ export interface GenerateOptions {
   seed?: string;
   /** Writes in flight at once. Default 8 (moto saturates at about that). */
   concurrency?: number;
+  /**
+   * Write inserts 25 at a time with BatchWriteItem. Only for runs of inserts without a rate (the
+   * initial batch); default: on for exactly those runs.
+   */
+  batchWrites?: boolean;
   /** Items already in the table that updates and deletes may target (e.g. a first batch). */
   existingKeys?: readonly TransactionKey[];
   /** Append one JSON line per successful write (see WriteLogRecord). */
@@ -79,6 +92,8 @@ export interface GenerateSummary {
   seed: string;
   targetRate: number | null;
   concurrency: number;
+  /** Inserts went 25 per BatchWriteItem (latency is then per batch). */
+  batchWrites: boolean;
   updateRatio: number;
   deleteRatio: number;
   stoppedBy: 'count' | 'duration' | 'signal';
@@ -112,6 +127,7 @@ export interface ResolvedGenerateOptions {
   deleteRatio: number;
   seed: string;
   concurrency: number;
+  batchWrites: boolean;
 }
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -142,6 +158,9 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 256))
     throw new UserError(`--concurrency must be a whole number from 1 to 256 (got ${concurrency})`);
   if (options.seed !== undefined && options.seed.length === 0) throw new UserError('--seed must not be empty');
+  const insertsOnlyAtFullSpeed = rate === undefined && updateRatio === 0 && deleteRatio === 0;
+  if (options.batchWrites && !insertsOnlyAtFullSpeed)
+    throw new UserError('batch writes are only for runs of inserts without a rate', 'leave out the rate and the update and delete ratios');
   if (count === undefined && durationSeconds === undefined)
     throw new UserError('say how much to write: --count <writes> or --duration <seconds> is required', 'e.g. --count 7269, or --rate 100 --duration 300');
   return {
@@ -153,6 +172,7 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     deleteRatio,
     seed: options.seed ?? randomSeed(),
     concurrency,
+    batchWrites: options.batchWrites ?? insertsOnlyAtFullSpeed,
   };
 }
 
@@ -165,10 +185,23 @@ interface ItemHandle {
   insertFailed: boolean;
 }
 
-type PlannedOp =
-  | { seq: number; kind: 'insert'; item: ItemHandle; values: TransactionValues }
-  | { seq: number; kind: 'update'; item: ItemHandle; note: string }
-  | { seq: number; kind: 'delete'; item: ItemHandle };
+type InsertOp = { seq: number; kind: 'insert'; item: ItemHandle; values: TransactionValues };
+type PlannedOp = InsertOp | { seq: number; kind: 'update'; item: ItemHandle; note: string } | { seq: number; kind: 'delete'; item: ItemHandle };
+
+/** BatchWriteItem's limit. */
+const BATCH_SIZE = 25;
+
+function transactionItem(values: TransactionValues, at: string): Record<string, AttributeValue> {
+  return {
+    account: { S: values.account },
+    create_at: { S: at },
+    update_at: { S: at },
+    entity: { S: values.entity },
+    amount: { N: String(values.amount) },
+    is_credit: { N: String(values.is_credit) },
+    note: { S: values.note },
+  };
+}
 
 /**
  * Decides the operations, one after another, from the seed only (never from timing), so a seed
@@ -234,65 +267,101 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
   const latencies: number[] = [];
   let fatal: { name: string; message: string } | undefined;
 
+  const succeeded = (op: PlannedOp, record: WriteLogRecord, latencyMs: number) => {
+    latencies.push(latencyMs);
+    stats.written++;
+    if (op.kind === 'insert') stats.inserts++;
+    else if (op.kind === 'update') stats.updates++;
+    else stats.deletes++;
+    log?.write(`${JSON.stringify(record)}\n`);
+    options.onWrite?.(record);
+  };
+  const failed = (op: PlannedOp, err: unknown) => {
+    if (op.kind === 'insert') op.item.insertFailed = true;
+    const name = errorName(err);
+    const message = err instanceof Error ? err.message : String(err);
+    stats.errors++;
+    const kind = (errorsByKind[name] ??= { count: 0, example: message });
+    kind.count++;
+    if (FATAL_ERRORS.has(name)) fatal ??= { name, message };
+  };
+
   const write = async (op: PlannedOp): Promise<void> => {
     const { item } = op;
     const sentAt = performance.now();
     try {
-      let record: WriteLogRecord;
       if (op.kind === 'insert') {
         const at = clock.nowTimestamp();
         item.create_at = at;
         await client.send(
           new PutItemCommand({
             TableName: o.table,
-            Item: {
-              account: { S: op.values.account },
-              create_at: { S: at },
-              update_at: { S: at },
-              entity: { S: op.values.entity },
-              amount: { N: String(op.values.amount) },
-              is_credit: { N: String(op.values.is_credit) },
-              note: { S: op.values.note },
-            },
+            Item: transactionItem(op.values, at),
             // An insert must stay an insert (a stream INSERT), never overwrite another item.
             ConditionExpression: 'attribute_not_exists(account)',
           }),
         );
-        record = { seq: op.seq, op: 'insert', account: item.account, create_at: at, update_at: at, writtenAtMs: Date.now() };
-      } else {
-        if (item.insertFailed || item.create_at === undefined) throw namedError('SkippedAfterFailedInsert', `the insert of ${item.account} failed`);
-        const key = { account: { S: item.account }, create_at: { S: item.create_at } };
-        const at = clock.nowTimestamp();
-        if (op.kind === 'update') {
-          await client.send(
-            new UpdateItemCommand({
-              TableName: o.table,
-              Key: key,
-              UpdateExpression: 'SET note = :note, update_at = :at',
-              ConditionExpression: 'attribute_exists(account)',
-              ExpressionAttributeValues: { ':note': { S: op.note }, ':at': { S: at } },
-            }),
-          );
-        } else {
-          await client.send(new DeleteItemCommand({ TableName: o.table, Key: key, ConditionExpression: 'attribute_exists(account)' }));
-        }
-        record = { seq: op.seq, op: op.kind, account: item.account, create_at: item.create_at, update_at: at, writtenAtMs: Date.now() };
+        succeeded(op, { seq: op.seq, op: 'insert', account: item.account, create_at: at, update_at: at, writtenAtMs: Date.now() }, performance.now() - sentAt);
+        return;
       }
-      latencies.push(performance.now() - sentAt);
-      stats.written++;
-      if (op.kind === 'insert') stats.inserts++;
-      else if (op.kind === 'update') stats.updates++;
-      else stats.deletes++;
-      log?.write(`${JSON.stringify(record)}\n`);
-      options.onWrite?.(record);
+      if (item.insertFailed || item.create_at === undefined) throw namedError('SkippedAfterFailedInsert', `the insert of ${item.account} failed`);
+      const key = { account: { S: item.account }, create_at: { S: item.create_at } };
+      const at = clock.nowTimestamp();
+      if (op.kind === 'update') {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: o.table,
+            Key: key,
+            UpdateExpression: 'SET note = :note, update_at = :at',
+            ConditionExpression: 'attribute_exists(account)',
+            ExpressionAttributeValues: { ':note': { S: op.note }, ':at': { S: at } },
+          }),
+        );
+      } else {
+        await client.send(new DeleteItemCommand({ TableName: o.table, Key: key, ConditionExpression: 'attribute_exists(account)' }));
+      }
+      succeeded(op, { seq: op.seq, op: op.kind, account: item.account, create_at: item.create_at, update_at: at, writtenAtMs: Date.now() }, performance.now() - sentAt);
     } catch (err) {
-      if (op.kind === 'insert') item.insertFailed = true;
-      const name = errorName(err);
-      const message = err instanceof Error ? err.message : String(err);
-      stats.errors++;
-      const kind = (errorsByKind[name] ??= { count: 0, example: message });
-      kind.count++;
-      if (FATAL_ERRORS.has(name)) fatal ??= { name, message };
+      failed(op, err);
+    }
+  };
+
+  /**
+   * Batch mode (inserts only, no rate): up to 25 inserts per BatchWriteItem, about 9x the rate of
+   * single puts against moto. BatchWriteItem takes no condition, but create_at comes from a clock
+   * that never repeats, so an insert cannot overwrite another item of this run.
+   */
+  const writeBatch = async (ops: InsertOp[]): Promise<void> => {
+    const sentAt = performance.now();
+    const byKey = new Map<string, InsertOp>();
+    let requests: WriteRequest[] = ops.map((op) => {
+      const at = clock.nowTimestamp();
+      op.item.create_at = at;
+      byKey.set(`${op.item.account}|${at}`, op);
+      return { PutRequest: { Item: transactionItem(op.values, at) } };
+    });
+    try {
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(2000, 50 * 2 ** attempt));
+        const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [o.table]: requests } }));
+        const unprocessed = result.UnprocessedItems?.[o.table] ?? [];
+        const left = new Set(unprocessed.map((r) => `${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`));
+        const ackedAt = Date.now();
+        for (const r of requests) {
+          const k = `${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`;
+          if (left.has(k)) continue;
+          const op = byKey.get(k)!;
+          const at = op.item.create_at!;
+          succeeded(op, { seq: op.seq, op: 'insert', account: op.item.account, create_at: at, update_at: at, writtenAtMs: ackedAt }, performance.now() - sentAt);
+        }
+        requests = unprocessed;
+        if (requests.length > 0 && attempt >= 8) {
+          for (const r of requests) failed(byKey.get(`${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`)!, namedError('UnprocessedItems', 'DynamoDB left the item unprocessed 9 times'));
+          break;
+        }
+      }
+    } catch (err) {
+      for (const r of requests) failed(byKey.get(`${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`)!, err);
     }
   };
 
@@ -310,6 +379,7 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
     ? setInterval(() => options.onProgress!(progress()), options.progressIntervalMs ?? 1000)
     : undefined;
 
+  const batchMode = o.batchWrites;
   const inFlight = new Set<Promise<void>>();
   let stoppedBy: GenerateSummary['stoppedBy'] = 'count';
   try {
@@ -333,6 +403,15 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
         break;
       }
       while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+      if (batchMode) {
+        const size = Math.min(BATCH_SIZE, o.count === undefined ? BATCH_SIZE : o.count - stats.planned);
+        const ops = Array.from({ length: size }, () => planner.next() as InsertOp);
+        stats.planned += size;
+        const run = writeBatch(ops);
+        inFlight.add(run);
+        void run.finally(() => inFlight.delete(run));
+        continue;
+      }
       const op = planner.next();
       stats.planned++;
       // Operations on one item run in plan order: an update never overtakes its item's insert.
@@ -357,6 +436,7 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
     seed: o.seed,
     targetRate: o.rate ?? null,
     concurrency: o.concurrency,
+    batchWrites: o.batchWrites,
     updateRatio: o.updateRatio,
     deleteRatio: o.deleteRatio,
     stoppedBy,

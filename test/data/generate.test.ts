@@ -17,7 +17,7 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { generateTransactions, OperationPlanner, type GenerateSummary, type WriteLogRecord } from '../../client/data/generator';
+import { generateTransactions, OperationPlanner, resolveGenerateOptions, type GenerateSummary, type WriteLogRecord } from '../../client/data/generator';
 import { SeededRandom } from '../../client/data/random';
 import { FORMATS, formatTimestamp, MicrosecondClock, randomEntity, randomNote } from '../../client/data/transaction-model';
 import { ensureTransactionTable } from '../../client/data/transaction-table';
@@ -160,6 +160,32 @@ describe('ddb-lake generate against moto', () => {
     }
   });
 
+  test('a run of inserts without a rate (the initial batch) goes through BatchWriteItem, same model', async () => {
+    const log = join(work, 'batch.jsonl');
+    const { summary, code } = await generateCli(['--table', 'Batch', '--create-table', '--count', '610', '--seed', 'batch', '--log', log]);
+    assert.equal(code, 0);
+    assert.equal(summary.batchWrites, true);
+    assert.deepEqual([summary.written, summary.inserts, summary.errors], [610, 610, 0]);
+    const items = await scanAll('Batch');
+    assert.equal(items.length, 610);
+    for (const item of items) {
+      assert.match(item.account!.S!, FORMATS.account);
+      assert.match(item.create_at!.S!, FORMATS.timestamp);
+      assert.equal(item.update_at!.S, item.create_at!.S);
+      assert.match(item.entity!.S!, FORMATS.entity);
+      assert.match(item.note!.S!, FORMATS.note);
+    }
+    const lines = readLog(log);
+    assert.deepEqual(lines.map((l) => l.seq), [...Array(610).keys()]);
+    assert.equal(new Set(lines.map((l) => l.create_at)).size, 610, 'every insert has its own create_at');
+    assert.equal((await streamRecords('Batch')).filter((r) => r.eventName === 'INSERT').length, 610);
+    // The same seed through single writes gives the same items.
+    const single = await generateCli(['--table', 'BatchSingle', '--create-table', '--count', '610', '--seed', 'batch', '--single-writes']);
+    assert.equal(single.summary.batchWrites, false);
+    const values = async (table: string) => (await scanAll(table)).map((i) => [i.account!.S, i.entity!.S, i.amount!.N, i.note!.S].join('|')).sort();
+    assert.deepEqual(await values('BatchSingle'), await values('Batch'));
+  });
+
   test('the same seed gives the same operations and values; another seed does not', async () => {
     const run = async (table: string, seed: string) => {
       const log = join(work, `${table}.jsonl`);
@@ -294,6 +320,13 @@ describe('the Transaction model (pure logic)', () => {
     assert.ok(entities.some((e) => /^[A-Z][a-z]+-[A-Z][a-z]+$/.test(e)));
     assert.ok(entities.some((e) => /^[A-Z][a-z]+, [A-Z][a-z]+ and [A-Z][a-z]+$/.test(e)));
     for (let i = 0; i < 3000; i++) assert.match(randomNote(rng), FORMATS.note);
+  });
+
+  test('batch writes only for runs of inserts without a rate', () => {
+    assert.equal(resolveGenerateOptions({ table: 'T_x', count: 5 }).batchWrites, true);
+    assert.equal(resolveGenerateOptions({ table: 'T_x', count: 5, rate: 10 }).batchWrites, false);
+    assert.equal(resolveGenerateOptions({ table: 'T_x', count: 5, updateRatio: 0.1 }).batchWrites, false);
+    assert.throws(() => resolveGenerateOptions({ table: 'T_x', count: 5, deleteRatio: 0.1, batchWrites: true }), /batch writes are only for runs of inserts without a rate/);
   });
 
   test('the planner decides from the seed only', () => {
