@@ -158,14 +158,15 @@ export function loadPipelineConfig(file: string): PipelineConfig {
   return parsePipelineConfig(raw, file, resolve(file, '..'));
 }
 
-function normaliseLakeLocation(location: string, baseDir: string): string {
+/** A lake location as the config stores it: s3://… without a trailing slash, or a file:// URI. */
+export function normaliseLakeLocation(location: string, baseDir = process.cwd()): string {
   if (/^s3:\/\//.test(location)) {
-    if (!s3Uri.safeParse(location).success) throw new UserError(`lake.location ${location} is not a valid S3 URI`, 'use s3://bucket/prefix/');
+    if (!s3Uri.safeParse(location).success) throw new UserError(`lake location ${location} is not a valid S3 URI`, 'use s3://bucket/prefix/');
     return location.endsWith('/') ? location.slice(0, -1) : location;
   }
   if (location.startsWith('file://')) return location.replace(/\/$/, '');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
-    throw new UserError(`lake.location ${location} has an unsupported scheme`, 'use s3://…, file://… or a local folder');
+    throw new UserError(`lake location ${location} has an unsupported scheme`, 'use s3://…, file://… or a local folder');
   const abs = isAbsolute(location) ? location : resolve(baseDir, location);
   return pathToFileURL(abs).href.replace(/\/$/, '');
 }
