@@ -34,15 +34,35 @@ export interface StackInfo {
   stateDir: string;
   temporal: Required<TemporalEndpoint>;
   aws: { endpoint: string; region: string };
+  /** The loopback ports the stack was started on (Temporal's other internal ports are random, loopback too). */
+  ports: { temporal: number; temporalUi: number; aws: number };
   services: StackService[];
 }
 
 export interface StackService {
   name: string;
+  /** Pid of the service's process, which leads its own process group (pgid = pid). */
   pid: number;
+  /** Identifies that process for its lifetime (start time), so a reused pid is never signalled. */
+  processToken: string;
+  /** The command line it was started with. */
+  command: string[];
   logFile: string;
+  /** Its main port, if it listens. */
   port?: number;
+  /** Every fixed port it listens on. */
+  ports: number[];
   startedAt: string;
+  /** Filled by `stack status`: answered its health check / running but not answering / not running. */
+  health?: ServiceHealth;
+}
+
+export type ServiceHealth = 'healthy' | 'unhealthy' | 'stopped';
+
+/** What `ddb-lake stack status --json` prints: the StackInfo plus the overall state. */
+export interface StackStatus extends StackInfo {
+  /** running: every service healthy; degraded: some not; stopped: nothing recorded or alive. */
+  state: 'running' | 'degraded' | 'stopped';
 }
 
 /** The local state folder: $DDB_LAKE_STATE, or .ddb-lake in the repository. */

@@ -27,6 +27,20 @@ function readProcStat(pid: number): ProcStat | undefined {
   }
 }
 
+/**
+ * A zombie entry is gone for our purposes only when it is a single thread: a multi-threaded
+ * program (Go, the JVM) shows its leader as Z while its other threads are still shutting down.
+ */
+function isDeadZombie(pid: number, stat: ProcStat): boolean {
+  if (stat.state !== 'Z') return false;
+  try {
+    const threads = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return threads === undefined || Number(threads) <= 1;
+  } catch {
+    return true;
+  }
+}
+
 function psField(pid: number, field: string): string | undefined {
   const r = spawnSync('ps', ['-o', `${field}=`, '-p', String(pid)], { encoding: 'utf8' });
   const out = (r.stdout ?? '').trim();
@@ -41,7 +55,7 @@ export function processStartToken(pid: number): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   if (HAS_PROC) {
     const stat = readProcStat(pid);
-    return stat && stat.state !== 'Z' ? `linux:${stat.startTime}` : undefined;
+    return stat && !isDeadZombie(pid, stat) ? `linux:${stat.startTime}` : undefined;
   }
   const state = psField(pid, 'stat');
   if (!state || state.startsWith('Z')) return undefined;
@@ -62,7 +76,7 @@ export function processGroupMembers(pgid: number): number[] {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const stat = readProcStat(Number(entry));
-      if (stat && stat.pgrp === pgid && stat.state !== 'Z') members.push(Number(entry));
+      if (stat && stat.pgrp === pgid && !isDeadZombie(Number(entry), stat)) members.push(Number(entry));
     }
     return members;
   }
