@@ -42,7 +42,8 @@ function listFiles(dir: string, keep: (name: string) => boolean): string[] {
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
-    child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Its own process group, so an interruption can stop the runner and every test process under it.
+    child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
     child.on('error', (err) => {
       console.error(`cannot start ${command}: ${err.message}`);
       resolve(127);
@@ -111,6 +112,13 @@ async function pythonTests(python: string, filter: string | undefined, env: Node
   return counts;
 }
 
+/** Stop the test stack and every stack a test started under its scratch folder. */
+async function downAll(report: (line: string) => void): Promise<void> {
+  const scratch = listFiles(join(STATE_DIR, 'scratch'), (n) => n === 'stack.json').map((f) => join(f, '..'));
+  for (const dir of scratch) await down({ stateDir: dir, stopTimeoutMs: 15_000 }, (line) => report(`${relative(STATE_DIR, dir)}: ${line}`));
+  await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
+}
+
 async function main(argv: string[]): Promise<number> {
   const filter = argv[2];
   const started = Date.now();
@@ -126,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const stackLine = (line: string) => log(`stack: ${line}`);
   // A stack left by a killed earlier run is stopped, and its state dropped: every run starts clean.
-  await down(options, stackLine);
+  await downAll(stackLine);
   rmSync(STATE_DIR, { recursive: true, force: true });
   const totals: Counts = { passed: 0, failed: 0, skipped: 0 };
   try {
@@ -159,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     log('stopping the test stack');
-    await down(options, stackLine).catch((err) => console.error(`[test] could not stop the test stack: ${describeError(err)}`));
+    await downAll(stackLine).catch((err) => console.error(`[test] could not stop the test stack: ${describeError(err)}`));
   }
   log(`finished in ${Math.round((Date.now() - started) / 1000)} s`);
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
@@ -174,7 +182,13 @@ function onSignal(signal: NodeJS.Signals): void {
   }
   interrupted = signal;
   console.error(`[test] ${signal}: stopping the tests and the test stack`);
-  child?.kill('SIGTERM');
+  if (child?.pid) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 if (require.main === module) {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -86,4 +88,15 @@ export async function closeTestConnections(): Promise<void> {
 export function uniqueName(prefix: string): string {
   const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30) || 't';
   return `${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * A fresh folder under the test stack's state folder (`<state>/scratch/`), e.g. the state folder
+ * of an extra stack a test starts. test/run.ts stops every stack recorded under it at the end of
+ * the run, even when the test process was killed before its own clean-up ran.
+ */
+export function testScratchDir(prefix: string): string {
+  const root = join(testEnvironment().stateDir, 'scratch');
+  mkdirSync(root, { recursive: true });
+  return mkdtempSync(join(root, `${prefix}-`));
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -10,11 +9,13 @@ import { readStackInfo, type StackInfo, type StackStatus } from '../../core/envi
 import { REPO_ROOT } from '../../core/toolchain';
 import { freePort, isPortFree } from '../../client/stack/ports';
 import { isProcessRunning, processGroupMembers } from '../../client/stack/processes';
-import { uniqueName } from '../helpers/stack';
+import { testScratchDir, uniqueName } from '../helpers/stack';
 
 /**
  * `ddb-lake up` / `down` through the real CLI on a stack of its own: its own state folder and a
  * port set the kernel reports free (so it never collides with the test stack or anything else).
+ * Its state folder is a scratch folder of the test stack, so test/run.ts stops it if this file
+ * dies before its after() hook.
  */
 
 interface CliResult {
@@ -34,7 +35,7 @@ function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   });
 }
 
-const stateDir = mkdtempSync(join(tmpdir(), 'ddb-lake-lifecycle-'));
+const stateDir = testScratchDir('lifecycle');
 let env: Record<string, string>;
 let ports: number[];
 
@@ -105,7 +106,7 @@ describe('ddb-lake up / down', () => {
   });
 
   it('a taken port stops up before it starts anything, naming the port and the way out', async () => {
-    const otherState = mkdtempSync(join(tmpdir(), 'ddb-lake-taken-'));
+    const otherState = testScratchDir('taken-port');
     const blocker: Server = createServer();
     const taken = await freePort();
     await new Promise<void>((res) => blocker.listen(taken, '127.0.0.1', res));
