@@ -77,7 +77,11 @@ export function stackInfoPath(dir = stateDir()): string {
 export function readStackInfo(dir = stateDir()): StackInfo | undefined {
   const file = stackInfoPath(dir);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+  } catch (err) {
+    throw new UserError(`${file} is damaged (${(err as Error).message})`, 'stop the stack\'s processes by hand (see its logs/ folder) and delete the file');
+  }
 }
 
 /** Resolve the environment from DDB_LAKE_ENV (local | aws) and the running stack. */

@@ -88,7 +88,6 @@ const moto: ServiceSpec = {
 function cliHasCommand(name: string): boolean {
   const cliEntry = join(REPO_ROOT, 'bin', 'ddb-lake.js');
   if (!existsSync(cliEntry)) return false;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { buildProgram } = require('../cli') as typeof import('../cli');
   return buildProgram().commands.some((c) => c.name() === name);
 }
