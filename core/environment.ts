@@ -34,15 +34,35 @@ export interface StackInfo {
   stateDir: string;
   temporal: Required<TemporalEndpoint>;
   aws: { endpoint: string; region: string };
+  /** The loopback ports the stack was started on (Temporal's other internal ports are random, loopback too). */
+  ports: { temporal: number; temporalUi: number; aws: number };
   services: StackService[];
 }
 
 export interface StackService {
   name: string;
+  /** Pid of the service's process, which leads its own process group (pgid = pid). */
   pid: number;
+  /** Identifies that process for its lifetime (start time), so a reused pid is never signalled. */
+  processToken: string;
+  /** The command line it was started with. */
+  command: string[];
   logFile: string;
+  /** Its main port, if it listens. */
   port?: number;
+  /** Every fixed port it listens on. */
+  ports: number[];
   startedAt: string;
+  /** Filled by `stack status`: answered its health check / running but not answering / not running. */
+  health?: ServiceHealth;
+}
+
+export type ServiceHealth = 'healthy' | 'unhealthy' | 'stopped';
+
+/** What `ddb-lake stack status --json` prints: the StackInfo plus the overall state. */
+export interface StackStatus extends StackInfo {
+  /** running: every service healthy; degraded: some not; stopped: nothing recorded or alive. */
+  state: 'running' | 'degraded' | 'stopped';
 }
 
 /** The local state folder: $DDB_LAKE_STATE, or .ddb-lake in the repository. */
@@ -57,7 +77,11 @@ export function stackInfoPath(dir = stateDir()): string {
 export function readStackInfo(dir = stateDir()): StackInfo | undefined {
   const file = stackInfoPath(dir);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+  } catch (err) {
+    throw new UserError(`${file} is damaged (${(err as Error).message})`, 'stop the stack\'s processes by hand (see its logs/ folder) and delete the file');
+  }
 }
 
 /** Resolve the environment from DDB_LAKE_ENV (local | aws) and the running stack. */

@@ -1,0 +1,204 @@
+/**
+ * The test harness behind `npm test`: makes sure the toolchain is there, brings up ONE test stack
+ * (its own state folder and ports), runs the TypeScript tests (node:test) and the Python tests
+ * (pytest, glue/tests) against it, and always tears the stack down — on success, failure, Ctrl-C
+ * or SIGTERM. Usage: node dist/test/run.js [filter]; a filter keeps the test files whose path
+ * contains it. Ports: DDB_LAKE_TEST_TEMPORAL_PORT (17233), DDB_LAKE_TEST_TEMPORAL_UI_PORT (18233),
+ * DDB_LAKE_TEST_AWS_PORT (15055).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describeError } from '../core/errors';
+import { REPO_ROOT } from '../core/toolchain';
+import { ensureToolchain, stderrProgress } from '../client/setup';
+import { resolveStackOptions } from '../client/stack/options';
+import { down, up } from '../client/stack/stack';
+
+const STATE_DIR = join(REPO_ROOT, '.ddb-lake', 'test-stack');
+const REPORTS_DIR = join(REPO_ROOT, '.ddb-lake', 'test-reports');
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+const log = (line: string) => console.log(`[test] ${line}`);
+
+let child: ChildProcess | undefined;
+let interrupted: NodeJS.Signals | undefined;
+
+function listFiles(dir: string, keep: (name: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== '__pycache__') out.push(...listFiles(path, keep));
+    else if (entry.isFile() && keep(entry.name)) out.push(path);
+  }
+  return out.sort();
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    // Its own process group, so an interruption can stop the runner and every test process under it.
+    child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    child.on('error', (err) => {
+      console.error(`cannot start ${command}: ${err.message}`);
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => {
+      child = undefined;
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/** Totals from node's TAP summary lines (`# pass 5`, `# fail 0`, `# skipped 1`, `# todo 0`). */
+export function countsFromTap(tap: string): Counts {
+  const get = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  return { passed: get('pass'), failed: get('fail') + get('cancelled'), skipped: get('skipped') + get('todo') };
+}
+
+/** Totals from a pytest JUnit XML report. */
+export function countsFromJunit(xml: string): Counts {
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const m of xml.matchAll(/<testsuite\b([^>]*)>/g)) {
+    const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(m[1]!)?.[1] ?? 0);
+    const failed = attr('failures') + attr('errors');
+    const skipped = attr('skipped');
+    counts.failed += failed;
+    counts.skipped += skipped;
+    counts.passed += attr('tests') - failed - skipped;
+  }
+  return counts;
+}
+
+async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
+  const distTest = join(REPO_ROOT, 'dist', 'test');
+  const files = listFiles(distTest, (n) => n.endsWith('.test.js')).filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
+  if (files.length === 0) {
+    log(`no TypeScript test files${filter ? ` match "${filter}"` : ''}`);
+    return { passed: 0, failed: 0, skipped: 0 };
+  }
+  const tapFile = join(REPORTS_DIR, 'node.tap');
+  rmSync(tapFile, { force: true });
+  log(`node --test: ${files.length} file(s)`);
+  const code = await run(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+    env,
+  );
+  const counts = existsSync(tapFile) ? countsFromTap(readFileSync(tapFile, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
+  if (code !== 0 && counts.failed === 0) counts.failed = 1; // the runner failed without a failing test: still a failure
+  return counts;
+}
+
+async function pythonTests(python: string, filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
+  const dir = join(REPO_ROOT, 'glue', 'tests');
+  const files = listFiles(dir, (n) => /^test_.*\.py$|_test\.py$/.test(n)).filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
+  if (files.length === 0) {
+    log(`pytest: skipped (no Python test files in glue/tests${filter ? ` match "${filter}"` : ''})`);
+    return { passed: 0, failed: 0, skipped: 0 };
+  }
+  const xmlFile = join(REPORTS_DIR, 'pytest.xml');
+  rmSync(xmlFile, { force: true });
+  log(`pytest: ${files.length} file(s) with ${python}`);
+  const code = await run(python, ['-m', 'pytest', '-p', 'no:cacheprovider', `--junitxml=${xmlFile}`, ...(filter ? files : [dir])], { ...env, PYTHONNOUSERSITE: '1' });
+  if (code === 5) return { passed: 0, failed: 0, skipped: 0 }; // pytest: no tests collected
+  const counts = existsSync(xmlFile) ? countsFromJunit(readFileSync(xmlFile, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
+  if (code !== 0 && counts.failed === 0) counts.failed = 1;
+  return counts;
+}
+
+/** Stop the test stack and every stack a test started under its scratch folder. */
+async function downAll(report: (line: string) => void): Promise<void> {
+  const scratch = listFiles(join(STATE_DIR, 'scratch'), (n) => n === 'stack.json').map((f) => join(f, '..'));
+  for (const dir of scratch) await down({ stateDir: dir, stopTimeoutMs: 15_000 }, (line) => report(`${relative(STATE_DIR, dir)}: ${line}`));
+  await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const filter = argv[2];
+  const started = Date.now();
+  mkdirSync(REPORTS_DIR, { recursive: true });
+  const toolchain = await ensureToolchain(stderrProgress);
+  const options = resolveStackOptions(
+    { stateDir: STATE_DIR },
+    {
+      DDB_LAKE_TEMPORAL_PORT: process.env.DDB_LAKE_TEST_TEMPORAL_PORT ?? '17233',
+      DDB_LAKE_TEMPORAL_UI_PORT: process.env.DDB_LAKE_TEST_TEMPORAL_UI_PORT ?? '18233',
+      DDB_LAKE_AWS_PORT: process.env.DDB_LAKE_TEST_AWS_PORT ?? '15055',
+    },
+  );
+  const stackLine = (line: string) => log(`stack: ${line}`);
+  // A stack left by a killed earlier run is stopped, and its state dropped: every run starts clean.
+  await downAll(stackLine);
+  rmSync(STATE_DIR, { recursive: true, force: true });
+  const totals: Counts = { passed: 0, failed: 0, skipped: 0 };
+  try {
+    if (interrupted) return 130;
+    await up(options, stackLine, toolchain);
+    log(`test stack up (${STATE_DIR})`);
+    const aws = { endpoint: `http://${options.host}:${options.awsPort}`, region: options.region };
+    // Child processes find the stack through DDB_LAKE_STATE; the AWS variables make any SDK
+    // client that forgets the endpoint talk to moto (with its dummy credentials), never to AWS.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DDB_LAKE_ENV: 'local',
+      DDB_LAKE_STATE: STATE_DIR,
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_REGION: aws.region,
+      AWS_DEFAULT_REGION: aws.region,
+      AWS_ACCESS_KEY_ID: 'moto',
+      AWS_SECRET_ACCESS_KEY: 'moto',
+      // The SDK's notice that it will need Node 22 from 2027 would repeat in every test file.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    delete env.AWS_PROFILE;
+    delete env.AWS_SESSION_TOKEN;
+    for (const step of [() => nodeTests(filter, env), () => pythonTests(toolchain.python, filter, env)]) {
+      if (interrupted) break;
+      const c = await step();
+      totals.passed += c.passed;
+      totals.failed += c.failed;
+      totals.skipped += c.skipped;
+    }
+  } finally {
+    log('stopping the test stack');
+    await downAll(stackLine).catch((err) => console.error(`[test] could not stop the test stack: ${describeError(err)}`));
+  }
+  log(`finished in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+  if (interrupted) return 130;
+  return totals.failed > 0 || totals.passed === 0 ? 1 : 0;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) {
+    console.error(`[test] second ${signal}: exiting now; stop the stack with DDB_LAKE_STATE=${STATE_DIR} node bin/ddb-lake.js down`);
+    process.exit(130);
+  }
+  interrupted = signal;
+  console.error(`[test] ${signal}: stopping the tests and the test stack`);
+  if (child?.pid) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+if (require.main === module) {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`[test] ${describeError(err)}`);
+      process.exit(1);
+    },
+  );
+}
