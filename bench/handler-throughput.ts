@@ -4,7 +4,7 @@
  *
  *   npx tsc -p tsconfig.json && node --no-warnings dist/bench/handler-throughput.js
  *
- * Uses the running local stack's moto (DDB_LAKE_STATE), else starts one on 127.0.0.1:5109.
+ * Uses the running local stack's moto: start it first with `ddb-lake up`.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { toLambdaItem, type SdkAttributeValue } from '../lambda/attribute-value';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     console.log(`encode  ${name}: ${batches.length} × ${RECORDS} records in ${ms.toFixed(1)} ms → ${perSecond(batches.length * RECORDS, ms)}, ${((bytes / ms) * 1000 / 1e6).toFixed(1)} MB/s (${(bytes / batches.length / 1024).toFixed(0)} KiB per batch file)`);
   }
 
-  const stack = await testStack([5109]);
+  const stack = await testStack(); // the running stack (`ddb-lake up`)
   try {
     await ensureBucket(stack.s3, BUCKET);
     const config = handlerConfig({ landing: `s3://${BUCKET}/bench-${Date.now()}/`, maxWriteSeconds: 30 });

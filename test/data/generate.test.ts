@@ -22,9 +22,8 @@ import { SeededRandom } from '../../client/data/random';
 import { FORMATS, formatTimestamp, MicrosecondClock, randomEntity, randomNote } from '../../client/data/transaction-model';
 import { ensureTransactionTable } from '../../client/data/transaction-table';
 import { runCli } from '../helpers/cli';
-import { startMoto, type MotoForTest } from '../helpers/moto-server';
+import { stackMoto, type MotoForTest } from '../helpers/moto-server';
 
-const MOTO_PORT = 5401;
 const credentials = { accessKeyId: 'moto', secretAccessKey: 'moto' };
 
 let moto: MotoForTest;
@@ -33,7 +32,7 @@ let streams: DynamoDBStreamsClient;
 let work: string;
 
 before(async () => {
-  moto = await startMoto(MOTO_PORT);
+  moto = await stackMoto();
   ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: moto.region, credentials });
   streams = new DynamoDBStreamsClient({ endpoint: moto.endpoint, region: moto.region, credentials });
   work = mkdtempSync(join(tmpdir(), 'ddb-lake-generate-'));

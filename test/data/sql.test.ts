@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../../core/toolchain';
 import { runCli } from '../helpers/cli';
-import { startMoto, type MotoForTest } from '../helpers/moto-server';
+import { stackMoto, type MotoForTest } from '../helpers/moto-server';
 import { sparkSubmit } from '../helpers/spark';
 
 /**
@@ -15,7 +15,6 @@ import { sparkSubmit } from '../helpers/spark';
  * fixture writes three commits (insert, note updates, deletes) and prints the rows the table must
  * hold; every query result is compared with that.
  */
-const MOTO_PORT = 5402;
 const FIXTURE = join(REPO_ROOT, 'test', 'data', 'fixtures', 'write_hudi_fixture.py');
 const COLUMNS = ['account', 'create_at', 'create_year', 'create_month', 'create_day', 'update_at', 'entity', 'amount', 'is_credit', 'note'];
 
@@ -31,7 +30,7 @@ let work: string;
 const lakes: Record<'plainCow' | 'partitionedMor' | 's3Cow', Lake> = {} as never;
 
 before(async () => {
-  moto = await startMoto(MOTO_PORT);
+  moto = await stackMoto();
   work = mkdtempSync(join(tmpdir(), 'ddb-lake-sql-'));
   const s3 = new S3Client({ endpoint: moto.endpoint, region: moto.region, forcePathStyle: true, credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' } });
   await s3.send(new CreateBucketCommand({ Bucket: 'lake' }));

@@ -1,11 +1,8 @@
 /**
- * Test support for the stream tests: a real moto server (the running stack's, from
- * `resolveEnvironment()`, or one started here on a free port of 5102-5108), AWS clients for it,
+ * Test support for the stream tests: the test stack's real moto server, AWS clients for it,
  * and helpers to read back a landing location.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ScanCommand, waitUntilTableExists, type KeySchemaElement, type StreamViewType } from '@aws-sdk/client-dynamodb';
@@ -13,9 +10,9 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { AttributeValue } from 'aws-lambda';
 import { awsClientConfig } from '../../core/aws';
-import { resolveEnvironment, stackInfoPath, type LocalEnvironment, type StackInfo } from '../../core/environment';
+import type { LocalEnvironment } from '../../core/environment';
+import { testEnvironment } from '../helpers/stack';
 import { isMinuteFolder } from '../../core/landing';
-import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
 import { toLambdaItem, type SdkAttributeValue } from '../../lambda/attribute-value';
 import { canonicalNumber, decodeLine, type DecodedChange } from '../../lambda/encoding';
 
@@ -26,11 +23,9 @@ export interface TestStack {
   dynamodb: DynamoDBClient;
   streams: DynamoDBStreamsClient;
   s3: S3Client;
-  /** Stops the moto server if this process started it. */
+  /** Closes the clients (the stack belongs to the test run). */
   close(): Promise<void>;
 }
-
-const TEST_PORTS = [5102, 5103, 5104, 5105, 5106, 5107, 5108];
 
 const tempDirs: string[] = [];
 process.once('exit', () => {
@@ -44,43 +39,10 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-/** The running stack's moto, or a moto started for this test file on a free port of `ports`. */
-export async function testStack(ports: number[] = TEST_PORTS): Promise<TestStack> {
-  let env: LocalEnvironment | undefined;
-  try {
-    const resolved = resolveEnvironment();
-    if (resolved.kind === 'local') env = resolved;
-  } catch {
-    env = undefined;
-  }
-  let moto: ChildProcess | undefined;
-  let childEnv: NodeJS.ProcessEnv = { ...process.env };
-  if (!env) {
-    const port = await freePort(ports);
-    const stateDir = tempDir('ddb-lake-stream-test-');
-    const logFile = join(stateDir, 'moto.log');
-    const log = openSync(logFile, 'a');
-    moto = spawn(toolchainPaths().python, [join(REPO_ROOT, 'python', 'moto_server.py'), '--host', '127.0.0.1', '--port', String(port)], {
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
-    // Never leave moto behind, even when this process ends without calling close().
-    const child = moto;
-    process.once('exit', () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-    });
-    const endpoint = `http://127.0.0.1:${port}`;
-    await waitForHttp(endpoint, 30_000, moto);
-    const stack: StackInfo = {
-      stateDir,
-      temporal: { address: '127.0.0.1:0', namespace: 'default', uiUrl: '' },
-      aws: { endpoint, region: 'us-east-1' },
-      services: [{ name: 'moto', pid: moto.pid!, logFile, port, startedAt: new Date().toISOString() }],
-    };
-    writeFileSync(stackInfoPath(stateDir), JSON.stringify(stack, null, 2));
-    env = { kind: 'local', stateDir, temporal: stack.temporal, aws: stack.aws };
-    childEnv = { ...process.env, DDB_LAKE_STATE: stateDir, DDB_LAKE_ENV: 'local' };
-  }
+/** The test stack's moto (started once per run by test/run.ts) and clients for it. */
+export async function testStack(): Promise<TestStack> {
+  const env = testEnvironment();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, DDB_LAKE_STATE: env.stateDir, DDB_LAKE_ENV: 'local' };
   const config = awsClientConfig(env);
   const clients = { dynamodb: new DynamoDBClient(config), streams: new DynamoDBStreamsClient(config), s3: new S3Client(config) };
   return {
@@ -91,39 +53,8 @@ export async function testStack(ports: number[] = TEST_PORTS): Promise<TestStack
       clients.dynamodb.destroy();
       clients.streams.destroy();
       clients.s3.destroy();
-      if (moto && moto.exitCode === null) {
-        const exited = new Promise((resolve) => moto!.once('exit', resolve));
-        moto.kill('SIGTERM');
-        await exited;
-      }
     },
   };
-}
-
-async function freePort(candidates: number[]): Promise<number> {
-  for (const port of candidates) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port among ${candidates.join(', ')}`);
-}
-
-async function waitForHttp(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode} before it answered`);
-    try {
-      await fetch(`${url}/moto-api/`);
-      return;
-    } catch {
-      await sleep(200);
-    }
-  }
-  throw new Error(`moto did not answer on ${url} within ${timeoutMs} ms`);
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
