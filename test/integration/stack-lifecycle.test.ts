@@ -89,7 +89,8 @@ describe('ddb-lake up / down', () => {
     assert.equal(status.code, 0, status.stderr);
     const parsed = JSON.parse(status.stdout) as StackStatus;
     assert.equal(parsed.state, 'running');
-    assert.deepEqual(parsed.services.map((s) => [s.name, s.health]), [['temporal', 'healthy'], ['moto', 'healthy']]);
+    assert.deepEqual(parsed.services.slice(0, 2).map((s) => s.name), ['temporal', 'moto']);
+    for (const s of parsed.services) assert.equal(s.health, 'healthy', `${s.name} is healthy`);
 
     runId = await withTemporal(first, async (client) => {
       const handle = await client.workflow.start('waitForReleaseWorkflow', { taskQueue: uniqueName('nobody-polls'), workflowId });
