@@ -74,6 +74,14 @@ export function planBatch(input: PlanInput): BatchPlan {
     (takenNames[file.folder] ??= []).push(file.name);
   }
   const sweepDone = input.sweep && !left.some((c) => c.late);
+  let lateTaken: Record<string, number> | null = null;
+  if (input.sweep) {
+    // Remember late files applied while a later sweep could still see them (see candidateKind).
+    const floor = (sweepDone ? listedAtMs : (w.sweptAtMs ?? -Infinity)) - closeAfterMs;
+    lateTaken = {};
+    for (const [key, lm] of Object.entries(w.lateTaken)) if (lm > floor) lateTaken[key] = lm;
+    for (const { file, late } of taken) if (late) lateTaken[`${file.folder}/${file.name}`] = file.lastModifiedMs;
+  }
 
   const oldestLeft = left.reduce<number | null>((m, c) => (m === null || c.file.lastModifiedMs < m ? c.file.lastModifiedMs : m), null);
   let appliedThroughMs: number | null;
@@ -83,7 +91,7 @@ export function planBatch(input: PlanInput): BatchPlan {
   return {
     take: taken.map((c) => c.file),
     sweptFiles: taken.filter((c) => c.late).length,
-    delta: { closedThrough, taken: takenNames, sweptAtMs: sweepDone ? listedAtMs : null },
+    delta: { closedThrough, taken: takenNames, sweptAtMs: sweepDone ? listedAtMs : null, lateTaken },
     backlog: { files: left.length, oldestLastModifiedMs: oldestLeft, more: !input.complete },
     appliedThroughMs,
   };
@@ -146,9 +154,11 @@ function candidateKind(w: Watermark, file: LandingFile, sweep: boolean, closeAft
   if (!sweep) return null;
   // A late file was written after its folder closed. Anything written after the previous sweep's
   // listing (less a margin for slow writes and clock skew) may not have been seen by it.
+  // `lateTaken` remembers the late files already applied inside that margin.
   const sweepFloor = w.sweptAtMs === null ? -Infinity : w.sweptAtMs - closeAfterMs;
   const closeInstant = minuteFolderStart(file.folder) + closeAfterMs;
-  return file.lastModifiedMs > closeInstant && file.lastModifiedMs > sweepFloor ? 'late' : null;
+  if (file.lastModifiedMs <= closeInstant || file.lastModifiedMs <= sweepFloor) return null;
+  return w.lateTaken[`${file.folder}/${file.name}`] === undefined ? 'late' : null;
 }
 
 /** Drop the last folder of an incomplete listing (a page boundary may have cut it). */

@@ -11,6 +11,11 @@ export interface Watermark {
   open: Record<string, string[]>;
   /** Listing time of the last sweep that took every late file it found; null before the first. */
   sweptAtMs: number | null;
+  /**
+   * Late files (in closed folders) already applied that a sweep could still see — `<folder>/<name>`
+   * → LastModified ms; entries older than the sweep's margin are dropped, so it stays tiny.
+   */
+  lateTaken: Record<string, number>;
 }
 
 /** What a successful batch changes in the watermark. */
@@ -20,6 +25,8 @@ export interface WatermarkDelta {
   taken: Record<string, string[]>;
   /** Set when the batch completed a sweep. */
   sweptAtMs: number | null;
+  /** The new `lateTaken`, when the batch swept; null: unchanged. */
+  lateTaken: Record<string, number> | null;
 }
 
 /**
@@ -28,7 +35,7 @@ export interface WatermarkDelta {
  * minutes hold only changes the export already has; applying some again would be harmless.
  */
 export function initialWatermark(exportTimeMs: number): Watermark {
-  return { closedThrough: minuteFolder(exportTimeMs - 2 * 60_000), open: {}, sweptAtMs: null };
+  return { closedThrough: minuteFolder(exportTimeMs - 2 * 60_000), open: {}, sweptAtMs: null, lateTaken: {} };
 }
 
 export function applyDelta(w: Watermark, delta: WatermarkDelta): Watermark {
@@ -39,7 +46,7 @@ export function applyDelta(w: Watermark, delta: WatermarkDelta): Watermark {
     const names = new Set([...(w.open[folder] ?? []), ...(delta.taken[folder] ?? [])]);
     open[folder] = [...names].sort();
   }
-  return { closedThrough, open: sortKeys(open), sweptAtMs: delta.sweptAtMs ?? w.sweptAtMs };
+  return { closedThrough, open: sortKeys(open), sweptAtMs: delta.sweptAtMs ?? w.sweptAtMs, lateTaken: delta.lateTaken ?? w.lateTaken };
 }
 
 /** Open folders with the number of files taken from each (for status output). */

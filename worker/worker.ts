@@ -36,6 +36,8 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createPipelineActivities(services, opts.clock),
     shutdownGraceTime: opts.shutdownGraceTime ?? '5 seconds',
+    // Heartbeats carry cancellation back: at most 5 s late, so a stopped pipeline stops its job promptly.
+    maxHeartbeatThrottleInterval: '5 seconds',
   });
   return { worker, connection };
 }

@@ -71,7 +71,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   const jobActivity = (timeoutMinutes: number) =>
     proxyActivities<PipelineActivities>({
       startToCloseTimeout: `${timeoutMinutes + 30} minutes`,
-      heartbeatTimeout: '1 minute',
+      heartbeatTimeout: '30 seconds',
       // A cancelled pipeline waits for its job to be stopped before it ends.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { ...retry, maximumAttempts: 10 },

@@ -77,13 +77,17 @@ export class FakeExporter implements Exporter {
   pollsBeforeDone = 1;
   private describes = 0;
   constructor(private readonly exportTimeMs = EXPORT_TIME_MS) {}
+  /** Exports started with a client token ending in one of these end FAILED. */
+  failTokenSuffixes: string[] = [];
   async start(request: ExportRequest): Promise<ExportState> {
     this.starts.push(request);
     return this.state(request.clientToken, 'IN_PROGRESS');
   }
   async describe(exportArn: string): Promise<ExportState> {
     this.describes++;
-    return this.state(exportArn.split('/').pop()!, this.describes > this.pollsBeforeDone ? 'COMPLETED' : 'IN_PROGRESS');
+    const id = exportArn.split('/').pop()!;
+    if (this.failTokenSuffixes.some((sfx) => id.endsWith(sfx))) return { ...this.state(id, 'FAILED'), failure: 'S3 access denied (simulated)' };
+    return this.state(id, this.describes > this.pollsBeforeDone ? 'COMPLETED' : 'IN_PROGRESS');
   }
   private state(id: string, status: ExportState['status']): ExportState {
     return {

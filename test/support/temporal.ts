@@ -55,21 +55,29 @@ export async function withWorker<T>(
   env: TestWorkflowEnvironment,
   fakes: Fakes,
   fn: (taskQueue: string, worker: Worker) => Promise<T>,
+  taskQueue = newTaskQueue(),
 ): Promise<T> {
-  const taskQueue = `test-${process.pid}-${++queueSeq}`;
-  const { worker, connection } = await createPipelineWorker({
-    env: localEnv(env),
-    services: fakes.services,
-    clock: fakes.clock,
-    workflowBundle: { code: (await workflowBundle()).code },
-    taskQueue,
-    shutdownGraceTime: '1 second',
-  });
+  const { worker, connection } = await testWorker(env, fakes, taskQueue);
   try {
     return await worker.runUntil(fn(taskQueue, worker));
   } finally {
     await connection.close();
   }
+}
+
+export function newTaskQueue(): string {
+  return `test-${process.pid}-${++queueSeq}`;
+}
+
+export async function testWorker(env: TestWorkflowEnvironment, fakes: Fakes, taskQueue: string) {
+  return createPipelineWorker({
+    env: localEnv(env),
+    services: fakes.services,
+    clock: fakes.clock,
+    workflowBundle: await workflowBundle(),
+    taskQueue,
+    shutdownGraceTime: '1 second',
+  });
 }
 
 /** Poll `probe` until it returns a value (not undefined) or time runs out. */
