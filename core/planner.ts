@@ -74,13 +74,19 @@ export function planBatch(input: PlanInput): BatchPlan {
     (takenNames[file.folder] ??= []).push(file.name);
   }
   const sweepDone = input.sweep && !left.some((c) => c.late);
+  // Remember applied files a later sweep could take for late ones (written after their folder's
+  // close instant): those the sweep took, and those of folders closing now. Forget what no sweep
+  // can see any more (see candidateKind).
+  const remember: [string, number][] = [];
+  for (const { file, late } of taken) if (late) remember.push([`${file.folder}/${file.name}`, file.lastModifiedMs]);
+  for (const file of files)
+    if (file.folder > w.closedThrough && file.folder <= closedThrough && file.lastModifiedMs > minuteFolderStart(file.folder) + closeAfterMs)
+      remember.push([`${file.folder}/${file.name}`, file.lastModifiedMs]);
   let lateTaken: Record<string, number> | null = null;
-  if (input.sweep) {
-    // Remember late files applied while a later sweep could still see them (see candidateKind).
+  if (sweepDone || remember.length > 0) {
     const floor = (sweepDone ? listedAtMs : (w.sweptAtMs ?? -Infinity)) - closeAfterMs;
     lateTaken = {};
-    for (const [key, lm] of Object.entries(w.lateTaken)) if (lm > floor) lateTaken[key] = lm;
-    for (const { file, late } of taken) if (late) lateTaken[`${file.folder}/${file.name}`] = file.lastModifiedMs;
+    for (const [key, lm] of [...Object.entries(w.lateTaken), ...remember]) if (lm > floor) lateTaken[key] = lm;
   }
 
   const oldestLeft = left.reduce<number | null>((m, c) => (m === null || c.file.lastModifiedMs < m ? c.file.lastModifiedMs : m), null);
