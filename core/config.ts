@@ -176,7 +176,7 @@ export function parsePipelineConfig(raw: unknown, source = 'config', baseDir = p
   const result = PipelineConfigSchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.slice(0, 8).map((i) => `  - ${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`);
-    throw new UserError(`${source} is not a valid pipeline config:\n${lines.join('\n')}`, 'fix the fields above; the README lists every field');
+    throw new UserError(`${source} is not a valid pipeline config:\n${lines.join('\n')}`, 'fix the fields above; docs/config.md lists every field');
   }
   const config = result.data;
   config.export.location = withTrailingSlash(config.export.location);

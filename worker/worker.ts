@@ -26,7 +26,9 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  * One worker serves every pipeline: the workflow id is the pipeline name, the task queue is shared.
  * The activity implementations are chosen here, once, from the environment.
  */
-export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createPipelineWorker(
+  opts: PipelineWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection; services: PipelineServices }> {
   const connection = await connectNative(opts.env);
   const services = createServices(opts.env, opts.services);
   const worker = await Worker.create({
@@ -39,12 +41,20 @@ export async function createPipelineWorker(opts: PipelineWorkerOptions): Promise
     // Heartbeats carry cancellation back: at most 5 s late, so a stopped pipeline stops its job promptly.
     maxHeartbeatThrottleInterval: '5 seconds',
   });
-  return { worker, connection };
+  return { worker, connection, services };
+}
+
+/** `exporter=LocalExporter, …`: which implementation serves each part (logged at start-up). */
+export function describeServices(services: PipelineServices): string {
+  return Object.entries(services)
+    .map(([part, impl]) => `${part}=${(impl as object).constructor.name}`)
+    .join(', ');
 }
 
 /** Run until SIGINT / SIGTERM (the SDK's runtime turns them into a graceful shutdown). */
-export async function runWorker(opts: PipelineWorkerOptions): Promise<void> {
-  const { worker, connection } = await createPipelineWorker(opts);
+export async function runWorker(opts: PipelineWorkerOptions, onReady?: (services: PipelineServices) => void): Promise<void> {
+  const { worker, connection, services } = await createPipelineWorker(opts);
+  onReady?.(services);
   try {
     await worker.run();
   } finally {

@@ -157,7 +157,16 @@ export interface FakeRun {
   files: string[];
 }
 
-/** Jobs that take `durationMs`, succeed unless told to fail, and write a summary. */
+/** Where a fake job reads its manifest and writes its summary. */
+export interface JobIo {
+  readManifest(uri: string): Promise<JobManifest>;
+  writeSummary(uri: string, summary: JobSummary): Promise<void>;
+}
+
+/**
+ * Fake-fast jobs: they read the real manifest, take `durationMs`, succeed unless told to fail, and
+ * write a summary like the Glue jobs do (counts derived from the file count).
+ */
 export class FakeJobRunner implements JobRunner {
   readonly runs = new Map<string, FakeRun>();
   durationMs = 200;
@@ -165,13 +174,15 @@ export class FakeJobRunner implements JobRunner {
   failNext = 0;
   failMessage = 'Py4JJavaError: simulated job failure';
   starts = 0;
-  constructor(private readonly landing: FakeLanding) {}
+  constructor(private readonly io: JobIo) {}
 
   async start(request: JobRunRequest): Promise<JobRunState> {
     const existing = this.runs.get(request.runKey);
     if (existing) return { ...existing.state };
     this.starts++;
-    const manifest = this.landing.manifest(request.manifestUri);
+    const manifest = await this.io.readManifest(request.manifestUri);
+    const again = this.runs.get(request.runKey);
+    if (again) return { ...again.state };
     const fail = this.failNext > 0;
     if (fail) this.failNext--;
     const run: FakeRun = {
@@ -183,25 +194,30 @@ export class FakeJobRunner implements JobRunner {
     };
     this.runs.set(request.runKey, run);
     setTimeout(() => {
-      if (run.state.status !== 'running') return;
-      run.endedMs = Date.now();
-      run.state = { ...run.state, status: fail ? 'failed' : 'succeeded', finishedAt: new Date().toISOString(), ...(fail ? { error: this.failMessage } : {}) };
-      if (!fail) {
-        const summary: JobSummary = {
-          runKey: request.runKey,
-          kind: request.kind,
-          status: 'succeeded',
-          recordsRead: manifest.files.length * 10,
-          upserted: manifest.files.length * 9,
-          deleted: manifest.files.length,
-          rejected: 0,
-          durationSeconds: this.durationMs / 1000,
-          commitInstant: '20261127110501234',
-          startedAt: run.state.startedAt,
-          finishedAt: run.state.finishedAt!,
-        };
-        this.landing.objects.set(manifest.summaryUri, JSON.stringify(summary));
-      }
+      void (async () => {
+        if (run.state.status !== 'running') return;
+        const finishedAt = new Date().toISOString();
+        if (!fail) {
+          // Like the Glue jobs: the summary is written before the run reports success.
+          const summary: JobSummary = {
+            runKey: request.runKey,
+            kind: request.kind,
+            status: 'succeeded',
+            recordsRead: manifest.files.length * 10,
+            upserted: manifest.files.length * 9,
+            deleted: manifest.files.length,
+            rejected: 0,
+            durationSeconds: this.durationMs / 1000,
+            commitInstant: '20261127110501234',
+            startedAt: run.state.startedAt,
+            finishedAt,
+          };
+          await this.io.writeSummary(manifest.summaryUri, summary);
+        }
+        if (run.state.status !== 'running') return;
+        run.endedMs = Date.now();
+        run.state = { ...run.state, status: fail ? 'failed' : 'succeeded', finishedAt, ...(fail ? { error: this.failMessage } : {}) };
+      })().catch((err) => console.error('fake job: cannot finish', err));
     }, this.durationMs);
     return { ...run.state };
   }
@@ -253,7 +269,10 @@ export function createFakes(startMs = EXPORT_TIME_MS + 30_000): Fakes {
   const inspector = new FakeInspector();
   const exporter = new FakeExporter();
   const landing = new FakeLanding(clock);
-  const jobs = new FakeJobRunner(landing);
+  const jobs = new FakeJobRunner({
+    readManifest: async (uri) => landing.manifest(uri),
+    writeSummary: async (uri, summary) => void landing.objects.set(uri, JSON.stringify(summary)),
+  });
   return { clock, inspector, exporter, landing, jobs, services: { inspector, exporter, lister: landing, manifests: landing, jobRunner: jobs } };
 }
 
