@@ -175,9 +175,11 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
       const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;
       let timedOut = false;
       try {
-        while (state.status === 'running') {
+        // Check soon after the start, then less often (¼ s, ½ s, 1 s, … up to the poll interval):
+        // a short job is seen to end at once, a long one costs few status calls.
+        for (let polls = 0; state.status === 'running'; polls++) {
           ctx.heartbeat({ runKey, runId: state.runId });
-          await ctx.sleep(job.pollIntervalSeconds * 1000);
+          await ctx.sleep(Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls));
           state = await jobRunner.get(runKey, kind, job.glueJobName);
           if (state.status === 'running' && Date.now() > deadline) {
             timedOut = true;
