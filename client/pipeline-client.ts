@@ -134,7 +134,10 @@ export class PipelineClient {
     } catch (err) {
       if (isDeadline(err))
         throw new UserError(`pipeline "${pipeline}" did not answer within 10 s: no worker is serving it`, 'start one with `ddb-lake worker`');
-      throw this.translate(err, pipeline);
+      const translated = this.translate(err, pipeline);
+      if (translated === err && typeof (err as { code?: unknown })?.code === 'number')
+        throw new UserError(`pipeline "${pipeline}" did not answer its status query (${firstLine((err as Error).message)})`, 'is a worker running? start one with `ddb-lake worker`');
+      throw translated;
     }
   }
 
@@ -232,6 +235,10 @@ function unreachable(env: Environment, err: unknown): UserError {
     `cannot reach the Temporal server at ${env.temporal.address} (${detail})`,
     env.kind === 'local' ? 'start the local stack with `ddb-lake up`' : 'check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE',
   );
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
 }
 
 function isUnavailable(err: unknown): boolean {
