@@ -53,12 +53,18 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
     /** Start the export, idempotently by client token. */
     async startExport(request: StartExportRequest): Promise<ExportInfo> {
       try {
+        const ctx = Context.current();
         const state = await exporter.start(
           { tableArn: request.tableArn, tableName: request.tableName, ...request.location, clientToken: request.clientToken },
-          (detail) => Context.current().heartbeat(detail),
+          (detail) => {
+            ctx.heartbeat(detail);
+            // The local export runs inside this call: a cancelled pipeline stops the scan (a retry starts afresh).
+            if (ctx.cancellationSignal.aborted) throw new CancelledFailure('export cancelled');
+          },
         );
         return exportInfo(state);
       } catch (err) {
+        if (err instanceof CancelledFailure) throw err;
         throw exportFailure(err);
       }
     },

@@ -63,8 +63,18 @@ describe('pipeline workflow', () => {
   test('walks validate → export → initial load → incremental and applies every file once', async () => {
     const f = createFakes();
     await withWorker(env, f, async (tq) => {
+      f.jobs.durationMs = 1000;
       const handle = await start(tq, testConfig());
-      const s1 = await statusWhere(handle, 'incremental phase', (s) => s.phase === 'incremental');
+      // Watch the phases go by: they only ever move forward, through every phase.
+      const seen: string[] = [];
+      const s1 = await statusWhere(handle, 'incremental phase', (s) => {
+        if (seen.at(-1) !== s.phase) seen.push(s.phase);
+        return s.phase === 'incremental';
+      });
+      const order = ['validating', 'exporting', 'initialLoad', 'incremental'];
+      assert.deepEqual([...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), seen, `phases in order: ${seen.join(' → ')}`);
+      assert.ok(seen.includes('exporting') && seen.includes('initialLoad'), `saw ${seen.join(' → ')}`);
+      f.jobs.durationMs = 200;
       assert.equal(s1.export?.status, 'COMPLETED');
       assert.equal(s1.export?.itemCount, 7269);
       assert.equal(f.exporter.starts.length, 1);
