@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalExporter, toDynamoDbJson } from '../activities/local/local-exporter';
+import { DynamoDbExporter } from '../activities/aws/dynamodb-exporter';
 import { S3LandingLister } from '../activities/sdk/s3-landing-lister';
 import { S3ManifestStore } from '../activities/sdk/s3-manifest-store';
 import { SdkTableInspector } from '../activities/sdk/table-inspector';
@@ -169,6 +170,26 @@ describe('local exporter (moto)', () => {
     assert.equal(entries.length, 1);
     assert.equal(entries[0].itemCount, 0);
     assert.equal(gunzipSync(await getObject(entries[0].dataFileS3Key)).length, 0);
+  });
+});
+
+describe('AWS exporter (against moto\'s own ExportTableToPointInTime)', () => {
+  test('starts an export and follows it to COMPLETED through DescribeExport', async () => {
+    // moto implements the API (not the layout, nor client tokens): this checks the calls and the mapping.
+    const tableArn = await createTransactionTable(moto, { name: 'AwsExport' });
+    await putItems('AwsExport', 7);
+    const exporter = new DynamoDbExporter(moto.dynamodb);
+    const started = await exporter.start({ tableArn, tableName: 'AwsExport', bucket: BUCKET, prefix: 'export/AwsExport', clientToken: 'aws-token-1' });
+    assert.ok(['IN_PROGRESS', 'COMPLETED'].includes(started.status));
+    assert.equal(started.bucket, BUCKET);
+    let state = started;
+    for (let i = 0; i < 50 && state.status === 'IN_PROGRESS'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await exporter.describe(started.exportArn, { bucket: BUCKET, prefix: 'export/AwsExport' });
+    }
+    assert.equal(state.status, 'COMPLETED');
+    assert.equal(state.itemCount, 7);
+    assert.equal(state.failure, null);
   });
 });
 
