@@ -156,6 +156,8 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
 
     // Files the stream handler would write, then a cycle at once.
     await cli('set-interval', 'transaction', '3600');
+    // A cycle already under way may still pick up files; wait until the loop sleeps on the new interval.
+    await eventually(async () => ((await statusJson('transaction')).step === 'sleep' ? true : undefined), 'sleeping');
     const folder = minuteFolder(Date.now());
     for (const name of ['shardId-0001_100_109.json', 'shardId-0002_200_201.json', 'shardId-0001_110_119.json'])
       await moto.s3.send(new PutObjectCommand({ Bucket: 'ddb-lake-local', Key: `landing/Transaction/${folder}/${name}`, Body: '{"account":"a","create_at":"b","_op":"insert","_seq":"1","_ts":1,"_ttl":false}\n' }));
