@@ -2,6 +2,9 @@
  * The real Temporal dev server (the cached CLI binary: nothing is downloaded) on this worktree's
  * test port, and a worker per test with fake external parts.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { toolchainPaths } from '../../core/toolchain';
@@ -19,9 +22,15 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
     Runtime.install({ logger: new DefaultLogger(process.env.DDB_LAKE_TEST_LOG === '1' ? 'INFO' : 'WARN') });
     runtimeInstalled = true;
   }
+  // A SQLite file, not the in-memory default: with the in-memory database the dev server (server
+  // 1.29) once started failing every call with SQLITE_INTERRUPT ("interrupted (9)") mid-suite, a
+  // SQLite driver bug fixed in later servers. Not seen with a file database so far.
+  const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-temporal-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: toolchainPaths().temporalCli },
+      dbFilename: join(dir, 'temporal.db'),
       ip: '127.0.0.1',
       port: TEST_TEMPORAL_PORT,
       ui: false,
