@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
@@ -113,6 +113,7 @@ after(async () => {
   await moto?.stop();
   await env?.teardown();
   process.env = savedEnv;
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('ddb-lake pipeline commands (dev server + moto)', () => {
