@@ -32,14 +32,22 @@ const columnType = z
   .string()
   .regex(/^(string|long|double|boolean|binary|decimal\(\d{1,2},\d{1,2}\))$/, 'must be string, long, double, boolean, binary or decimal(p,s)');
 
-const jobSpec = (glueJobName: string, script: string) =>
+const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
   z
     .object({
       glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
       script: z.string().min(1).default(script).describe('local: path of the PySpark script, relative to the repository'),
+      timeoutMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(10080)
+        .default(timeoutMinutes)
+        .describe('a run still going after this long is stopped and counted as failed'),
+      pollIntervalSeconds: z.number().int().min(1).max(600).default(5).describe('how often a running job is checked'),
     })
     .strict()
-    .default({ glueJobName, script });
+    .default({ glueJobName, script, timeoutMinutes, pollIntervalSeconds: 5 });
 
 export const PipelineConfigSchema = z
   .object({
@@ -59,13 +67,26 @@ export const PipelineConfigSchema = z
     export: z
       .object({
         location: s3Uri.describe('where DynamoDB exports the table (s3://bucket/prefix/)'),
-        existingExportArn: z.string().min(1).optional().describe('adopt this completed export instead of starting one'),
+        existingExportArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/export\/[A-Za-z0-9-]+$/, 'must be a DynamoDB export ARN (arn:aws:dynamodb:<region>:<account>:table/<table>/export/<id>)')
+          .optional()
+          .describe('adopt this export instead of starting one'),
+        pollIntervalSeconds: z.number().int().min(1).max(3600).default(30).describe('how often a running export is checked'),
       })
       .strict(),
     landing: z
       .object({
         location: s3Uri.describe('where the stream handler writes minute folders'),
-        closeAfterSeconds: z.number().int().min(30).max(3600).default(120),
+        closeAfterSeconds: z
+          .number()
+          .int()
+          .min(60, 'must be at least 60: a minute folder receives files for 60 s plus the writer\'s deadline (docs/landing.md)')
+          .max(3600)
+          .default(120)
+          .describe('a minute folder M is closed once M + closeAfterSeconds has passed (≥ 60 + writer deadline + clock skew)'),
+        sweepEveryCycles: z.number().int().min(1).max(100000).default(30).describe('every N cycles, re-list recently closed folders for late files'),
+        sweepMinutes: z.number().int().min(1).max(10080).default(60).describe('how many minutes of closed folders a sweep re-lists'),
       })
       .strict(),
     lake: z
@@ -77,29 +98,37 @@ export const PipelineConfigSchema = z
       .strict(),
     jobs: z
       .object({
-        initialLoad: jobSpec('ddb-lake-initial-load', 'glue/initial_load.py'),
-        incremental: jobSpec('ddb-lake-incremental', 'glue/incremental.py'),
+        initialLoad: jobSpec('ddb-lake-initial-load', 'glue/initial_load.py', 1440),
+        incremental: jobSpec('ddb-lake-incremental', 'glue/incremental.py', 60),
       })
       .strict()
       .default({
-        initialLoad: { glueJobName: 'ddb-lake-initial-load', script: 'glue/initial_load.py' },
-        incremental: { glueJobName: 'ddb-lake-incremental', script: 'glue/incremental.py' },
+        initialLoad: { glueJobName: 'ddb-lake-initial-load', script: 'glue/initial_load.py', timeoutMinutes: 1440, pollIntervalSeconds: 5 },
+        incremental: { glueJobName: 'ddb-lake-incremental', script: 'glue/incremental.py', timeoutMinutes: 60, pollIntervalSeconds: 5 },
       }),
     schedule: z
       .object({
-        intervalSeconds: z.number().int().min(1).max(86400).default(10),
-        maxFilesPerBatch: z.number().int().min(1).max(100000).default(5000),
+        intervalSeconds: z.number().int().min(1).max(86400).default(10).describe('pause between incremental cycles'),
+        maxFilesPerBatch: z.number().int().min(1).max(100000).default(5000).describe('most landing files one incremental job takes'),
+        continueAsNewAfterCycles: z
+          .number()
+          .int()
+          .min(1)
+          .max(10000)
+          .default(200)
+          .describe('start a fresh workflow history after this many cycles (state is carried over)'),
       })
       .strict()
-      .default({ intervalSeconds: 10, maxFilesPerBatch: 5000 }),
+      .default({ intervalSeconds: 10, maxFilesPerBatch: 5000, continueAsNewAfterCycles: 200 }),
     retry: z
       .object({
-        maxAttempts: z.number().int().min(1).max(100).default(5),
-        initialIntervalSeconds: z.number().int().min(1).default(10),
-        maxIntervalSeconds: z.number().int().min(1).default(300),
+        maxAttempts: z.number().int().min(1).max(100).default(5).describe('job attempts before the pipeline stalls and waits for `resume`'),
+        initialIntervalSeconds: z.number().int().min(1).max(86400).default(10),
+        maxIntervalSeconds: z.number().int().min(1).max(86400).default(300),
+        backoffCoefficient: z.number().min(1).max(10).default(2),
       })
       .strict()
-      .default({ maxAttempts: 5, initialIntervalSeconds: 10, maxIntervalSeconds: 300 }),
+      .default({ maxAttempts: 5, initialIntervalSeconds: 10, maxIntervalSeconds: 300, backoffCoefficient: 2 }),
     types: z
       .object({
         numbers: z.enum(['auto', 'decimal', 'string']).default('auto').describe('default rule for N attributes; docs/types.md'),
@@ -123,19 +152,35 @@ export const PipelineConfigSchema = z
     }
     if (c.orderingField && derived.has(c.orderingField))
       ctx.addIssue({ code: 'custom', path: ['orderingField'], message: 'must be an attribute of the table, not a derived column' });
+    if (derived.size !== c.derivedColumns.length)
+      ctx.addIssue({ code: 'custom', path: ['derivedColumns'], message: 'two derived columns have the same name' });
+    if (new Set(c.partitionFields).size !== c.partitionFields.length)
+      ctx.addIssue({ code: 'custom', path: ['partitionFields'], message: 'must not repeat a field' });
+    if (c.retry.maxIntervalSeconds < c.retry.initialIntervalSeconds)
+      ctx.addIssue({ code: 'custom', path: ['retry', 'maxIntervalSeconds'], message: 'must be at least retry.initialIntervalSeconds' });
+    const exportAt = withTrailingSlash(c.export.location);
+    const landingAt = withTrailingSlash(c.landing.location);
+    if (landingAt.startsWith(exportAt) || exportAt.startsWith(landingAt))
+      ctx.addIssue({ code: 'custom', path: ['landing', 'location'], message: 'export.location and landing.location must not contain each other' });
   });
 
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 
-/** Validate an already-parsed object; relative local lake paths resolve against `baseDir`. */
+/**
+ * Validate an already-parsed object. A relative local lake path resolves against `baseDir`: for a
+ * config file, the folder holding the file (so `configs/transaction.json`'s `../.ddb-lake/lake/…`
+ * is `<repo>/.ddb-lake/lake/…` wherever the CLI runs). The workflow only ever sees absolute URIs.
+ */
 export function parsePipelineConfig(raw: unknown, source = 'config', baseDir = process.cwd()): PipelineConfig {
   const result = PipelineConfigSchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.slice(0, 8).map((i) => `  - ${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`);
-    throw new UserError(`${source} is not a valid pipeline config:\n${lines.join('\n')}`, 'fix the fields above; the README lists every field');
+    throw new UserError(`${source} is not a valid pipeline config:\n${lines.join('\n')}`, 'fix the fields above; docs/config.md lists every field');
   }
   const config = result.data;
+  config.export.location = withTrailingSlash(config.export.location);
+  config.landing.location = withTrailingSlash(config.landing.location);
   config.lake.location = normaliseLakeLocation(config.lake.location, baseDir);
   config.lake.tableName ??= config.name.replace(/-/g, '_');
   return config;
@@ -156,6 +201,10 @@ export function loadPipelineConfig(file: string): PipelineConfig {
     throw new UserError(`${file} is not valid JSON: ${(err as Error).message}`, 'fix the JSON syntax (a validator or `node -e "JSON.parse(...)"` shows where)');
   }
   return parsePipelineConfig(raw, file, resolve(file, '..'));
+}
+
+function withTrailingSlash(uri: string): string {
+  return uri.endsWith('/') ? uri : `${uri}/`;
 }
 
 /** A lake location as the config stores it: s3://… without a trailing slash, or a file:// URI. */

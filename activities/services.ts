@@ -1,0 +1,42 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig } from '../core/aws';
+import type { Environment } from '../core/environment';
+import { DynamoDbExporter } from './aws/dynamodb-exporter';
+import type { Exporter } from './exporter';
+import type { JobRunner } from './job-runner';
+import { createJobRunner } from './job-runners';
+import type { LandingLister } from './landing-lister';
+import { LocalExporter } from './local/local-exporter';
+import type { ManifestStore } from './manifest-store';
+import { S3LandingLister } from './sdk/s3-landing-lister';
+import { S3ManifestStore } from './sdk/s3-manifest-store';
+import { SdkTableInspector } from './sdk/table-inspector';
+import type { TableInspector } from './table-inspector';
+
+/** Everything the pipeline activities touch, each behind its small interface. */
+export interface PipelineServices {
+  inspector: TableInspector;
+  exporter: Exporter;
+  lister: LandingLister;
+  manifests: ManifestStore;
+  jobRunner: JobRunner;
+}
+
+/**
+ * Chooses the implementations once, at worker start-up, from the environment. S3 and DynamoDB calls
+ * are the same against AWS and moto (only the client settings differ); the export and the jobs
+ * differ: AWS uses ExportTableToPointInTime and Glue, local uses the scanning exporter and spark-submit.
+ */
+export function createServices(env: Environment, overrides: Partial<PipelineServices> = {}): PipelineServices {
+  const clientConfig = awsClientConfig(env);
+  const s3 = new S3Client(clientConfig);
+  const dynamodb = new DynamoDBClient(clientConfig);
+  return {
+    inspector: overrides.inspector ?? new SdkTableInspector(dynamodb, s3),
+    exporter: overrides.exporter ?? (env.kind === 'aws' ? new DynamoDbExporter(dynamodb) : new LocalExporter(dynamodb, s3)),
+    lister: overrides.lister ?? new S3LandingLister(s3),
+    manifests: overrides.manifests ?? new S3ManifestStore(s3),
+    jobRunner: overrides.jobRunner ?? createJobRunner(env),
+  };
+}

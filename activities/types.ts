@@ -1,0 +1,128 @@
+/**
+ * Inputs and outputs of the pipeline activities: what crosses into workflow history, so kept small
+ * (no file lists, no config beyond what the activity needs).
+ */
+import type { ManifestTable } from '../core/manifest';
+import type { Watermark, WatermarkDelta } from '../core/watermark';
+import type { JobKind } from './job-runner';
+import type { ExportStatus } from './exporter';
+
+export interface ValidateResult {
+  tableArn: string;
+  /** The key fields the lake uses: the config's, or the table's key schema. */
+  keyFields: string[];
+  streamViewType: string;
+  /** The `table` section of every manifest this pipeline writes. */
+  manifestTable: ManifestTable;
+}
+
+export interface ExportLocation {
+  bucket: string;
+  prefix: string;
+}
+
+export interface StartExportRequest {
+  tableArn: string;
+  tableName: string;
+  location: ExportLocation;
+  clientToken: string;
+}
+
+export interface AwaitExportRequest {
+  exportArn: string;
+  location: ExportLocation;
+  pollIntervalSeconds: number;
+  /** Adopting a user-named export: it must be of this table (and not failed). */
+  adoptForTableArn: string | null;
+}
+
+export interface ExportInfo {
+  exportArn: string;
+  status: ExportStatus;
+  exportTimeMs: number | null;
+  /** `s3://…/AWSDynamoDB/<id>/` once completed. */
+  root: string | null;
+  itemCount: number | null;
+  startTimeMs: number | null;
+  endTimeMs: number | null;
+  failure: string | null;
+}
+
+export interface RunFiles {
+  manifestUri: string;
+  /** SHA-256 of the manifest as written; the job is only started on exactly this manifest. */
+  manifestSha256: string;
+  summaryUri: string;
+}
+
+export interface PrepareInitialLoadRequest {
+  pipeline: string;
+  runKey: string;
+  landingUri: string;
+  table: ManifestTable;
+  exportRoot: string;
+  exportTimeMs: number;
+}
+
+export interface PlanRequest {
+  pipeline: string;
+  runKey: string;
+  landingUri: string;
+  table: ManifestTable;
+  watermark: Watermark;
+  sweep: boolean;
+  sweepMinutes: number;
+  closeAfterSeconds: number;
+  maxFiles: number;
+}
+
+export interface PlanResult {
+  runKey: string;
+  /** Null when the batch is empty (no manifest is written, no job runs). */
+  run: RunFiles | null;
+  files: number;
+  bytes: number;
+  sweptFiles: number;
+  /** Keys listed (minute-folder files only). */
+  listedFiles: number;
+  listedAtMs: number;
+  delta: WatermarkDelta;
+  backlog: { files: number; oldestLastModifiedMs: number | null; more: boolean };
+  appliedThroughMs: number | null;
+}
+
+export interface JobSpecInput {
+  glueJobName: string;
+  script: string;
+  timeoutMinutes: number;
+  pollIntervalSeconds: number;
+}
+
+export interface RunJobRequest {
+  pipeline: string;
+  runKey: string;
+  kind: JobKind;
+  job: JobSpecInput;
+  run: RunFiles;
+}
+
+export interface JobCounts {
+  recordsRead: number;
+  upserted: number;
+  deleted: number;
+  rejected: number;
+  durationSeconds: number;
+  commitInstant: string | null;
+}
+
+export interface JobOutcome {
+  runKey: string;
+  runId: string;
+  status: 'succeeded' | 'failed' | 'stopped';
+  startedAt: string;
+  finishedAt: string;
+  error: string | null;
+  logLocation: string | null;
+  /** From the run's summary (docs/contracts.md); null if the run wrote none. */
+  counts: JobCounts | null;
+}

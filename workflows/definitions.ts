@@ -1,0 +1,175 @@
+/**
+ * The pipeline workflow's public surface: its input, the state it carries over continueAsNew, its
+ * signals, query and updates, and the status it reports. Shared by the workflow and the client.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PipelineConfig } from '../core/config';
+import type { Watermark } from '../core/watermark';
+import type { ValidateResult } from '../activities/types';
+
+export const TASK_QUEUE = 'ddb-lake';
+export const WORKFLOW_TYPE = 'pipelineWorkflow';
+
+export type Phase = 'validating' | 'exporting' | 'initialLoad' | 'incremental';
+
+/** What the workflow is doing right now. */
+export type Step =
+  | 'validate'
+  | 'startExport'
+  | 'awaitExport'
+  | 'prepareInitialLoad'
+  | 'plan'
+  | 'job'
+  | 'sleep'
+  | 'backoff'
+  | 'paused'
+  | 'stalled';
+
+export interface PipelineInput {
+  config: PipelineConfig;
+  /** Present when the workflow continued as new: everything it had. */
+  state?: PipelineState;
+}
+
+export interface ExportRecord {
+  exportArn: string;
+  status: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  exportTimeMs: number | null;
+  root: string | null;
+  itemCount: number | null;
+  failure: string | null;
+  adopted: boolean;
+}
+
+export interface RunRecord {
+  runKey: string;
+  kind: 'initialLoad' | 'incremental';
+  /** `error`: the activity itself failed (no job outcome). */
+  status: 'succeeded' | 'failed' | 'stopped' | 'error';
+  files: number;
+  lateFiles: number;
+  startedAt: string;
+  finishedAt: string;
+  /** Wall time of the job as the workflow saw it (start to end of the runJob activity). */
+  durationSeconds: number;
+  recordsRead: number | null;
+  upserted: number | null;
+  deleted: number | null;
+  rejected: number | null;
+  error: string | null;
+}
+
+export interface StalledInfo {
+  since: string;
+  phase: Phase;
+  runKey: string | null;
+  attempts: number;
+  error: string;
+}
+
+export interface ErrorRecord {
+  at: string;
+  phase: Phase;
+  runKey: string | null;
+  message: string;
+}
+
+export interface Counters {
+  cycles: number;
+  emptyCycles: number;
+  jobsSucceeded: number;
+  jobsFailed: number;
+  failures: number;
+  filesApplied: number;
+  lateFilesApplied: number;
+  recordsRead: number;
+  upserted: number;
+  deleted: number;
+  rejected: number;
+  continuedAsNew: number;
+}
+
+export interface Backlog {
+  files: number;
+  oldestLastModifiedMs: number | null;
+  more: boolean;
+}
+
+/** Everything the workflow carries over continueAsNew. */
+export interface PipelineState {
+  version: 1;
+  /** 8 hex digits from the first run's id: part of every run key, so a restarted pipeline never reuses one. */
+  generation: string;
+  phase: Phase;
+  startedAtMs: number;
+  validated: ValidateResult | null;
+  export: ExportRecord | null;
+  /** Number of the export attempt; part of the export's client token. */
+  exportAttempt: number;
+  watermark: Watermark | null;
+  appliedThroughMs: number | null;
+  backlog: Backlog | null;
+  /** Number of the next incremental batch. */
+  seq: number;
+  /** Attempt number for the next run key of the current batch. */
+  runAttempt: number;
+  /** Failures in a row of the current step. */
+  failures: number;
+  paused: boolean;
+  stalled: StalledInfo | null;
+  intervalSeconds: number;
+  cyclesSinceSweep: number;
+  runs: RunRecord[];
+  lastError: ErrorRecord | null;
+  counters: Counters;
+}
+
+/** The `status` query's answer. Stable: documented in docs/cli-json.md. */
+export interface PipelineStatus {
+  schemaVersion: 1;
+  pipeline: string;
+  table: string;
+  phase: Phase;
+  step: Step;
+  paused: boolean;
+  stalled: StalledInfo | null;
+  intervalSeconds: number;
+  startedAt: string;
+  export: {
+    exportArn: string;
+    status: string;
+    exportTime: string | null;
+    itemCount: number | null;
+    root: string | null;
+    adopted: boolean;
+  } | null;
+  watermark: {
+    closedThrough: string;
+    openFolders: { folder: string; filesTaken: number }[];
+    sweptAt: string | null;
+  } | null;
+  appliedThrough: string | null;
+  backlog: { files: number; oldestLastModified: string | null; more: boolean } | null;
+  currentRun: { runKey: string; kind: 'initialLoad' | 'incremental'; files: number; startedAt: string } | null;
+  nextCycleAt: string | null;
+  retry: { failures: number; maxAttempts: number; nextAttemptAt: string | null } | null;
+  lastRuns: RunRecord[];
+  lastError: ErrorRecord | null;
+  counters: Counters;
+  workflow: { cyclesSinceContinueAsNew: number; historyLength: number };
+}
+
+/** What `runNow` answers once the cycle it asked for has ended. */
+export interface CycleOutcome {
+  status: 'succeeded' | 'empty' | 'failed' | 'paused' | 'stalled';
+  runKey: string | null;
+  files: number;
+  durationSeconds: number;
+  error: string | null;
+}
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const statusQuery = defineQuery<PipelineStatus>('status');
+export const runNowUpdate = defineUpdate<CycleOutcome>('runNow');
+export const setIntervalUpdate = defineUpdate<{ previousSeconds: number; intervalSeconds: number }, [number]>('setInterval');

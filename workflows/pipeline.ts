@@ -1,0 +1,405 @@
+/**
+ * The pipeline workflow: one per table, id = pipeline name. Deterministic code only; every side
+ * effect is an activity (activities/pipeline-activities.ts).
+ *
+ *   validate → export (start + await, or adopt) → initial load → loop {
+ *     plan the batch after the watermark (writes its manifest) → run the job → advance the watermark
+ *   }
+ *
+ * A failed step is retried with backoff under a new run key; when the retry budget is spent the
+ * pipeline stalls (visible in `status`) holding the error and the watermark until `resume`.
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { PipelineActivities } from '../activities/pipeline-activities';
+import type { ExportInfo, JobOutcome, RunFiles } from '../activities/types';
+import { applyDelta, initialWatermark } from '../core/watermark';
+import {
+  pauseSignal,
+  resumeSignal,
+  runNowUpdate,
+  setIntervalUpdate,
+  statusQuery,
+  type CycleOutcome,
+  type ExportRecord,
+  type PipelineInput,
+  type PipelineState,
+  type PipelineStatus,
+  type Step,
+} from './definitions';
+import { backoffMs, buildStatus, exportClientToken, newState, pushRun, runKeyFor } from './state';
+
+/** A job that ended without success (the activity itself succeeded). */
+class JobFailed extends Error {
+  constructor(readonly outcome: JobOutcome) {
+    super(`job ${outcome.runKey} ${outcome.status}: ${outcome.error ?? 'no error message'}`);
+    this.name = 'JobFailed';
+  }
+}
+
+/** Failures that mean the config is wrong: the workflow fails instead of retrying. */
+const FATAL_TYPES = new Set(['PipelineInvalid', 'ExportMismatch']);
+
+export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
+  const { config } = input;
+  const info = workflowInfo();
+  const s: PipelineState = input.state ?? newState(config, info.firstExecutionRunId, Date.now());
+
+  const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+  const quick = proxyActivities<PipelineActivities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { ...retry, maximumAttempts: 5 },
+  });
+  const exporting = proxyActivities<PipelineActivities>({
+    startToCloseTimeout: '48 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: { ...retry, maximumAttempts: 10 },
+  });
+  const jobActivity = (timeoutMinutes: number) =>
+    proxyActivities<PipelineActivities>({
+      startToCloseTimeout: `${timeoutMinutes + 30} minutes`,
+      heartbeatTimeout: '30 seconds',
+      // A cancelled pipeline waits for its job to be stopped before it ends.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { ...retry, maximumAttempts: 10 },
+    }).runJob;
+  const runInitialJob = jobActivity(config.jobs.initialLoad.timeoutMinutes);
+  const runIncrementalJob = jobActivity(config.jobs.incremental.timeoutMinutes);
+
+  // Live state (not carried over continueAsNew: it is rebuilt as the loop runs).
+  let step: Step = 'validate';
+  let currentRun: PipelineStatus['currentRun'] = null;
+  let nextCycleAtMs: number | null = null;
+  let retryAtMs: number | null = null;
+  let cyclesThisRun = 0;
+  let cyclesStarted = 0;
+  let cyclesFinished = 0;
+  let lastOutcome: CycleOutcome | null = null;
+  let runNowRequested = false;
+  let resumeRequested = false;
+  let intervalVersion = 0;
+
+  setHandler(pauseSignal, () => {
+    s.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    s.paused = false;
+    if (s.stalled) resumeRequested = true;
+  });
+  setHandler(statusQuery, () =>
+    buildStatus(config, s, {
+      step,
+      currentRun,
+      nextCycleAtMs,
+      retryAtMs,
+      cyclesSinceContinueAsNew: cyclesThisRun,
+      historyLength: workflowInfo().historyLength,
+    }),
+  );
+  setHandler(
+    runNowUpdate,
+    async (): Promise<CycleOutcome> => {
+      const target = cyclesStarted + 1;
+      runNowRequested = true;
+      await condition(() => cyclesFinished >= target || s.paused || s.stalled !== null);
+      if (cyclesFinished >= target && lastOutcome) return lastOutcome;
+      return { status: s.paused ? 'paused' : 'stalled', runKey: null, files: 0, durationSeconds: 0, error: s.stalled?.error ?? null };
+    },
+    {
+      validator: () => {
+        if (s.phase !== 'incremental') throw new Error(`the pipeline is in its ${s.phase} phase; run-now applies once incremental cycles have begun`);
+        if (s.paused) throw new Error('the pipeline is paused; resume it first');
+        if (s.stalled) throw new Error(`the pipeline is stalled (${s.stalled.error}); resume it first`);
+      },
+    },
+  );
+  setHandler(
+    setIntervalUpdate,
+    (seconds: number) => {
+      const previousSeconds = s.intervalSeconds;
+      s.intervalSeconds = seconds;
+      intervalVersion++;
+      return { previousSeconds, intervalSeconds: seconds };
+    },
+    {
+      validator: (seconds: number) => {
+        if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86400)
+          throw new Error(`the interval must be a whole number of seconds from 1 to 86400, not ${String(seconds)}`);
+      },
+    },
+  );
+
+  while (s.phase === 'validating') {
+    step = 'validate';
+    try {
+      s.validated = await quick.validatePipeline(config);
+      s.phase = 'exporting';
+      s.failures = 0;
+    } catch (err) {
+      // A config the table does not satisfy fails the workflow at once (PipelineInvalid); an
+      // unreachable service is retried like any other step.
+      await onFailure(err, null);
+    }
+  }
+  const validated = s.validated!;
+
+  while (s.phase === 'exporting') {
+    await whileUnpaused();
+    try {
+      await exportStep();
+      s.phase = 'initialLoad';
+      s.failures = 0;
+    } catch (err) {
+      if (s.export?.status === 'FAILED' && !s.export.adopted) s.exportAttempt++;
+      await onFailure(err, null);
+    }
+  }
+
+  while (s.phase === 'initialLoad') {
+    await whileUnpaused();
+    const runKey = runKeyFor(config.name, s.generation, 'initialLoad', 0, s.runAttempt);
+    try {
+      const exp = s.export!;
+      step = 'prepareInitialLoad';
+      const run = await quick.prepareInitialLoad({
+        pipeline: config.name,
+        runKey,
+        landingUri: config.landing.location,
+        table: validated.manifestTable,
+        exportRoot: exp.root!,
+        exportTimeMs: exp.exportTimeMs!,
+      });
+      await runJob(runKey, 'initialLoad', run, 0, 0);
+      s.watermark = initialWatermark(exp.exportTimeMs!);
+      s.appliedThroughMs = exp.exportTimeMs;
+      s.phase = 'incremental';
+      s.failures = 0;
+      s.runAttempt = 1;
+    } catch (err) {
+      s.runAttempt++;
+      await onFailure(err, runKey);
+    }
+  }
+
+  for (;;) {
+    await whileUnpaused();
+    cyclesStarted++;
+    runNowRequested = false;
+    const startedMs = Date.now();
+    const runKey = runKeyFor(config.name, s.generation, 'incremental', s.seq, s.runAttempt);
+    try {
+      lastOutcome = await incrementalCycle(runKey, startedMs);
+      s.failures = 0;
+    } catch (err) {
+      s.runAttempt++;
+      lastOutcome = { status: 'failed', runKey, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: describeFailure(err) };
+      cyclesFinished++;
+      cyclesThisRun++;
+      await onFailure(err, runKey);
+      continue;
+    }
+    cyclesFinished++;
+    cyclesThisRun++;
+    s.counters.cycles++;
+    if ((cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) && allHandlersFinished()) {
+      s.counters.continuedAsNew++;
+      await continueAsNew<typeof pipelineWorkflow>({ config, state: s });
+    }
+    await untilNextCycle(Date.now());
+  }
+
+  async function exportStep(): Promise<void> {
+    const location = exportLocationOf(config.export.location);
+    const adopt = config.export.existingExportArn ?? null;
+    if (!s.export || s.export.status === 'FAILED') {
+      let result: ExportInfo;
+      if (adopt) {
+        step = 'awaitExport';
+        result = await exporting.awaitExport({ exportArn: adopt, location, pollIntervalSeconds: config.export.pollIntervalSeconds, adoptForTableArn: validated.tableArn });
+      } else {
+        step = 'startExport';
+        result = await exporting.startExport({
+          tableArn: validated.tableArn,
+          tableName: config.table,
+          location,
+          clientToken: exportClientToken(info.firstExecutionRunId, s.exportAttempt),
+        });
+      }
+      s.export = exportRecord(result, adopt !== null);
+    }
+    if (s.export.status === 'IN_PROGRESS') {
+      step = 'awaitExport';
+      const result = await exporting.awaitExport({
+        exportArn: s.export.exportArn,
+        location,
+        pollIntervalSeconds: config.export.pollIntervalSeconds,
+        adoptForTableArn: s.export.adopted ? validated.tableArn : null,
+      });
+      s.export = exportRecord(result, s.export.adopted);
+    }
+    if (s.export.status === 'FAILED') throw new Error(`export ${s.export.exportArn} failed: ${s.export.failure ?? 'no reason given'}`);
+    if (s.export.exportTimeMs === null || s.export.root === null) throw new Error(`export ${s.export.exportArn} completed without an export time or manifest`);
+  }
+
+  async function incrementalCycle(runKey: string, startedMs: number): Promise<CycleOutcome> {
+    const sweep = s.cyclesSinceSweep + 1 >= config.landing.sweepEveryCycles;
+    step = 'plan';
+    const plan = await quick.planIncremental({
+      pipeline: config.name,
+      runKey,
+      landingUri: config.landing.location,
+      table: validated.manifestTable,
+      watermark: s.watermark!,
+      sweep,
+      sweepMinutes: config.landing.sweepMinutes,
+      closeAfterSeconds: config.landing.closeAfterSeconds,
+      maxFiles: config.schedule.maxFilesPerBatch,
+    });
+    s.backlog = plan.backlog;
+    if (plan.run) await runJob(runKey, 'incremental', plan.run, plan.files, plan.sweptFiles);
+    // Only now, with the batch applied (or nothing to apply), does the watermark move.
+    s.watermark = applyDelta(s.watermark!, plan.delta);
+    if (plan.appliedThroughMs !== null) s.appliedThroughMs = plan.appliedThroughMs;
+    s.cyclesSinceSweep = sweep && plan.delta.sweptAtMs !== null ? 0 : s.cyclesSinceSweep + 1;
+    const durationSeconds = (Date.now() - startedMs) / 1000;
+    if (!plan.run) {
+      s.counters.emptyCycles++;
+      return { status: 'empty', runKey: null, files: 0, durationSeconds, error: null };
+    }
+    s.seq++;
+    s.runAttempt = 1;
+    s.counters.filesApplied += plan.files;
+    s.counters.lateFilesApplied += plan.sweptFiles;
+    return { status: 'succeeded', runKey, files: plan.files, durationSeconds, error: null };
+  }
+
+  /** Run one job to its end and record it; throws JobFailed unless it succeeded. */
+  async function runJob(runKey: string, kind: 'initialLoad' | 'incremental', run: RunFiles, files: number, lateFiles: number): Promise<void> {
+    step = 'job';
+    const startedMs = Date.now();
+    currentRun = { runKey, kind, files, startedAt: new Date(startedMs).toISOString() };
+    const spec = kind === 'initialLoad' ? config.jobs.initialLoad : config.jobs.incremental;
+    let outcome: JobOutcome;
+    try {
+      outcome = await (kind === 'initialLoad' ? runInitialJob : runIncrementalJob)({ pipeline: config.name, runKey, kind, job: spec, run });
+    } catch (err) {
+      if (!isCancellation(err)) {
+        s.runs = pushRun(s.runs, {
+          runKey, kind, status: 'error', files, lateFiles,
+          startedAt: currentRun.startedAt, finishedAt: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000,
+          recordsRead: null, upserted: null, deleted: null, rejected: null, error: describeFailure(err),
+        });
+      }
+      throw err;
+    } finally {
+      currentRun = null;
+    }
+    const c = outcome.counts;
+    s.runs = pushRun(s.runs, {
+      runKey, kind, status: outcome.status, files, lateFiles,
+      startedAt: new Date(startedMs).toISOString(), finishedAt: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000,
+      recordsRead: c?.recordsRead ?? null, upserted: c?.upserted ?? null, deleted: c?.deleted ?? null, rejected: c?.rejected ?? null,
+      error: outcome.error,
+    });
+    if (outcome.status !== 'succeeded') {
+      s.counters.jobsFailed++;
+      throw new JobFailed(outcome);
+    }
+    s.counters.jobsSucceeded++;
+    if (c) {
+      s.counters.recordsRead += c.recordsRead;
+      s.counters.upserted += c.upserted;
+      s.counters.deleted += c.deleted;
+      s.counters.rejected += c.rejected;
+    }
+  }
+
+  /** Count a failure; back off, or stall until `resume` once the budget is spent. Nothing is skipped. */
+  async function onFailure(err: unknown, runKey: string | null): Promise<void> {
+    if (isCancellation(err)) throw err;
+    const message = describeFailure(err);
+    const root = rootFailure(err);
+    if (root instanceof ApplicationFailure && root.type && FATAL_TYPES.has(root.type)) throw ApplicationFailure.nonRetryable(message, root.type);
+    s.failures++;
+    s.counters.failures++;
+    s.lastError = { at: new Date().toISOString(), phase: s.phase, runKey, message };
+    log.warn('pipeline step failed', { phase: s.phase, runKey, failures: s.failures, message });
+    const hopeless = root instanceof ApplicationFailure && root.nonRetryable;
+    if (s.failures >= config.retry.maxAttempts || hopeless) {
+      s.stalled = { since: new Date().toISOString(), phase: s.phase, runKey, attempts: s.failures, error: message };
+      step = 'stalled';
+      resumeRequested = false;
+      await condition(() => resumeRequested);
+      resumeRequested = false;
+      s.stalled = null;
+      s.failures = 0;
+      return;
+    }
+    step = 'backoff';
+    const delay = backoffMs(config.retry, s.failures);
+    retryAtMs = Date.now() + delay;
+    await condition(() => runNowRequested, delay);
+    retryAtMs = null;
+  }
+
+  async function whileUnpaused(): Promise<void> {
+    if (!s.paused) return;
+    step = 'paused';
+    await condition(() => !s.paused);
+  }
+
+  /** Wait the interval after a cycle; `runNow`, `pause` and a new interval cut it short. */
+  async function untilNextCycle(endedMs: number): Promise<void> {
+    step = 'sleep';
+    for (;;) {
+      nextCycleAtMs = endedMs + s.intervalSeconds * 1000;
+      const remaining = nextCycleAtMs - Date.now();
+      if (remaining <= 0 || runNowRequested || s.paused) break;
+      const version = intervalVersion;
+      const woken = await condition(() => runNowRequested || s.paused || intervalVersion !== version, remaining);
+      if (!woken) break;
+    }
+    nextCycleAtMs = null;
+  }
+}
+
+function exportRecord(e: ExportInfo, adopted: boolean): ExportRecord {
+  return { exportArn: e.exportArn, status: e.status, exportTimeMs: e.exportTimeMs, root: e.root, itemCount: e.itemCount, failure: e.failure, adopted };
+}
+
+/** `s3://bucket/prefix/` → bucket and prefix without a trailing slash (no node modules in workflow code). */
+function exportLocationOf(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw ApplicationFailure.nonRetryable(`export.location ${uri} is not an S3 URI`, 'PipelineInvalid');
+  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
+}
+
+function rootFailure(err: unknown): unknown {
+  return err instanceof ActivityFailure && err.cause ? err.cause : err;
+}
+
+/** One readable sentence for a failure (the activity's own message, not the SDK's wrapper). */
+export function describeFailure(err: unknown): string {
+  if (err instanceof JobFailed) return err.message;
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) return `activity ${err.activityType} timed out (${cause.timeoutType ?? 'timeout'})`;
+    if (cause) return cause.message;
+    return `activity ${err.activityType} failed`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
