@@ -1,0 +1,149 @@
+"""The Spark half shared by both jobs: lines -> records -> typed rows of the lake's columns."""
+
+import re
+from typing import Dict, List, Optional, Tuple
+
+from pyspark import StorageLevel
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from .columns import (
+    DELETED_COLUMN,
+    DERIVED,
+    ORDERING_COLUMN,
+    OVERFLOW_COLUMN,
+    AttributeStats,
+    Column,
+    Plan,
+)
+from .manifest import TableSpec
+from .records import DecodeContext, decode_lines, record_schema
+
+_DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+
+
+def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext) -> DataFrame:
+    """Every non-blank line of the files as a record row (records.RECORD_SCHEMA), cached."""
+    lines = spark.read.text(uris).select(F.col("value").cast("binary").alias("raw"), F.input_file_name().alias("source"))
+    decode = decode_lines
+    rdd = lines.rdd.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows)))
+    records = spark.createDataFrame(rdd, record_schema(len(ctx.derived)), verifySchema=False)
+    return records.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def _split(tv: SparkColumn) -> Tuple[SparkColumn, SparkColumn]:
+    """'N:1.5' -> ('N', '1.5')."""
+    pos = F.instr(tv, ":")
+    return F.substring_index(tv, ":", 1), tv.substr(pos + 1, F.lit(1 << 30))
+
+
+def _scale(text: SparkColumn) -> SparkColumn:
+    pos = F.instr(text, ".")
+    return F.when(pos > 0, F.length(text) - pos).otherwise(F.lit(0))
+
+
+def _int_digits(text: SparkColumn) -> SparkColumn:
+    int_part = F.substring_index(F.regexp_replace(text, "^-", ""), ".", 1)
+    return F.when(int_part == "0", F.lit(0)).otherwise(F.length(int_part))
+
+
+def attribute_stats(records: DataFrame) -> List[AttributeStats]:
+    """Per attribute and DynamoDB type: how often, and for numbers whether they fit a long and how
+    many digits they need (one aggregation, native Spark)."""
+    pairs = records.select(F.explode("attrs").alias("attribute", "tv"))
+    t, text = _split(F.col("tv"))
+    pairs = pairs.select("attribute", t.alias("t"), text.alias("text"))
+    is_n = F.col("t") == "N"
+    fits_long = (~F.col("text").contains(".")) & F.col("text").cast("bigint").isNotNull()
+    rows = (
+        pairs.groupBy("attribute", "t")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.min(F.when(is_n, fits_long)).alias("all_long"),
+            F.max(F.when(is_n, _scale(F.col("text")))).alias("max_scale"),
+            F.max(F.when(is_n, _int_digits(F.col("text")))).alias("max_int_digits"),
+        )
+        .collect()
+    )
+    return [AttributeStats(r["attribute"], r["t"], r["n"], r["all_long"], r["max_scale"], r["max_int_digits"]) for r in rows]
+
+
+def _value(col: Column, t: SparkColumn, text: SparkColumn) -> SparkColumn:
+    """The typed value when the attribute's value fits the column, else null."""
+    typ = col.type
+    same_kind = t == col.kind
+    if col.kind == "N":
+        if typ == "bigint":
+            return F.when(same_kind & ~text.contains("."), text.cast("bigint"))
+        m = _DECIMAL.match(typ)
+        if m:
+            p, s = int(m.group(1)), int(m.group(2))
+            fits = same_kind & (_scale(text) <= s) & (_int_digits(text) <= p - s)
+            return F.when(fits, text.cast(typ))
+        if typ == "double":
+            return F.when(same_kind, text.cast("double"))
+        if typ == "string":
+            return F.when(same_kind, text)
+    if col.kind == "BOOL" and typ == "boolean":
+        return F.when(same_kind, text == "true")
+    if col.kind == "B" and typ == "binary":
+        return F.when(same_kind, F.unbase64(text))
+    if typ == "string":
+        return F.when(same_kind, text)
+    # A pinned type that does not hold this kind (e.g. an S attribute pinned to long): try an exact
+    # conversion, keep it only when it round-trips.
+    converted = text.cast(typ)
+    return F.when(same_kind & (converted.cast("string") == text), converted)
+
+
+def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dict[str, int]) -> DataFrame:
+    """Typed rows: one column per plan column, then ordering, overflow and the delete flag, plus
+    `op` and `bad_key` (a key value that does not fit its key column: the record is rejected)."""
+    selected: List[SparkColumn] = []
+    overflow_entries: List[SparkColumn] = []
+    key_attrs = set(table.key_fields)
+    bad_key: Optional[SparkColumn] = None
+    for col in plan.columns:
+        if col.kind == DERIVED:
+            selected.append(F.col(f"d{derived_index[col.name]}").alias(col.name))
+            continue
+        tv = F.col("attrs").getItem(col.attribute)
+        t, text = _split(tv)
+        value = _value(col, t, text)
+        selected.append(value.alias(col.name))
+        unfit = tv.isNotNull() & (t != "NULL") & value.isNull()
+        if col.attribute in key_attrs:
+            reason = F.when(unfit | tv.isNull(), F.lit(f"key attribute {col.attribute!r} does not fit its column type {col.type}"))
+            bad_key = reason if bad_key is None else F.coalesce(bad_key, reason)
+        else:
+            overflow_entries.append(F.struct(F.lit(col.attribute).alias("k"), F.when(unfit, F.create_map(t, text)).alias("v")))
+    if overflow_entries:
+        entries = F.filter(F.array(*overflow_entries), lambda e: e["v"].isNotNull())
+        overflow = F.when(F.size(entries) > 0, F.to_json(F.map_from_entries(entries)))
+    else:
+        overflow = F.lit(None).cast("string")
+    selected += [
+        F.col("ordering").alias(ORDERING_COLUMN),
+        overflow.alias(OVERFLOW_COLUMN),
+        (F.col("op") == "delete").alias(DELETED_COLUMN),
+        F.col("op"),
+        (bad_key if bad_key is not None else F.lit(None).cast("string")).alias("bad_key"),
+        F.col("source"),
+        F.col("attrs"),
+    ]
+    return records.select(*selected)
+
+
+def lake_columns(plan: Plan) -> List[str]:
+    return [c.name for c in plan.columns] + [ORDERING_COLUMN, OVERFLOW_COLUMN, DELETED_COLUMN]
+
+
+def rejected_rows(records: DataFrame) -> DataFrame:
+    return records.filter(~F.col("ok")).select("source", "reason", "raw")
+
+
+def bad_key_rows(projected: DataFrame) -> DataFrame:
+    return projected.filter(F.col("bad_key").isNotNull()).select(
+        "source", F.col("bad_key").alias("reason"), F.to_json("attrs").alias("raw")
+    )
