@@ -32,6 +32,7 @@ def number_part(text: str) -> str:
     sign, digits, exp = d.as_tuple()
     ds = "".join(map(str, digits)).lstrip("0")
     e = exp + len(ds)  # value = 0.<ds> * 10^e
+    ds = ds.rstrip("0")
     if len(ds) > _MANTISSA or not -_EXP_OFFSET < e < 1000 - _EXP_OFFSET:
         raise ValueError_(f"number {text} is out of the ordering range")
     mantissa = ds.ljust(_MANTISSA, "0")
