@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Python workers import the job package and the test helpers the same way the driver does.
 os.environ["PYTHONPATH"] = os.pathsep.join([str(GLUE_DIR), str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")])
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 
