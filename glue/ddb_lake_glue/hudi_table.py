@@ -84,6 +84,10 @@ def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: 
         "hoodie.parquet.compression.codec": "snappy",
         "hoodie.datasource.write.reconcile.schema": "false",
     }
+    if operation == "bulk_insert":
+        # Sorted by partition path within each task: one open file writer per task instead of one per
+        # partition (many partitions x open Parquet writers run a small driver out of memory).
+        opts["hoodie.bulkinsert.sort.mode"] = "PARTITION_SORT"
     if partition_columns:
         opts["hoodie.datasource.write.partitionpath.field"] = ",".join(partition_columns)
         opts["hoodie.datasource.write.keygenerator.class"] = "org.apache.hudi.keygen.ComplexKeyGenerator"
