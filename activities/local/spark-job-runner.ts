@@ -32,6 +32,8 @@ export interface SparkJobRunnerOptions {
   ports?: { driver: number; blockManager: number; maxRetries: number };
   /** Extra environment for spark-submit. */
   env?: Record<string, string>;
+  /** Extra JVM options of the driver (local mode: the only JVM). */
+  javaOptions?: string[];
 }
 
 /** Defaults measured for short local runs (bench/README.md): no UI, 2 shuffle partitions, no Hudi
@@ -50,6 +52,9 @@ export const LOCAL_SPARK_CONF: Record<string, string> = {
   'spark.ddb_lake.hoodie.bulkinsert.shuffle.parallelism': '2',
   'spark.ddb_lake.hoodie.delete.shuffle.parallelism': '2',
 };
+
+/** JVM options of the driver by default (see bench/job-overhead.ts for the measurement). */
+export const DEFAULT_JAVA_OPTIONS: string[] = [];
 
 const RUN_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const SUMMARY_PREFIX = 'DDB_LAKE_SUMMARY ';
@@ -172,7 +177,7 @@ export class SparkJobRunner implements JobRunner {
       conf['spark.blockManager.port'] = String(this.options.ports.blockManager);
       conf['spark.port.maxRetries'] = String(this.options.ports.maxRetries);
     }
-    conf['spark.driver.extraJavaOptions'] = `-Dlog4j2.configurationFile=file:${this.log4jConfig()}`;
+    conf['spark.driver.extraJavaOptions'] = [`-Dlog4j2.configurationFile=file:${this.log4jConfig()}`, ...(this.options.javaOptions ?? DEFAULT_JAVA_OPTIONS)].join(' ');
     Object.assign(conf, this.options.sparkConf ?? {});
     const args = [
       this.tools.sparkSubmit,

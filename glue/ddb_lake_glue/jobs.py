@@ -21,6 +21,19 @@ from .records import DecodeContext, record_schema
 from .spark import build_session, configure_local_s3
 
 SUMMARY_PREFIX = "DDB_LAKE_SUMMARY "
+
+
+class Phases:
+    """Seconds spent per phase of a run (reported in the summary as `phases`)."""
+
+    def __init__(self) -> None:
+        self.times: Dict[str, float] = {}
+        self._last = time.time()
+
+    def mark(self, name: str) -> None:
+        now = time.time()
+        self.times[name] = round(self.times.get(name, 0) + now - self._last, 3)
+        self._last = now
 KINDS = {"initialLoad": "initial load", "incremental": "incremental"}
 
 
@@ -38,9 +51,11 @@ def main(kind: str, argv: Optional[Sequence[str]] = None) -> None:
     try:
         args = parse_job_args(argv)
         summary["runKey"] = args["run_key"]
+        phases = Phases()
         spark = build_session(f"ddb-lake {KINDS[kind]} {args['run_key']}", args["aws_endpoint"], args["aws_region"])
+        phases.mark("session")
         manifest = load_manifest(spark, args["manifest"] or "", kind, args["run_key"] or "")
-        result = run(spark, manifest)
+        result = run(spark, manifest, phases)
         summary.update(result)
         summary["status"] = "succeeded"
     except BaseException as e:  # noqa: BLE001 - every failure must leave a summary
@@ -101,11 +116,15 @@ def load_manifest(spark: SparkSession, uri: str, kind: str, run_key: str) -> Man
     return parse_manifest(text, uri, kind, run_key)
 
 
-def run(spark: SparkSession, manifest: Manifest) -> Dict[str, Any]:
+def run(spark: SparkSession, manifest: Manifest, phases: Optional[Phases] = None) -> Dict[str, Any]:
     spark.conf.set("spark.sql.ansi.enabled", "false")
+    phases = phases or Phases()
     if manifest.kind == "initialLoad":
-        return run_initial_load(spark, manifest)
-    return run_incremental(spark, manifest)
+        result = run_initial_load(spark, manifest, phases)
+    else:
+        result = run_incremental(spark, manifest, phases)
+    result["phases"] = phases.times
+    return result
 
 
 def run_manifest_uri(spark: SparkSession, manifest_uri: str, kind: str, run_key: str, aws_endpoint: Optional[str] = None) -> Dict[str, Any]:
@@ -133,16 +152,18 @@ def _derived_index(table: TableSpec) -> Dict[str, int]:
     return {d.name: i for i, d in enumerate(table.derived_columns)}
 
 
-def _write_rejects(spark: SparkSession, manifest: Manifest, parts: List[DataFrame]) -> int:
+def _write_rejects(manifest: Manifest, parts: List[DataFrame]) -> None:
     rejects = parts[0]
     for p in parts[1:]:
         rejects = rejects.unionByName(p)
-    rejects = rejects.persist()
-    n = rejects.count()
-    if n:
-        rejects.coalesce(1).write.mode("overwrite").json(manifest.rejected_location)
-    rejects.unpersist()
-    return n
+    rejects.coalesce(1).write.mode("overwrite").json(manifest.rejected_location)
+
+
+def _projected_counts(projected: DataFrame) -> Dict[Tuple[Optional[str], bool], Tuple[int, int]]:
+    """(op, has a bad key) -> (rows, rows with overflow), in one pass."""
+    rows = projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad")).agg(
+        F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow")).collect()
+    return {(r["op"], r["bad"]): (r["n"], r["overflow"]) for r in rows}
 
 
 def _check_rejected_share(manifest: Manifest, rejected: int, read: int) -> None:
@@ -188,29 +209,40 @@ def export_data_files(spark: SparkSession, root: str) -> Tuple[List[Tuple[str, i
     return files, sum(c for _, c in files)
 
 
-def run_initial_load(spark: SparkSession, manifest: Manifest) -> Dict[str, Any]:
+def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
     table = manifest.table
     assert manifest.export is not None
     files, expected = export_data_files(spark, manifest.export.root)
     ctx = DecodeContext.of(table, manifest.export.export_time_ms)
     records = read_records(spark, [u for u, _ in files], ctx) if files else _empty_records(spark, ctx)
-    counts = {r["source"].rsplit("/", 1)[-1]: r["count"] for r in records.groupBy("source").count().collect()}
+    per_file = records.groupBy("source", "ok").count().collect()
+    counts: Dict[str, int] = {}
+    for r in per_file:
+        name = r["source"].rsplit("/", 1)[-1]
+        counts[name] = counts.get(name, 0) + r["count"]
     wrong = [(u, c, counts.get(u.rsplit("/", 1)[-1], 0)) for u, c in files if counts.get(u.rsplit("/", 1)[-1], 0) != c]
     if wrong:
         detail = "; ".join(f"{u}: manifest {c}, read {n}" for u, c, n in wrong[:5])
         raise JobError(f"export item counts do not match its manifest ({len(wrong)} file(s)): {detail}")
     read = sum(counts.values())
+    decode_rejected = sum(r["count"] for r in per_file if not r["ok"])
+    phases.mark("read")
     good = records.filter(F.col("ok"))
     plan = extend_plan(None, attribute_stats(good), table, table.key_types)
     projected = project(good, plan, table, _derived_index(table))
-    rejected = _write_rejects(spark, manifest, [rejected_rows(records), bad_key_rows(projected)])
+    by = _projected_counts(projected)
+    bad_keys = sum(n for (_, bad), (n, _) in by.items() if bad)
+    rejected = decode_rejected + bad_keys
+    if rejected:
+        _write_rejects(manifest, [rejected_rows(records), bad_key_rows(projected)])
     _check_rejected_share(manifest, rejected, read)
+    phases.mark("plan")
     rows = projected.filter(F.col("bad_key").isNull()).select(*lake_columns(plan))
     options = hudi_table.write_options(spark, table, plan, "bulk_insert", manifest.run_key)
     # A retried initial load starts from scratch: the table (and any tombstones) are replaced.
     storage.delete(spark, table.tombstone_location)
     hudi_table.write(rows, table.lake_location, options, overwrite=True)
-    overflowed = projected.filter(F.col("bad_key").isNull() & F.col(OVERFLOW_COLUMN).isNotNull()).count()
+    phases.mark("write")
     records.unpersist()
     return {
         "recordsRead": read,
@@ -218,7 +250,7 @@ def run_initial_load(spark: SparkSession, manifest: Manifest) -> Dict[str, Any]:
         "deleted": 0,
         "rejected": rejected,
         "superseded": 0,
-        "overflowed": overflowed,
+        "overflowed": sum(o for (_, bad), (_, o) in by.items() if not bad),
         "exportItems": expected,
         "columns": len(plan.columns),
         "newColumns": [c.name for c in plan.columns],
@@ -231,60 +263,71 @@ def run_initial_load(spark: SparkSession, manifest: Manifest) -> Dict[str, Any]:
 # Incremental: landing files -> upserts and deletes, the largest ordering value winning
 
 
-def run_incremental(spark: SparkSession, manifest: Manifest) -> Dict[str, Any]:
+def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
     table = manifest.table
     ctx = DecodeContext.of(table)
     records = read_records(spark, manifest.files, ctx) if manifest.files else _empty_records(spark, ctx)
-    read = records.count()
+    by_ok = {r["ok"]: r["count"] for r in records.groupBy("ok").count().collect()}
+    good_n, decode_rejected = by_ok.get(True, 0), by_ok.get(False, 0)
+    read = good_n + decode_rejected
     good = records.filter(F.col("ok"))
     # Per key, the version with the largest ordering value (ties are the same stream record).
     newest_first = Window.partitionBy("key").orderBy(F.col("ordering").desc())
     latest = good.withColumn("_rank", F.row_number().over(newest_first)).filter(F.col("_rank") == 1).drop("_rank")
     latest = latest.persist()
-    good_n, latest_n = good.count(), latest.count()
+    phases.mark("read")
     existing = hudi_table.read_plan(spark, table.lake_location)
-    plan = extend_plan(existing, attribute_stats(latest), table, table.key_types) if latest_n or existing else None
-    result: Dict[str, Any] = {"recordsRead": read, "upserted": 0, "deleted": 0, "superseded": good_n - latest_n, "overflowed": 0}
-    if plan is None:
-        rejected = _write_rejects(spark, manifest, [rejected_rows(records)])
-        _check_rejected_share(manifest, rejected, read)
-        result.update(rejected=rejected, commitInstant=None, newColumns=[])
+    stats = attribute_stats(latest) if good_n else []
+    plan = extend_plan(existing, stats, table, table.key_types) if stats or existing else None
+    result: Dict[str, Any] = {"recordsRead": read, "upserted": 0, "deleted": 0, "rejected": decode_rejected,
+                              "superseded": 0, "overflowed": 0, "newColumns": [], "commitInstant": None,
+                              "rejectedUri": manifest.rejected_location if decode_rejected else None}
+    if plan is None or not good_n:
+        if decode_rejected:
+            _write_rejects(manifest, [rejected_rows(records)])
+        _check_rejected_share(manifest, decode_rejected, read)
+        records.unpersist()
         return result
     old_names = {c.name for c in existing.columns} if existing else set()
     projected = project(latest, plan, table, _derived_index(table))
-    rejected = _write_rejects(spark, manifest, [rejected_rows(records), bad_key_rows(projected)])
-    _check_rejected_share(manifest, rejected, read)
-    valid = projected.filter(F.col("bad_key").isNull())
     keys = hudi_table.tombstone_key_columns(table, plan)
     tombstones = hudi_table.read_tombstones(spark, table, plan)
     if tombstones is not None:
+        # A version not newer than its key's tombstone is older than the delete: dropped.
         tomb = tombstones.withColumnRenamed(ORDERING_COLUMN, "_tomb_ordering")
-        valid = valid.join(tomb, keys, "left").filter(F.col("_tomb_ordering").isNull() | (F.col(ORDERING_COLUMN) > F.col("_tomb_ordering")))
-    valid = valid.persist()
-    stats = valid.groupBy("op").agg(F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow")).collect()
-    by_op = {r["op"]: r for r in stats}
-    upserted = by_op["upsert"]["n"] if "upsert" in by_op else 0
-    deleted = by_op["delete"]["n"] if "delete" in by_op else 0
-    applied = upserted + deleted
+        projected = projected.join(tomb, keys, "left").filter(
+            F.col("_tomb_ordering").isNull() | (F.col(ORDERING_COLUMN) > F.col("_tomb_ordering"))).drop("_tomb_ordering")
+    projected = projected.persist()
+    by = _projected_counts(projected)
+    upserted = by.get(("upsert", False), (0, 0))[0]
+    deleted = by.get(("delete", False), (0, 0))[0]
+    bad_keys = sum(n for (_, bad), (n, _) in by.items() if bad)
+    rejected = decode_rejected + bad_keys
+    if rejected:
+        _write_rejects(manifest, [rejected_rows(records), bad_key_rows(projected)])
+    _check_rejected_share(manifest, rejected, read)
+    phases.mark("plan")
     result.update(
         upserted=upserted,
         deleted=deleted,
         rejected=rejected,
-        superseded=result["superseded"] + (latest_n - applied - (rejected - (read - good_n))),
-        overflowed=sum(r["overflow"] for r in stats if r["op"] == "upsert"),
+        superseded=good_n - bad_keys - upserted - deleted,
+        overflowed=by.get(("upsert", False), (0, 0))[1],
         newColumns=[c.name for c in plan.columns if c.name not in old_names],
         rejectedUri=manifest.rejected_location if rejected else None,
-        commitInstant=None,
     )
-    if applied:
+    valid = projected.filter(F.col("bad_key").isNull())
+    if upserted or deleted:
         if deleted:
             # Tombstones first: if the job dies between the two commits, the retry still deletes.
             tomb_rows = valid.filter(F.col("op") == "delete").select(*keys, ORDERING_COLUMN)
             hudi_table.write(tomb_rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, manifest.run_key), overwrite=False)
+            phases.mark("tombstones")
         rows = valid.select(*lake_columns(plan))
         hudi_table.write(rows, table.lake_location, hudi_table.write_options(spark, table, plan, "upsert", manifest.run_key), overwrite=False)
         result["commitInstant"] = hudi_table.commit_of_run(spark, table.lake_location, manifest.run_key)
-    valid.unpersist()
+        phases.mark("write")
+    projected.unpersist()
     latest.unpersist()
     records.unpersist()
     return result
