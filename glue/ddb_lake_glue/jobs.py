@@ -266,7 +266,7 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
 def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
     table = manifest.table
     ctx = DecodeContext.of(table)
-    records = read_records(spark, manifest.files, ctx) if manifest.files else _empty_records(spark, ctx)
+    records = read_records(spark, manifest.files, ctx, small_in_driver=True) if manifest.files else _empty_records(spark, ctx)
     by_ok = {r["ok"]: r["count"] for r in records.groupBy("ok").count().collect()}
     good_n, decode_rejected = by_ok.get(True, 0), by_ok.get(False, 0)
     read = good_n + decode_rejected

@@ -1,5 +1,6 @@
 """The Spark half shared by both jobs: lines -> records -> typed rows of the lake's columns."""
 
+import gzip
 import re
 from typing import Dict, List, Optional, Tuple
 
@@ -8,6 +9,7 @@ from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from . import storage
 from .columns import (
     DELETED_COLUMN,
     DERIVED,
@@ -23,13 +25,32 @@ from .records import DecodeContext, decode_lines, record_schema
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 
 
-def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext) -> DataFrame:
-    """Every non-blank line of the files as a record row (records.RECORD_SCHEMA), cached."""
+# Batches up to this size are read and decoded in the driver: a small incremental batch then starts no
+# Python worker and no file-reading Spark job (seconds of a freshness cycle). Same decoder either way.
+LOCAL_DECODE_MAX_BYTES = 16 * 1024 * 1024
+LOCAL_DECODE_MAX_FILES = 200
+
+
+def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext, small_in_driver: bool = False) -> DataFrame:
+    """Every non-blank line of the files as a record row (records.RECORD_SCHEMA), cached.
+    `small_in_driver`: decode a small batch in the driver (landing files; never a whole export)."""
+    limit = int(spark.conf.get("spark.ddb_lake.localDecodeMaxBytes", str(LOCAL_DECODE_MAX_BYTES)))
+    if small_in_driver and len(uris) <= LOCAL_DECODE_MAX_FILES and storage.total_size(spark, uris, limit) <= limit:
+        rows = list(decode_lines(ctx, ((line, uri) for uri in uris for line in _lines(spark, uri))))
+        return spark.createDataFrame(rows, record_schema(len(ctx.derived)), verifySchema=False).persist(StorageLevel.MEMORY_AND_DISK)
     lines = spark.read.text(uris).select(F.col("value").cast("binary").alias("raw"), F.input_file_name().alias("source"))
     decode = decode_lines
     rdd = lines.rdd.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows)))
     records = spark.createDataFrame(rdd, record_schema(len(ctx.derived)), verifySchema=False)
     return records.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def _lines(spark: SparkSession, uri: str) -> List[bytes]:
+    """The file's lines as Hadoop's text reader splits them (\\n, \\r\\n or \\r; .gz decompressed)."""
+    data = storage.read_bytes(spark, uri)
+    if uri.endswith(".gz"):
+        data = gzip.decompress(data)
+    return data.splitlines()
 
 
 def _split(tv: SparkColumn) -> Tuple[SparkColumn, SparkColumn]:

@@ -45,6 +45,17 @@ def write_text(spark: SparkSession, uri: str, text: str) -> None:
         stream.close()
 
 
+def total_size(spark: SparkSession, uris: List[str], stop_above: int) -> int:
+    """Sum of the files' sizes, stopping early once it exceeds `stop_above`."""
+    total = 0
+    for uri in uris:
+        path, fs = _path(spark, uri)
+        total += int(fs.getFileStatus(path).getLen())
+        if total > stop_above:
+            break
+    return total
+
+
 def exists(spark: SparkSession, uri: str) -> bool:
     path, fs = _path(spark, uri)
     return bool(fs.exists(path))

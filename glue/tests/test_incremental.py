@@ -133,7 +133,15 @@ def test_value_that_does_not_fit_its_column_goes_to_overflow(lake):
     assert json.loads(row["_ddb_lake_overflow"]) == {"amount": {"N": "1.5"}, "note": {"N": "42"}}
 
 
-def test_bad_records_are_set_aside_and_fail_the_job_only_above_the_share(lake, tmp_path):
+@pytest.fixture
+def distributed_decode(spark):
+    """Decode with Python workers (the path of large batches) instead of in the driver."""
+    spark.conf.set("spark.ddb_lake.localDecodeMaxBytes", "0")
+    yield
+    spark.conf.unset("spark.ddb_lake.localDecodeMaxBytes")
+
+
+def test_bad_records_are_set_aside_and_fail_the_job_only_above_the_share(lake, distributed_decode):
     good = [version(A, f"n{i}", f"2023-07-30T17:20:{i:02d}.000000+0000", seq=500 + i) for i in range(1)]
     others = [version({"account": f"100-000-{i:04d}", "create_at": "2023-07-30T17:20:00.000000+0000"}, "bulk",
                       "2023-07-30T17:20:00.000000+0000", op="insert", seq=600 + i) for i in range(199)]
@@ -142,6 +150,16 @@ def test_bad_records_are_set_aside_and_fail_the_job_only_above_the_share(lake, t
     rejected_dir = Path(s["rejectedUri"][len("file://"):])
     lines = [json.loads(x) for f in rejected_dir.glob("part-*") for x in f.read_text().splitlines()]
     assert lines[0]["reason"].startswith("not JSON") and lines[0]["raw"] == "{broken json" and lines[0]["source"].endswith(".json")
+    # Not UTF-8: set aside with the bytes kept (base64), never decoded with replacement characters.
+    bad_bytes = (version(A, "\u00e9", "2023-07-30T17:20:30.000000+0000", seq=530)).encode("utf-8").replace("\u00e9".encode(), b"\xe9")
+    path = lake.root / "landing" / "latin1.json"
+    path.write_bytes(b"".join(x.encode() + b"\n" for x in others[:150]) + bad_bytes + b"\n")
+    lake.n += 1
+    m = write_manifest(lake.root / "m" / "latin1.json", "incremental", "latin1", lake.table, files=[uri(path)])
+    s = run_manifest_uri(lake.spark, m, "incremental", "latin1")
+    assert s["rejected"] == 1
+    rejected = [json.loads(x) for f in Path(s["rejectedUri"][len("file://"):]).glob("part-*") for x in f.read_text().splitlines()]
+    assert rejected[0]["reason"].startswith("not UTF-8") and rejected[0]["raw"].startswith("base64:")
     before = lake.rows()[ID_A]["note"]
     with pytest.raises(JobError, match=r"2 of 3 records were rejected .* maxRejectedShare"):
         lake.batch([version(A, "never", "2023-07-30T18:00:00.000000+0000", seq=700), "nope", '{"account":"x"}'])
