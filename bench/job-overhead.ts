@@ -18,8 +18,9 @@ const PORT = Number(process.env.DDB_LAKE_BENCH_SPARK_PORT ?? 5203);
 const EXPORT_MS = 1690735800000;
 
 const ALL_VARIANTS: Record<string, Partial<SparkJobRunnerOptions>> = {
-  'defaults (no Hudi metadata table)': {},
-  'JIT C1 only (-XX:TieredStopAtLevel=1)': { javaOptions: ['-XX:TieredStopAtLevel=1'] },
+  'defaults (C1 JIT + class-data sharing, no Hudi metadata table)': {},
+  'without class-data sharing': { classDataSharing: false },
+  'full JIT, without class-data sharing': { classDataSharing: false, javaOptions: [] },
   'Hudi metadata table on': { sparkConf: { 'spark.ddb_lake.hoodie.metadata.enable': 'true' } },
   'driver memory 2g': { driverMemory: '2g' },
 };
