@@ -148,6 +148,12 @@ def _empty_records(spark: SparkSession, ctx: DecodeContext) -> DataFrame:
     return spark.createDataFrame([], record_schema(len(ctx.derived)))
 
 
+def _release(records: DataFrame) -> None:
+    """Drop the decoded rows kept by read_records (the persisted Python RDD under the DataFrame)."""
+    for rdd in records.sparkSession.sparkContext._jsc.getPersistentRDDs().values():
+        rdd.unpersist(False)
+
+
 def _derived_index(table: TableSpec) -> Dict[str, int]:
     return {d.name: i for i, d in enumerate(table.derived_columns)}
 
@@ -243,7 +249,7 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
     storage.delete(spark, table.tombstone_location)
     hudi_table.write(rows, table.lake_location, options, overwrite=True)
     phases.mark("write")
-    records.unpersist()
+    _release(records)
     return {
         "recordsRead": read,
         "upserted": read - rejected,
@@ -286,7 +292,7 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
         if decode_rejected:
             _write_rejects(manifest, [rejected_rows(records)])
         _check_rejected_share(manifest, decode_rejected, read)
-        records.unpersist()
+        _release(records)
         return result
     old_names = {c.name for c in existing.columns} if existing else set()
     projected = project(latest, plan, table, _derived_index(table))
@@ -329,5 +335,5 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
         phases.mark("write")
     projected.unpersist()
     latest.unpersist()
-    records.unpersist()
+    _release(records)
     return result

@@ -32,17 +32,23 @@ LOCAL_DECODE_MAX_FILES = 200
 
 
 def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext, small_in_driver: bool = False) -> DataFrame:
-    """Every non-blank line of the files as a record row (records.RECORD_SCHEMA), cached.
+    """Every non-blank line of the files as a record row (records.RECORD_SCHEMA), decoded once.
     `small_in_driver`: decode a small batch in the driver (landing files; never a whole export)."""
     limit = int(spark.conf.get("spark.ddb_lake.localDecodeMaxBytes", str(LOCAL_DECODE_MAX_BYTES)))
     if small_in_driver and len(uris) <= LOCAL_DECODE_MAX_FILES and storage.total_size(spark, uris, limit) <= limit:
         rows = list(decode_lines(ctx, ((line, uri) for uri in uris for line in _lines(spark, uri))))
-        return spark.createDataFrame(rows, record_schema(len(ctx.derived)), verifySchema=False).persist(StorageLevel.MEMORY_AND_DISK)
-    lines = spark.read.text(uris).select(F.col("value").cast("binary").alias("raw"), F.input_file_name().alias("source"))
+        return spark.createDataFrame(rows, record_schema(len(ctx.derived)), verifySchema=False)
+    schema = record_schema(len(ctx.derived))
     decode = decode_lines
-    rdd = lines.rdd.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows)))
-    records = spark.createDataFrame(rdd, record_schema(len(ctx.derived)), verifySchema=False)
-    return records.persist(StorageLevel.MEMORY_AND_DISK)
+    # Lines as raw bytes (cast from the text source's UTF8String without decoding, so invalid UTF-8 is
+    # seen and rejected, never replaced), tagged with their file. (SparkContext.textFile would decode
+    # in the JVM with replacement characters.)
+    lines = spark.read.text(uris).select(F.col("value").cast("binary"), F.input_file_name()).rdd
+    # The decoded rows are kept as the Python side's pickled batches (cheap to store; unpickled again
+    # by each of the few actions that read them): building Spark's columnar cache of the map column
+    # cost more than the decoding itself.
+    rdd = lines.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows))).persist(StorageLevel.MEMORY_AND_DISK)
+    return spark.createDataFrame(rdd, schema, verifySchema=False)
 
 
 def _lines(spark: SparkSession, uri: str) -> List[bytes]:
@@ -50,6 +56,8 @@ def _lines(spark: SparkSession, uri: str) -> List[bytes]:
     data = storage.read_bytes(spark, uri)
     if uri.endswith(".gz"):
         data = gzip.decompress(data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # Hadoop's LineRecordReader skips a UTF-8 byte order mark too
     return data.splitlines()
 
 
