@@ -1,19 +1,18 @@
 """The two jobs and the run wrapper (arguments, manifest, summary, error text)."""
 
 import json
-import os
 import sys
 import time
 import traceback
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from . import hudi_table, storage
 from .args import parse_job_args
-from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, Plan, extend_plan
+from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, extend_plan
 from .errors import JobError
 from .lake import attribute_stats, bad_key_rows, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec, parse_manifest

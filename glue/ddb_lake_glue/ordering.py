@@ -13,11 +13,13 @@ It is pure ASCII, so Java (Hudi's payload), Spark and Python all order it the sa
 """
 
 import base64
+import re
 from decimal import Decimal
 from typing import Optional
 
 from .values import Node, ValueError_
 
+_PLAIN = re.compile(rb"[\x23-\x7d]*")
 TS_DIGITS = 15
 SEQ_DIGITS = 40
 _MANTISSA = 40
@@ -49,6 +51,8 @@ def bytes_part(raw: bytes) -> str:
     '~' + 2 hex digits; '!' terminates. So escapes of low bytes sort below every kept byte, escapes
     of high bytes above, and a value sorts before every longer value it is a prefix of.
     """
+    if _PLAIN.fullmatch(raw):
+        return raw.decode("ascii") + "!"
     out = []
     for b in raw:
         if 0x23 <= b <= 0x7D:

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from .derive import derive
+from .derive import timestamp_parts
 from .manifest import TableSpec
 from .ordering import export_stream_position, ordering_value
 from .values import Node, ValueError_, attribute_text, decode_ddb, decode_plain
 
 MAX_RAW_CHARS = 10000
 OPS = {"insert": "upsert", "modify": "upsert", "remove": "delete"}
-RESERVED = ("_op", "_seq", "_ts", "_ttl", "_types")
 
 
 def record_schema(derived_count: int):
@@ -163,16 +162,20 @@ def _record(ctx: DecodeContext, nodes: Dict[str, Node], op: str, ts: int, seq: i
     except ValueError_ as e:
         raise Rejected(str(e)) from None
     derived = []
+    parsed: Dict[str, Optional[Dict[str, str]]] = {}  # each source timestamp parsed once per record
     for source, part in ctx.derived:
-        node = nodes.get(source)
-        if node is None or node[0] == "NULL":
-            derived.append(None)
-        elif node[0] != "S":
-            raise Rejected(f"derived columns need {source!r} to be an ISO-8601 string, it is {node[0]}")
-        else:
-            try:
-                derived.append(derive(node[1], part))
-            except ValueError_ as e:
-                raise Rejected(f"attribute {source!r}: {e}") from None
+        if source not in parsed:
+            node = nodes.get(source)
+            if node is None or node[0] == "NULL":
+                parsed[source] = None
+            elif node[0] != "S":
+                raise Rejected(f"derived columns need {source!r} to be an ISO-8601 string, it is {node[0]}")
+            else:
+                try:
+                    parsed[source] = timestamp_parts(node[1])
+                except ValueError_ as e:
+                    raise Rejected(f"attribute {source!r}: {e}") from None
+        parts = parsed[source]
+        derived.append(None if parts is None else parts[part])
     attrs = {name: attribute_text(node) for name, node in nodes.items()}
     return (json.dumps(key_texts, ensure_ascii=False), op, ordering, attrs, *derived)

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, List, Tuple, Union
 
 Node = Tuple[str, Any]
 
