@@ -53,14 +53,19 @@ n = rows.count()
 records.unpersist()
 print(f"same DataFrame materialised: {n:,} rows in {clock.lap():.1f} s", flush=True)
 partitions = [f"create_{p}" for p in ("year", "month", "day", "hour", "minute")]
-rows.write.partitionBy(*partitions).option("compression", "snappy").mode("overwrite").parquet(f"file://{work}/parquet")
-parquet = clock.lap()
 options = hudi_table.write_options(spark, mf.table, plan, "bulk_insert", "il-same-df")
-hudi_table.write(rows, f"file://{work}/hudi-same-df", options, overwrite=True)
-hudi = clock.lap()
-print(f"plain Parquet write (partitionBy, snappy): {parquet:.1f} s = {n / parquet:,.0f} rows/s", flush=True)
-print(f"Hudi bulk insert of the same DataFrame:     {hudi:.1f} s = {n / hudi:,.0f} rows/s", flush=True)
-print(f"ratio Hudi / Parquet: {hudi / parquet:.2f} (target <= 2)", flush=True)
+# Alternate the two writes twice (the machine is shared: the best of two is the steadier figure).
+parquet_times, hudi_times = [], []
+for _ in range(2):
+    clock.lap()
+    rows.write.partitionBy(*partitions).option("compression", "snappy").mode("overwrite").parquet(f"file://{work}/parquet")
+    parquet_times.append(clock.lap())
+    hudi_table.write(rows, f"file://{work}/hudi-same-df", options, overwrite=True)
+    hudi_times.append(clock.lap())
+parquet, hudi = min(parquet_times), min(hudi_times)
+print(f"plain Parquet write (partitionBy, snappy): {', '.join(f'{t:.1f}' for t in parquet_times)} s, best {parquet:.1f} s = {n / parquet:,.0f} rows/s", flush=True)
+print(f"Hudi bulk insert of the same DataFrame:     {', '.join(f'{t:.1f}' for t in hudi_times)} s, best {hudi:.1f} s = {n / hudi:,.0f} rows/s", flush=True)
+print(f"ratio Hudi / Parquet (best of each): {hudi / parquet:.2f} (target <= 2)", flush=True)
 rows.unpersist()
 
 uris = write_changes(work / "landing", items, changes, files=4, seed=7, seq0=10**20)
