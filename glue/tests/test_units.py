@@ -203,3 +203,17 @@ def test_glue_style_arguments():
     assert got == {"manifest": "s3://b/m.json", "run_key": "k1", "aws_endpoint": "http://127.0.0.1:5201"}
     with pytest.raises(JobError, match="--run_key"):
         resolve_options(["s.py", "--manifest", "x"], ["manifest", "run_key"], [])
+
+
+def test_glue_catalog_sync_options_only_with_a_database():
+    from ddb_lake_glue.hudi_table import _key_derived_only, catalog_sync_options
+
+    table = _table(glueDatabase="analytics")
+    opts = catalog_sync_options(table, ["create_year", "create_month"])
+    assert opts["hoodie.datasource.hive_sync.enable"] == "true"
+    assert opts["hoodie.datasource.hive_sync.database"] == "analytics"
+    assert opts["hoodie.datasource.hive_sync.table"] == "transactions"
+    assert opts["hoodie.datasource.hive_sync.partition_fields"] == "create_year,create_month"
+    assert opts["hoodie.datasource.hive_sync.partition_extractor_class"].endswith("MultiPartKeysValueExtractor")
+    assert _key_derived_only(table)  # create_* come from the key create_at: SIMPLE index
+    assert not _key_derived_only(_table(partitionFields=["entity"]))  # a mutable attribute: global index
