@@ -2,6 +2,7 @@
  * Starts and watches the Glue jobs (glue/initial_load.py, glue/incremental.py).
  * AWS: activities/aws/glue-job-runner.ts. Local: activities/local/spark-job-runner.ts.
  */
+import type { JobSummary } from '../core/manifest';
 
 export type JobKind = 'initialLoad' | 'incremental';
 
@@ -33,6 +34,30 @@ export interface JobRunState {
   error?: string;
   /** Where to read the run's log (local file path, or a CloudWatch hint on AWS). */
   logLocation?: string;
+  /**
+   * The run's summary when the runner can see it (local: the log's `DDB_LAKE_SUMMARY` line). On AWS
+   * read it from the manifest's `summaryUri`; it is written there on every environment.
+   */
+  summary?: JobSummary;
+}
+
+/** No run with this runKey was ever started (by this runner / state folder / Glue job). */
+export class JobRunNotFoundError extends Error {
+  constructor(readonly runKey: string, where: string) {
+    super(`no job run with run key ${runKey} in ${where}`);
+    this.name = 'JobRunNotFoundError';
+  }
+}
+
+/**
+ * Starting was refused for a reason that goes away by itself (Glue: the job's MaxConcurrentRuns is
+ * reached). Activities retry it with backoff; the message says what to change if it persists.
+ */
+export class JobCapacityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobCapacityError';
+  }
 }
 
 export interface JobRunner {

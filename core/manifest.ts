@@ -23,6 +23,10 @@ export interface ManifestTable {
   types: PipelineConfig['types'];
   maxRejectedShare: number;
   glueDatabase: string | null;
+  /** DynamoDB types of the key attributes (S | N | B), from the table's key schema; optional. */
+  keyTypes?: Record<string, 'S' | 'N' | 'B'>;
+  /** Where the incremental job keeps deleted keys; default `<lakeLocation>__tombstones`. */
+  tombstoneLocation?: string;
 }
 
 /** A job run's summary (docs/contracts.md). */
@@ -38,6 +42,16 @@ export interface JobSummary {
   commitInstant: string | null;
   startedAt: string;
   finishedAt: string;
+  /** Versions dropped because a larger ordering value of the same key won (in the batch or a tombstone). */
+  superseded?: number;
+  /** Rows with a value that did not fit its column, kept in `_ddb_lake_overflow` (docs/types.md). */
+  overflowed?: number;
+  /** Columns this run added to the table. */
+  newColumns?: string[];
+  /** Where this run's rejected records are (set when `rejected` > 0). */
+  rejectedUri?: string | null;
+  /** status "failed": the error text (the Python exception's message). */
+  error?: string;
 }
 
 export function manifestTable(config: PipelineConfig, keyFields: string[]): ManifestTable {

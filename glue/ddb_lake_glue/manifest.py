@@ -1,0 +1,164 @@
+"""The run manifest (docs/contracts.md): everything a job needs besides --manifest / --run_key."""
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from .derive import PARTS
+from .errors import JobError
+
+_COLUMN_TYPE = re.compile(r"^(string|long|double|boolean|binary|decimal\((\d{1,2}),(\d{1,2})\))$")
+
+
+@dataclass(frozen=True)
+class DerivedColumn:
+    name: str
+    source: str
+    part: str
+
+
+@dataclass(frozen=True)
+class TypesConfig:
+    numbers: str = "auto"
+    columns: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    lake_location: str
+    table_name: str
+    key_fields: List[str]
+    ordering_field: Optional[str]
+    derived_columns: List[DerivedColumn]
+    partition_fields: List[str]
+    types: TypesConfig
+    max_rejected_share: float
+    glue_database: Optional[str]
+    tombstone_location: str
+    key_types: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    root: str
+    export_time_ms: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    run_key: str
+    pipeline: str
+    kind: str
+    table: TableSpec
+    files: List[str]
+    export: Optional[ExportSpec]
+    rejected_location: str
+    summary_uri: str
+
+
+def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> Manifest:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise JobError(f"manifest {source} is not valid JSON: {e}") from None
+    p = _Reader(raw, source)
+    if p.req("version", int) != 1:
+        raise JobError(f"manifest {source}: version {raw.get('version')} is not supported (expected 1)")
+    kind = p.req("kind", str)
+    if kind != expected_kind:
+        raise JobError(f"manifest {source} is for a {kind} run, but this is the {expected_kind} job")
+    if p.req("runKey", str) != run_key:
+        raise JobError(f"manifest {source} is for run {raw.get('runKey')!r}, not --run_key {run_key!r}")
+    t = _Reader(p.req("table", dict), source, "table.")
+    key_fields = t.req("keyFields", list)
+    if not key_fields or not all(isinstance(k, str) and k for k in key_fields) or len(set(key_fields)) != len(key_fields):
+        raise JobError(f"manifest {source}: table.keyFields must list 1 or more distinct attribute names")
+    derived = []
+    for i, d in enumerate(t.opt("derivedColumns", list, [])):
+        dr = _Reader(d, source, f"table.derivedColumns[{i}].")
+        part = dr.req("part", str)
+        if part not in PARTS:
+            raise JobError(f"manifest {source}: table.derivedColumns[{i}].part must be one of {', '.join(PARTS)}")
+        derived.append(DerivedColumn(dr.req("name", str), dr.req("from", str), part))
+    types_raw = _Reader(t.opt("types", dict, {}), source, "table.types.")
+    numbers = types_raw.opt("numbers", str, "auto")
+    if numbers not in ("auto", "decimal", "string"):
+        raise JobError(f"manifest {source}: table.types.numbers must be auto, decimal or string")
+    pins = types_raw.opt("columns", dict, {})
+    for name, typ in pins.items():
+        m = _COLUMN_TYPE.match(str(typ))
+        if not m or (m.group(2) and not (0 < int(m.group(2)) <= 38 and int(m.group(3)) <= int(m.group(2)))):
+            raise JobError(f"manifest {source}: table.types.columns.{name} = {typ!r} is not a column type (docs/types.md)")
+    share = t.opt("maxRejectedShare", (int, float), 0.01)
+    if not 0 <= share <= 1:
+        raise JobError(f"manifest {source}: table.maxRejectedShare must be between 0 and 1")
+    key_types = t.opt("keyTypes", dict, {})
+    for name, typ in key_types.items():
+        if name not in key_fields or typ not in ("S", "N", "B"):
+            raise JobError(f"manifest {source}: table.keyTypes must map key fields to S, N or B")
+    partition_fields = t.opt("partitionFields", list, [])
+    if not all(isinstance(f, str) and f for f in partition_fields):
+        raise JobError(f"manifest {source}: table.partitionFields must list field names")
+    table_name = t.req("tableName", str)
+    if not re.match(r"^[A-Za-z0-9_]{1,128}$", table_name):
+        raise JobError(f"manifest {source}: table.tableName must be letters, digits and _")
+    lake = t.req("lakeLocation", str).rstrip("/")
+    table = TableSpec(
+        lake_location=lake,
+        table_name=table_name,
+        key_fields=key_fields,
+        ordering_field=t.opt("orderingField", str, None),
+        derived_columns=derived,
+        partition_fields=partition_fields,
+        types=TypesConfig(numbers, dict(pins)),
+        max_rejected_share=float(share),
+        glue_database=t.opt("glueDatabase", str, None),
+        tombstone_location=(t.opt("tombstoneLocation", str, None) or lake + "__tombstones").rstrip("/"),
+        key_types=dict(key_types),
+    )
+    export = None
+    files = p.opt("files", list, [])
+    if kind == "initialLoad":
+        e = _Reader(p.req("export", dict), source, "export.")
+        export = ExportSpec(e.req("root", str).rstrip("/"), e.req("exportTimeMs", int))
+    elif not all(isinstance(f, str) and f for f in files):
+        raise JobError(f"manifest {source}: files must be a list of URIs")
+    return Manifest(
+        run_key=run_key,
+        pipeline=p.req("pipeline", str),
+        kind=kind,
+        table=table,
+        files=list(files),
+        export=export,
+        rejected_location=p.req("rejectedLocation", str).rstrip("/"),
+        summary_uri=p.req("summaryUri", str),
+    )
+
+
+class _Reader:
+    def __init__(self, raw: Any, source: str, prefix: str = ""):
+        if not isinstance(raw, dict):
+            raise JobError(f"manifest {source}: {prefix.rstrip('.') or 'the document'} must be an object")
+        self.raw, self.source, self.prefix = raw, source, prefix
+
+    def req(self, name: str, typ: Any) -> Any:
+        if name not in self.raw or self.raw[name] is None:
+            raise JobError(f"manifest {self.source}: {self.prefix}{name} is required")
+        return self._check(name, typ)
+
+    def opt(self, name: str, typ: Any, default: Any) -> Any:
+        if self.raw.get(name) is None:
+            return default
+        return self._check(name, typ)
+
+    def _check(self, name: str, typ: Any) -> Any:
+        value = self.raw[name]
+        if isinstance(value, bool) and typ is not bool and typ != (int, float):
+            ok = False
+        else:
+            ok = isinstance(value, typ)
+        if not ok:
+            names = typ.__name__ if isinstance(typ, type) else "number"
+            raise JobError(f"manifest {self.source}: {self.prefix}{name} must be a {names}")
+        return value
