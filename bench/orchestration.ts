@@ -14,7 +14,7 @@
  *
  *   DDB_LAKE_STATE=… node dist/bench/orchestration.js --pipeline transaction
  *
- * Ports: Temporal 7301 (+8301 HTTP, 5309 metrics), moto 5303 (DDB_LAKE_TEST_DEV_SERVER_PORT,
+ * Ports: Temporal 7301 (+8301 HTTP, 5309 metrics), moto 5303 (DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT,
  * DDB_LAKE_TEST_HTTP_PORT, DDB_LAKE_TEST_METRICS_PORT, DDB_LAKE_BENCH_MOTO_PORT).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';

@@ -13,11 +13,11 @@ import { createPipelineWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import type { Fakes } from './fakes';
 
 /**
- * Ports of the tests' own dev server: Temporal gRPC 7301 (DDB_LAKE_TEST_DEV_SERVER_PORT); its HTTP API
- * and metrics on 8301 / 5309 (DDB_LAKE_TEST_HTTP_PORT, DDB_LAKE_TEST_METRICS_PORT). Not
- * DDB_LAKE_TEST_TEMPORAL_PORT: that one moves the test stack's Temporal (test/run.ts), which runs too.
+ * Ports of the isolated dev server: gRPC 7301, HTTP API and metrics 8301 / 5309, or
+ * DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT / DDB_LAKE_TEST_HTTP_PORT / DDB_LAKE_TEST_METRICS_PORT.
+ * (Not DDB_LAKE_TEST_TEMPORAL_PORT: that one moves the test stack's server, which runs at the same time.)
  */
-export const TEST_TEMPORAL_PORT = Number(process.env.DDB_LAKE_TEST_DEV_SERVER_PORT || 7301);
+export const TEST_TEMPORAL_PORT = Number(process.env.DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT || 7301);
 
 let runtimeInstalled = false;
 
