@@ -69,4 +69,10 @@ export interface JobRunner {
   stop(runKey: string, kind: JobKind, glueJobName: string): Promise<void>;
   /** Runs of this job still running (used to refuse a second writer). */
   listRunning(kind: JobKind, glueJobName: string): Promise<JobRunState[]>;
+  /**
+   * Optional: `ended` settles as soon as the run may have ended, so the caller checks `get` right
+   * then rather than at its next poll (local: the exit file appears). Never rejects; `close()`
+   * releases what it holds. Runners that cannot tell leave it out: the caller just polls.
+   */
+  watchForEnd?(runKey: string): { ended: Promise<void>; close(): void };
 }

@@ -90,8 +90,7 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
             'ExportMismatch',
           );
         if (state.status !== 'IN_PROGRESS') return exportInfo(state);
-        ctx.heartbeat(`export ${state.exportArn} in progress`);
-        await ctx.sleep(request.pollIntervalSeconds * 1000);
+        await sleepHeartbeating(ctx, request.pollIntervalSeconds * 1000, `export ${state.exportArn} in progress`);
       }
     },
 
@@ -180,12 +179,15 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
       ctx.log.info('job running', { runKey, runId: state.runId, kind });
       const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;
       let timedOut = false;
+      // A runner that can tell when a run ends wakes the loop at once (local: ~1-2 s earlier per job).
+      const watch = jobRunner.watchForEnd?.(runKey);
+      let endSeen = false;
+      void watch?.ended.then(() => (endSeen = true));
       try {
         // Check soon after the start, then less often (¼ s, ½ s, 1 s, … up to the poll interval):
         // a short job is seen to end at once, a long one costs few status calls.
         for (let polls = 0; state.status === 'running'; polls++) {
-          ctx.heartbeat({ runKey, runId: state.runId });
-          await ctx.sleep(Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls));
+          await sleepHeartbeating(ctx, Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls), { runKey, runId: state.runId }, endSeen ? undefined : watch?.ended);
           state = await jobRunner.get(runKey, kind, job.glueJobName);
           if (state.status === 'running' && Date.now() > deadline) {
             timedOut = true;
@@ -201,8 +203,12 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
           await jobRunner.stop(runKey, kind, job.glueJobName);
         }
         throw err;
+      } finally {
+        watch?.close();
       }
       const summary = state.status === 'succeeded' ? await manifests.readSummary(request.run.summaryUri) : null;
+      const seconds = state.finishedAt ? Math.round((Date.parse(state.finishedAt) - Date.parse(state.startedAt)) / 100) / 10 : null;
+      ctx.log.info('job ended', { runKey, runId: state.runId, status: state.status, seconds, ...(state.error ? { error: state.error.split('\n')[0] } : {}) });
       return {
         runKey,
         runId: state.runId,
@@ -235,13 +241,35 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
       );
       if (others.length === 0) return;
       ctx.log.warn('waiting for an earlier run of this pipeline to end', { runKeys: others.map((r) => r.runKey) });
-      ctx.heartbeat({ waitingFor: others.map((r) => r.runKey) });
-      await ctx.sleep(request.job.pollIntervalSeconds * 1000);
+      await sleepHeartbeating(ctx, request.job.pollIntervalSeconds * 1000, { waitingFor: others.map((r) => r.runKey) });
     }
   }
 }
 
 export type PipelineActivities = ReturnType<typeof createPipelineActivities>;
+
+/** Longest gap between two heartbeats of a waiting activity; the workflow's heartbeat timeouts are 3-6× this. */
+export const HEARTBEAT_EVERY_MS = 5_000;
+
+/**
+ * Sleep (cancellable) while heartbeating at least every HEARTBEAT_EVERY_MS, so a long poll interval
+ * (a job's or an export's, up to an hour) never outlasts the heartbeat timeout, and a dead worker is
+ * noticed within that timeout whatever the interval. `wake` ends the sleep early.
+ */
+async function sleepHeartbeating(ctx: Context, ms: number, details: unknown, wake?: Promise<void>): Promise<void> {
+  const end = Date.now() + ms;
+  let woken = false;
+  void wake?.then(() => (woken = true));
+  ctx.heartbeat(details);
+  for (let left = ms; left > 0 && !woken; left = end - Date.now()) {
+    const nap = ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
+    if (wake) {
+      nap.catch(() => undefined); // when `wake` wins, a later cancellation must not go unhandled
+      await Promise.race([nap, wake]);
+    } else await nap;
+    ctx.heartbeat(details);
+  }
+}
 
 /** Where a run's manifest, summary and rejected records live (docs/contracts.md). */
 export function runPaths(landingUri: string, pipeline: string, runKey: string) {

@@ -1,21 +1,29 @@
 /**
- * Orchestration cost of an incremental cycle, measured on the real Temporal dev server with the real
- * activities and fake-fast jobs (they read the real manifest, run ~200 ms, write a summary):
+ * Orchestration cost of an incremental cycle (figures per cycle: bench/cycle-figures.ts).
  *
- *  - history events per cycle (with a batch, and empty), from the workflow's own history;
- *  - orchestration overhead per cycle: the cycle's wall time (interval timer fired → next interval
- *    timer started) minus the time the job itself ran, split into planning (list + manifest),
- *    job start/detection (start call, status polls, summary read) and Temporal (task dispatch,
- *    workflow tasks).
+ * Default: the real Temporal dev server with the real activities and fake-fast jobs (they read the
+ * real manifest, run ~200 ms, write a summary) — history events per cycle (with a batch, and empty)
+ * and the overhead per cycle outside the job: planning (list + manifest), job start and end
+ * detection (start call, status polls, summary read) and Temporal (task dispatch, workflow tasks).
  *
  *   npm run bench:orchestration -- [--cycles 30] [--landing memory|moto|both]
  *
- * Ports: Temporal 7301 (+8301 HTTP, 5309 metrics), moto 5303.
+ * `--pipeline <name>`: the same figures for a real pipeline of the local stack (DDB_LAKE_STATE), its
+ * real Spark jobs timed by their job records (`<state>/jobs/<runKey>.json`): the time outside the job
+ * per cycle on the real loop. Reads the history of the pipeline's latest run (running or not).
+ *
+ *   DDB_LAKE_STATE=… node dist/bench/orchestration.js --pipeline transaction
+ *
+ * Ports: Temporal 7301 (+8301 HTTP, 5309 metrics), moto 5303 (DDB_LAKE_TEST_DEV_SERVER_PORT,
+ * DDB_LAKE_TEST_HTTP_PORT, DDB_LAKE_TEST_METRICS_PORT, DDB_LAKE_BENCH_MOTO_PORT).
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { temporal } from '@temporalio/proto';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseS3Uri } from '../core/aws';
+import { resolveEnvironment } from '../core/environment';
 import { minuteFolder } from '../core/landing';
 import type { JobManifest } from '../core/manifest';
 import { readBody } from '../activities/sdk/s3';
@@ -26,81 +34,11 @@ import { pipelineWorkflow } from '../workflows/pipeline';
 import { createFakes, FakeJobRunner, testConfig, type Fakes } from '../test/support/fakes';
 import { createBucket, startMoto, type Moto } from '../test/support/moto';
 import { eventually, startTemporal, withWorker } from '../test/support/temporal';
-
-const EventType = temporal.api.enums.v1.EventType;
-type Event = temporal.api.history.v1.IHistoryEvent;
-
-interface CycleFigure {
-  withJob: boolean;
-  events: number;
-  cycleMs: number;
-  jobMs: number;
-  planMs: number;
-  jobActivityMs: number;
-}
+import { cycleFigures, formatCycleFigures, type JobTimes } from './cycle-figures';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const ms = (t: Event['eventTime']) => Number(t!.seconds) * 1000 + (t!.nanos ?? 0) / 1e6;
-
-/** Split the history into cycles: from an interval timer firing to the next interval timer starting. */
-function cyclesOf(events: Event[], jobMsByRunKey: Map<string, number>): CycleFigure[] {
-  const activityType = new Map<number, string>();
-  const scheduledInput = new Map<number, string>();
-  const startedAt = new Map<number, number>();
-  const out: CycleFigure[] = [];
-  let cur: (CycleFigure & { startIdx: number; t0: number }) | null = null;
-  events.forEach((e, i) => {
-    const id = Number(e.eventId);
-    switch (e.eventType) {
-      case EventType.EVENT_TYPE_TIMER_FIRED:
-        cur = { withJob: false, events: 0, cycleMs: 0, jobMs: 0, planMs: 0, jobActivityMs: 0, startIdx: i, t0: ms(e.eventTime) };
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
-        const a = e.activityTaskScheduledEventAttributes!;
-        activityType.set(id, a.activityType!.name!);
-        const data = a.input?.payloads?.[0]?.data;
-        if (data) scheduledInput.set(id, Buffer.from(data).toString('utf8'));
-        break;
-      }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-        startedAt.set(Number(e.activityTaskStartedEventAttributes!.scheduledEventId), ms(e.eventTime));
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
-        if (!cur) break;
-        const c = cur as CycleFigure;
-        const sid = Number(e.activityTaskCompletedEventAttributes!.scheduledEventId);
-        const took = ms(e.eventTime) - startedAt.get(sid)!;
-        if (activityType.get(sid) === 'planIncremental') c.planMs += took;
-        if (activityType.get(sid) === 'runJob') {
-          c.withJob = true;
-          c.jobActivityMs += took;
-          const runKey = (JSON.parse(scheduledInput.get(sid)!) as { runKey: string }).runKey;
-          c.jobMs += jobMsByRunKey.get(runKey) ?? 0;
-        }
-        break;
-      }
-      case EventType.EVENT_TYPE_TIMER_STARTED:
-        if (cur) {
-          const c = cur as CycleFigure & { startIdx: number; t0: number };
-          out.push({ withJob: c.withJob, events: i - c.startIdx + 1, cycleMs: ms(e.eventTime) - c.t0, jobMs: c.jobMs, planMs: c.planMs, jobActivityMs: c.jobActivityMs });
-          cur = null;
-        }
-        break;
-    }
-  });
-  return out;
-}
-
-function stats(xs: number[]): string {
-  if (xs.length === 0) return 'n/a';
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return `mean ${mean.toFixed(0)} ms, p50 ${q(0.5).toFixed(0)}, p95 ${q(0.95).toFixed(0)}, max ${s[s.length - 1]!.toFixed(0)} ms`;
 }
 
 async function measure(env: TestWorkflowEnvironment, label: string, f: Fakes, produce: () => Promise<void>, cycles: number): Promise<void> {
@@ -131,28 +69,49 @@ async function measure(env: TestWorkflowEnvironment, label: string, f: Fakes, pr
     const history = await handle.fetchHistory();
     await handle.cancel();
 
-    const jobMs = new Map<string, number>();
-    for (const [key, r] of f.jobs.runs) if (r.endedMs) jobMs.set(key, r.endedMs - r.startedMs);
-    const all = cyclesOf(history.events ?? [], jobMs);
-    const busy = all.filter((c) => c.withJob);
-    const empty = all.filter((c) => !c.withJob).slice(2); // the first empty cycles may still see a late producer file
-    const outside = busy.map((c) => c.cycleMs - c.jobMs);
-    const temporalMs = busy.map((c) => c.cycleMs - c.planMs - c.jobActivityMs);
-    const detect = busy.map((c) => c.jobActivityMs - c.jobMs);
-    console.log(`\n== landing in ${label}: ${busy.length} cycles with a job, ${empty.length} empty cycles ==`);
-    console.log(`history events per cycle with a job : ${stats(busy.map((c) => c.events)).replace(/ ms/g, '')}`);
-    console.log(`history events per empty cycle      : ${stats(empty.map((c) => c.events)).replace(/ ms/g, '')}`);
+    const times: JobTimes = new Map();
+    for (const [key, r] of f.jobs.runs) if (r.endedMs) times.set(key, { startedMs: r.startedMs, finishedMs: r.endedMs });
+    const all = cycleFigures(history.events ?? [], times);
+    // The first two empty cycles are left out: they may still see a late producer file.
+    const firstEmpties = all.filter((c) => c.runKey === null).slice(0, 2);
+    const figures = all.filter((c) => !firstEmpties.includes(c));
+    console.log(`\n== landing in ${label} (fake jobs) ==`);
+    for (const line of formatCycleFigures(figures)) console.log(line);
     console.log(`history events in the whole run     : ${history.events?.length} (continueAsNew bounds it; default every 200 cycles)`);
-    console.log(`job run time (fake)                 : ${stats(busy.map((c) => c.jobMs))}`);
-    console.log(`overhead per cycle (outside the job): ${stats(outside)}`);
-    console.log(`  planning activity (list+manifest) : ${stats(busy.map((c) => c.planMs))}`);
-    console.log(`  job start + end detection + summary: ${stats(detect)}`);
-    console.log(`  Temporal (dispatch, workflow tasks): ${stats(temporalMs)}`);
-    console.log(`empty cycle, total                  : ${stats(empty.map((c) => c.cycleMs))}`);
   });
 }
 
+/** The figures of a real pipeline on the local stack: its history and its job records. */
+async function measurePipeline(pipeline: string): Promise<void> {
+  const env = resolveEnvironment();
+  if (env.kind !== 'local') throw new Error('--pipeline reads the job records of the local stack (DDB_LAKE_STATE)');
+  const connection = await Connection.connect({ address: env.temporal.address });
+  try {
+    const client = new Client({ connection, namespace: env.temporal.namespace });
+    const handle = client.workflow.getHandle(pipeline);
+    const history = await handle.fetchHistory();
+    const times: JobTimes = new Map();
+    const events = history.events ?? [];
+    for (const e of events) {
+      const data = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'runJob' || !data) continue;
+      const runKey = (JSON.parse(Buffer.from(data).toString('utf8')) as { runKey: string }).runKey;
+      const file = join(env.stateDir, 'jobs', `${runKey}.json`);
+      if (!existsSync(file)) continue;
+      const r = JSON.parse(readFileSync(file, 'utf8')) as { startedAt: string; finishedAt?: string };
+      const exit = join(env.stateDir, 'jobs', `${runKey}.exit`);
+      if (r.finishedAt) times.set(runKey, { startedMs: Date.parse(r.startedAt), finishedMs: Date.parse(r.finishedAt), exitedMs: existsSync(exit) ? statSync(exit).mtimeMs : undefined });
+    }
+    console.log(`== pipeline ${pipeline} (real jobs; ${events.length} history events in run ${(await handle.describe()).runId}) ==`);
+    for (const line of formatCycleFigures(cycleFigures(events, times))) console.log(line);
+  } finally {
+    await connection.close();
+  }
+}
+
 async function main(): Promise<void> {
+  const pipeline = arg('pipeline', '');
+  if (pipeline) return measurePipeline(pipeline);
   const cycles = Number(arg('cycles', '30'));
   const landing = arg('landing', 'both');
   console.log(`orchestration bench: ${cycles} cycles with a batch + ${cycles} empty, per landing kind; dev server ${process.version}`);

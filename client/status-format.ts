@@ -33,37 +33,65 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
     out.push(`    ${indent(s.stalled.error, '    ')}`);
     out.push(`    nothing is skipped: fix the cause, then \`ddb-lake resume ${s.pipeline}\``);
   }
-  if (s.currentRun) out.push(`  running     ${s.currentRun.runKey} (${s.currentRun.kind}, ${s.currentRun.files} files) since ${s.currentRun.startedAt}`);
+  if (s.currentRun)
+    out.push(
+      `  running     ${s.currentRun.runKey} (${s.currentRun.kind === 'initialLoad' ? 'initial load of the export' : `incremental, ${plural(s.currentRun.files, 'file')}`}) ` +
+        `for ${secondsSince(s.currentRun.startedAt, now)}, since ${isoSeconds(s.currentRun.startedAt)}`,
+    );
   if (s.watermark) {
     const open = s.watermark.openFolders.map((o) => `${o.folder} (${o.filesTaken} file${o.filesTaken === 1 ? '' : 's'})`).join(', ');
     out.push(`  watermark   closed through ${s.watermark.closedThrough}${open ? `; open: ${open}` : ''}`);
   }
   if (s.lagSeconds !== null) {
-    const backlog = s.backlog ? `; backlog ${s.backlog.files}${s.backlog.more ? '+' : ''} file(s)` : '';
-    out.push(`  lag         ${s.lagSeconds} s (every landing file written before ${s.appliedThrough} is in the lake)${backlog}`);
+    const backlog = s.backlog ? `; backlog ${s.backlog.files}${s.backlog.more ? '+' : ''} file${s.backlog.files === 1 && !s.backlog.more ? '' : 's'}` : '';
+    out.push(`  lag         ${s.lagSeconds} s (every landing file written before ${isoSeconds(s.appliedThrough!)} is in the lake)${backlog}`);
   }
   if (s.export)
-    out.push(`  export      ${s.export.status}${s.export.itemCount !== null ? `, ${s.export.itemCount} items` : ''}${s.export.exportTime ? ` as of ${s.export.exportTime}` : ''}${s.export.adopted ? ' (adopted)' : ''}`);
+    out.push(`  export      ${s.export.status}${s.export.itemCount !== null ? `, ${s.export.itemCount} items` : ''}${s.export.exportTime ? ` as of ${isoSeconds(s.export.exportTime)}` : ''}${s.export.adopted ? ' (adopted)' : ''}`);
   out.push(`  interval    ${s.intervalSeconds} s`);
   const c = s.counters;
-  if (c)
-    out.push(
-      `  counters    cycles ${c.cycles} (${c.emptyCycles} empty), jobs ${c.jobsSucceeded} ok / ${c.jobsFailed} failed, files ${c.filesApplied} (${c.lateFilesApplied} late), ` +
-        `records ${c.recordsRead} read / ${c.upserted} upserted / ${c.deleted} deleted / ${c.rejected} rejected, continued-as-new ${c.continuedAsNew}`,
-    );
-  if (s.lastRuns?.length) {
-    out.push('  last runs');
-    for (const r of s.lastRuns) out.push(`    ${formatRun(r)}`);
+  if (c) {
+    out.push(`  totals      ${c.cycles} cycles (${c.emptyCycles} empty), ${c.jobsSucceeded} jobs ok, ${c.jobsFailed} failed, ${plural(c.failures, 'failure')}; ${plural(c.filesApplied, 'file')} applied (${c.lateFilesApplied} late)`);
+    out.push(`              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×`);
   }
-  if (s.lastError) out.push(`  last error  ${s.lastError.at} ${s.lastError.runKey ?? s.lastError.phase}: ${indent(s.lastError.message, '              ')}`);
-  out.push(`  workflow    run ${ex.runId}, ${ex.historyLength} history events, started ${ex.startTime}`);
+  if (s.lastRuns?.length) {
+    out.push('  last runs   newest first: input, records read / upserted / deleted / rejected, wall time, end');
+    for (const line of formatRuns(s.lastRuns)) out.push(`    ${line}`);
+  }
+  if (s.lastError) out.push(`  last error  ${isoSeconds(s.lastError.at)} ${s.lastError.runKey ?? s.lastError.phase}: ${indent(s.lastError.message, '              ')}`);
+  out.push(`  workflow    run ${ex.runId}, ${ex.historyLength} history events, started ${isoSeconds(ex.startTime)}`);
   return out.join('\n');
 }
 
-function formatRun(r: RunRecord): string {
-  const counts = r.recordsRead === null ? 'no summary' : `${r.recordsRead} read / ${r.upserted} up / ${r.deleted} del / ${r.rejected} rej`;
-  const err = r.error ? `  — ${r.error.split('\n')[0]}` : '';
-  return `${r.runKey}  ${r.status.padEnd(9)} ${String(r.files).padStart(5)} files${r.lateFiles ? ` (${r.lateFiles} late)` : ''}  ${counts}  ${r.durationSeconds.toFixed(1)} s  ${r.finishedAt}${err}`;
+/** One aligned line per run; a run's error (first line) follows its line. */
+function formatRuns(runs: RunRecord[]): string[] {
+  const rows = runs.map((r) => [
+    r.runKey,
+    r.status,
+    r.kind === 'initialLoad' ? 'export' : `${plural(r.files, 'file')}${r.lateFiles ? ` (${r.lateFiles} late)` : ''}`,
+    r.recordsRead === null ? 'no summary' : `${r.recordsRead} / ${r.upserted} / ${r.deleted} / ${r.rejected}`,
+    `${r.durationSeconds.toFixed(1)} s`,
+    isoSeconds(r.finishedAt),
+  ]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const right = new Set([4]);
+  return runs.flatMap((r, n) => {
+    const line = rows[n]!.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+    return r.error ? [line, `  ${r.error.split('\n')[0]}`] : [line];
+  });
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** ISO-8601 to the second (the milliseconds only clutter a status). */
+function isoSeconds(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+function secondsSince(iso: string, now: number): string {
+  return `${Math.max(0, Math.round((now - Date.parse(iso)) / 1000))} s`;
 }
 
 export function formatList(rows: { pipeline: string; runId: string; status: string; startTime: string; phase?: string | null }[]): string {

@@ -69,11 +69,12 @@ def main(argv: Sequence[str]) -> int:
         for row in rows:
             writer.writerow(["" if v is None else _text(v) for v in row])
     else:
+        # The footer follows the rows on the same stream: on stderr it could land beside the last row
+        # wherever the two streams are captured separately and joined.
         out.write(_render_table(columns, rows, args.max_rows))
-        print(
+        out.write(
             f"{len(rows)} row{'s' if len(rows) != 1 else ''} · lake snapshot {snapshot.instant} of "
-            f"{' / '.join(reversed(views))} ({snapshot.table_type}, {snapshot.data.num_rows} rows)",
-            file=sys.stderr,
+            f"{' / '.join(reversed(views))} ({snapshot.table_type}, {snapshot.data.num_rows} rows)\n"
         )
     return 0
 

@@ -1,7 +1,13 @@
 /**
- * The recorded history (test/fixtures/pipeline-history.json, a real run on the dev server — see
- * test/support/record-history.ts) replays against the current workflow code; deliberately
- * nondeterministic changes fail replay with a message that says what differs.
+ * Recorded histories replay against the current workflow code; deliberately nondeterministic changes
+ * fail replay with a message that says what differs.
+ *
+ * - test/fixtures/pipeline-history.json: a run on the dev server with fake external parts (see
+ *   test/support/record-history.ts), recorded BEFORE the `cycle-from-start` patch: it proves that
+ *   histories of the old code path still replay.
+ * - test/fixtures/pipeline-loop-history.json: a real run of the whole loop on the local stack (real
+ *   Spark jobs, live writes, pause/resume, the worker SIGKILLed mid-job), recorded by
+ *   test/integration/pipeline-loop.test.ts with DDB_LAKE_RECORD_LOOP_FIXTURE=1 on the current code.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +25,32 @@ const history = () => historyFromJson(JSON.parse(readFileSync(FIXTURE, 'utf8')))
 const payloadText = () =>
   [...readFileSync(FIXTURE, 'utf8').matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
 const variant = (name: string) => bundleWorkflowCode({ workflowsPath: require.resolve(`./support/nondeterministic/${name}`), logger: new DefaultLogger('WARN') });
+
+const LOOP_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'pipeline-loop-history.json');
+
+describe('replay of a real run (test/fixtures/pipeline-loop-history.json)', () => {
+  const loopHistory = () => historyFromJson(JSON.parse(readFileSync(LOOP_FIXTURE, 'utf8')));
+
+  test('it is a real run of the current code: Spark job runs, a pause, a worker killed mid-job', () => {
+    const events = loopHistory().events!;
+    const json = readFileSync(LOOP_FIXTURE, 'utf8');
+    const payloads = [...json.matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    for (const activity of ['validatePipeline', 'startExport', 'prepareInitialLoad', 'planIncremental', 'runJob']) assert.ok(json.includes(`"${activity}"`), activity);
+    assert.match(payloads, /"runId":"local-[a-z0-9-]+"/, 'runs of the local spark-submit runner');
+    assert.match(payloads, /"commitInstant":"\d{17}"/, 'Hudi commits');
+    assert.match(payloads, /"id":"cycle-from-start"/, 'recorded by the patched code');
+    assert.ok(json.includes('"signalName": "pause"') && json.includes('"signalName": "resume"'));
+    const retried = events.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+    assert.equal(retried.length, 1);
+    assert.match(retried[0]!.activityTaskStartedEventAttributes!.lastFailure!.message!, /heartbeat timeout/i);
+  });
+
+  test('replays cleanly against the current workflow code', async () => {
+    const r = await replayHistory(loopHistory());
+    assert.equal(r.ok, true, r.explanation ?? '');
+    assert.ok(r.events > 100);
+  });
+});
 
 describe('replay', () => {
   test('the recorded history covers every phase, a retry, signals, updates and continueAsNew', () => {

@@ -176,6 +176,63 @@ describe('pipeline workflow', () => {
     });
   });
 
+  test('a pause that arrives while planning starts no job; after resume the batch is planned again under the same run key', async () => {
+    const f = createFakes();
+    let gate: { opened: Promise<void>; open: () => void; entered: boolean } | null = null;
+    const list = f.landing.list.bind(f.landing);
+    f.landing.list = async (...args) => {
+      if (gate) {
+        gate.entered = true;
+        await gate.opened;
+      }
+      return list(...args);
+    };
+    await withWorker(env, f, async (tq) => {
+      const handle = await startIncremental(tq, testConfig());
+      let open = () => undefined as void;
+      gate = { opened: new Promise<void>((r) => (open = r)), open: () => open(), entered: false };
+      f.landing.add('shard1_1_5.json');
+      await eventually(async () => (gate!.entered ? true : undefined), 'planning under way');
+      await handle.signal(pauseSignal);
+      const g = gate;
+      gate = null;
+      g.open();
+      const paused = await statusWhere(handle, 'paused', (st) => st.step === 'paused');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(runKeysOf(f).filter((k) => k.includes('-inc-')), [], 'no job started once paused');
+      assert.equal(paused.counters.filesApplied, 0);
+
+      await handle.signal(resumeSignal);
+      const done = await statusWhere(handle, 'applied after resume', (st) => st.counters.filesApplied === 1);
+      assert.match(done.lastRuns[0]!.runKey, /-inc-000001-a1$/, 'the same run key: nothing was started for it before');
+      assert.equal(done.counters.jobsFailed, 0);
+      await handle.cancel();
+    });
+  });
+
+  test('the next cycle starts intervalSeconds after the previous one started: a job longer than the interval is followed at once', async () => {
+    const f = createFakes();
+    f.jobs.durationMs = 2500;
+    await withWorker(env, f, async (tq) => {
+      const handle = await startIncremental(tq, testConfig({ schedule: { intervalSeconds: 2 } }));
+      f.landing.add('shard1_1_5.json');
+      await statusWhere(handle, 'first job running', (st) => st.currentRun?.kind === 'incremental');
+      f.landing.add('shard1_6_9.json');
+      await statusWhere(handle, 'two batches applied', (st) => st.counters.filesApplied === 2, 30_000);
+      const [a, b] = [...f.jobs.runs.values()].filter((r) => r.request.kind === 'incremental');
+      assert.ok(b!.startedMs - a!.endedMs! < 1500, `the second job started ${b!.startedMs - a!.endedMs!} ms after the first ended (interval 2 s)`);
+      // No interval timer between the first job's end and the next plan.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const input = (e: (typeof events)[number]) => Buffer.from(e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data ?? []).toString('utf8');
+      const jobScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob' && input(e).includes(a!.request.runKey))!;
+      const jobDone = events.findIndex((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(jobScheduled.eventId));
+      const nextPlan = events.findIndex((e, i) => i > jobDone && e.activityTaskScheduledEventAttributes?.activityType?.name === 'planIncremental');
+      assert.ok(jobDone > 0 && nextPlan > jobDone);
+      assert.equal(events.slice(jobDone, nextPlan).filter((e) => e.timerStartedEventAttributes).length, 0);
+      await handle.cancel();
+    });
+  });
+
   test('runNow runs a cycle at once and answers its outcome; setInterval changes the pause', async () => {
     const f = createFakes();
     await withWorker(env, f, async (tq) => {

@@ -18,6 +18,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -49,6 +50,9 @@ class JobFailed extends Error {
   }
 }
 
+/** patched() id of the cycle changes (interval counted from the cycle's start; no job once paused). */
+export const CYCLE_FROM_START_PATCH = 'cycle-from-start';
+
 /** Failures that mean the config is wrong: the workflow fails instead of retrying. */
 const FATAL_TYPES = new Set(['PipelineInvalid', 'ExportMismatch']);
 
@@ -56,11 +60,18 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   const { config } = input;
   const info = workflowInfo();
   const s: PipelineState = input.state ?? newState(config, info.firstExecutionRunId, Date.now());
+  // Runs recorded before this change replay on the old path (false); new runs record a marker first.
+  // New path: the next cycle starts `intervalSeconds` after the previous cycle STARTED (a job longer
+  // than the interval is followed at once), and a pause that arrives while planning starts no job.
+  const cycleFromStart = patched(CYCLE_FROM_START_PATCH);
 
   const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+  // Heartbeat timeouts bound how long a killed worker's activity stays unnoticed: the activities
+  // heartbeat at least every 5 s while they wait (pipeline-activities.ts), so a restarted worker picks
+  // the step up ~15-30 s after the old one died. Timeouts are not part of replay: changing them is safe.
   const quick = proxyActivities<PipelineActivities>({
     startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
     retry: { ...retry, maximumAttempts: 5 },
   });
   const exporting = proxyActivities<PipelineActivities>({
@@ -71,7 +82,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   const jobActivity = (timeoutMinutes: number) =>
     proxyActivities<PipelineActivities>({
       startToCloseTimeout: `${timeoutMinutes + 30} minutes`,
-      heartbeatTimeout: '30 seconds',
+      heartbeatTimeout: '15 seconds',
       // A cancelled pipeline waits for its job to be stopped before it ends.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { ...retry, maximumAttempts: 10 },
@@ -213,12 +224,12 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     }
     cyclesFinished++;
     cyclesThisRun++;
-    s.counters.cycles++;
+    if (lastOutcome.status !== 'paused') s.counters.cycles++;
     if ((cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) && allHandlersFinished()) {
       s.counters.continuedAsNew++;
       await continueAsNew<typeof pipelineWorkflow>({ config, state: s });
     }
-    await untilNextCycle(Date.now());
+    await untilNextCycle(cycleFromStart ? startedMs : Date.now());
   }
 
   async function exportStep(): Promise<void> {
@@ -269,6 +280,10 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       maxFiles: config.schedule.maxFilesPerBatch,
     });
     s.backlog = plan.backlog;
+    if (plan.run && s.paused && cycleFromStart) {
+      // Paused while planning: no job starts. The watermark stays; the next cycle plans again (same run key).
+      return { status: 'paused', runKey: null, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: null };
+    }
     if (plan.run) await runJob(runKey, 'incremental', plan.run, plan.files, plan.sweptFiles);
     // Only now, with the batch applied (or nothing to apply), does the watermark move.
     s.watermark = applyDelta(s.watermark!, plan.delta);
@@ -361,11 +376,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     await condition(() => !s.paused);
   }
 
-  /** Wait the interval after a cycle; `runNow`, `pause` and a new interval cut it short. */
-  async function untilNextCycle(endedMs: number): Promise<void> {
+  /**
+   * Wait until `intervalSeconds` after `fromMs` (the cycle's start; the end on the old path); no
+   * timer at all when that time has passed. `runNow`, `pause` and a new interval cut it short.
+   */
+  async function untilNextCycle(fromMs: number): Promise<void> {
     step = 'sleep';
     for (;;) {
-      nextCycleAtMs = endedMs + s.intervalSeconds * 1000;
+      nextCycleAtMs = fromMs + s.intervalSeconds * 1000;
       const remaining = nextCycleAtMs - Date.now();
       if (remaining <= 0 || runNowRequested || s.paused) break;
       const version = intervalVersion;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, watch, type FSWatcher, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/errors';
 import type { JobSummary } from '../../core/manifest';
@@ -192,6 +192,26 @@ export class SparkJobRunner implements JobRunner {
       while (this.alive(record)) await sleep(100);
     }
     this.save({ ...record, status: 'stopped', finishedAt: new Date().toISOString(), error: 'stopped on request' });
+  }
+
+  /** Settles when `<runKey>.exit` appears (inotify on the jobs folder): a run's end is seen at once. */
+  watchForEnd(runKey: string): { ended: Promise<void>; close(): void } {
+    validateRunKey(runKey);
+    const exitName = `${runKey}.exit`;
+    let watcher: FSWatcher | undefined;
+    const ended = new Promise<void>((resolve) => {
+      try {
+        mkdirSync(this.jobsDir, { recursive: true });
+        watcher = watch(this.jobsDir, (_event, file) => {
+          if (file === exitName) resolve();
+        });
+        watcher.on('error', () => undefined); // the caller polls anyway
+      } catch {
+        /* no watching here: the caller polls */
+      }
+      if (existsSync(join(this.jobsDir, exitName))) resolve();
+    });
+    return { ended, close: () => watcher?.close() };
   }
 
   async listRunning(kind: JobKind): Promise<JobRunState[]> {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
-import { describeServices, runWorker } from '../../worker/worker';
+import { logLine } from '../../worker/log-format';
+import { describeServices, runWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import { TASK_QUEUE } from '../../workflows/definitions';
 
 export function registerWorkerCommand(program: Command): void {
@@ -17,12 +18,14 @@ export function registerWorkerCommand(program: Command): void {
       // SIGINT / SIGTERM: stop polling, let running activities end (a running job keeps running and
       // is picked up by the next worker), then exit.
       Runtime.install({
-        logger: new DefaultLogger(level as LogLevel),
+        logger: new DefaultLogger(level as LogLevel, logLine),
         shutdownSignals: ['SIGINT', 'SIGTERM'],
         telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
       });
       console.error(`ddb-lake worker: task queue ${TASK_QUEUE} on ${env.temporal.address} (namespace ${env.temporal.namespace}), ${env.kind} environment`);
-      await runWorker({ env }, (services) => console.error(`ddb-lake worker: ${describeServices(services)}`));
+      // Bundled here with a warnings-only logger: the worker would log webpack's whole report at INFO.
+      const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN', logLine) });
+      await runWorker({ env, workflowBundle }, (services) => console.error(`ddb-lake worker: ${describeServices(services)}`));
       console.error('ddb-lake worker: stopped');
     });
 }

@@ -86,6 +86,11 @@ export class LocalEventSourceMapping {
   /** Validates the mappings file (a UserError names the problem), then runs until `stop()`. */
   async run(): Promise<void> {
     this.mappings = await readLandingMappings(this.options.esmDir);
+    // The stack's default bucket exists from the start, not only once a table is discovered: a
+    // pipeline started right after its table was created validates its landing and export buckets.
+    await this.ensureBucket(DEFAULT_LANDING_BUCKET).catch((err) =>
+      this.log({ level: 'error', component: 'poller', message: `cannot create bucket ${DEFAULT_LANDING_BUCKET}: ${(err as Error).name}: ${(err as Error).message}` }),
+    );
     this.statusTimer = setInterval(() => void this.flushStatus(), this.options.settings.statusIntervalSeconds * 1000);
     try {
       while (!this.stopping) {

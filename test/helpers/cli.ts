@@ -27,3 +27,26 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, tim
     });
   });
 }
+
+/**
+ * Runs the CLI in this process (the same code as bin/ddb-lake.js, without a Node start-up per call)
+ * and captures what it prints. Calls must not overlap: console.log / console.error are swapped.
+ */
+export async function runCliInProcess(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../client/cli');
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  const savedCode = process.exitCode;
+  process.exitCode = undefined;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    const code = await main(['node', 'ddb-lake', ...args]);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+    process.exitCode = savedCode;
+  }
+}
