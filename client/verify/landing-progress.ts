@@ -48,7 +48,8 @@ const STALE_STATUS_MS = 15_000;
  */
 export class PollerLandingProgress implements LandingProgress {
   readonly method = 'poller' as const;
-  private delivered: number | null = null;
+  /** Records each shard had delivered when the stream was found landed. */
+  private delivered: Map<string, number> | null = null;
 
   private readonly esmDir: string;
 
@@ -95,15 +96,15 @@ export class PollerLandingProgress implements LandingProgress {
     const pending = t.shards.some((s) => s.recordsBehind > 0);
     const readAfter = t.shards.some((s) => s.caughtUpAt !== undefined && Date.parse(s.caughtUpAt) >= sinceMs);
     if (!readAfter) return null;
-    return pending || deliveredOf(status, this.table) > this.delivered;
+    const now = deliveredOf(status, this.table);
+    return pending || [...now].some(([shard, n]) => n > (this.delivered!.get(shard) ?? 0));
   }
 
   close(): void {}
 }
 
-function deliveredOf(status: PollerStatus, table: string): number {
-  const t = status.tables[table];
-  return t ? t.shards.reduce((n, s) => n + s.deliveredRecords + s.discardedRecords, 0) : 0;
+function deliveredOf(status: PollerStatus, table: string): Map<string, number> {
+  return new Map((status.tables[table]?.shards ?? []).map((s) => [`${s.streamArn} ${s.shardId}`, s.deliveredRecords + s.discardedRecords]));
 }
 
 function slash(uri: string): string {
