@@ -68,6 +68,8 @@ export interface VerifyReport {
   duplicates: Comparison['duplicates'];
   /** The stream delivered changes made after T while verify ran (local only; null: cannot tell). */
   tableChangedWhileVerifying: boolean | null;
+  /** Seconds of the comparison itself (the join and counts, after the Scan and the lake read). */
+  compareSeconds: number;
   durationSeconds: number;
 }
 
@@ -101,6 +103,7 @@ export async function verifyPipeline(env: Environment, client: PipelineClient, o
       differing: comparison.differing,
       duplicates: comparison.duplicates,
       tableChangedWhileVerifying: changed,
+      compareSeconds: comparison.compareSeconds,
       durationSeconds: round((Date.now() - started) / 1000),
     };
   } finally {

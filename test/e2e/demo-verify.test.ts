@@ -41,7 +41,11 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
   let demo: DemoSummary;
 
   test('the demo writes a few thousand changes and ends with the lake equal to the table', { timeout: 20 * 60_000 }, async () => {
-    const r = await runCli(['demo', '--initial', '1000', '--duration', '40', '--rate', '50', '--update-ratio', '0.3', '--delete-ratio', '0.1', '--seed', 'e2e', '--stop-pipeline', '--json'], process.env, 20 * 60_000);
+    // The demo's `up` finds the test stack through DDB_LAKE_STATE; port variables of the calling shell
+    // would ask for another stack.
+    const demoEnv = { ...process.env };
+    for (const v of ['DDB_LAKE_TEMPORAL_PORT', 'DDB_LAKE_TEMPORAL_UI_PORT', 'DDB_LAKE_AWS_PORT', 'DDB_LAKE_REGION']) delete demoEnv[v];
+    const r = await runCli(['demo', '--initial', '1000', '--duration', '40', '--rate', '50', '--update-ratio', '0.3', '--delete-ratio', '0.1', '--seed', 'e2e', '--stop-pipeline', '--json'], demoEnv, 20 * 60_000);
     assert.equal(r.code, 0, `demo failed (exit ${r.code}):\n${r.stderr.slice(-3000)}\n${r.stdout}`);
     demo = JSON.parse(r.stdout) as DemoSummary;
     console.log(`[e2e] ${demo.changes.written} changes (${demo.changes.inserts} ins, ${demo.changes.updates} upd, ${demo.changes.deletes} del); verify ${demo.verify.result}; freshness p50 ${demo.freshness?.p50} s p95 ${demo.freshness?.p95} s; ${demo.durationSeconds} s`);
