@@ -2,7 +2,7 @@
  * Freshness under sustained writes, end to end on a local stack of its own:
  *
  *   npm run bench:freshness -- [--rate 100] [--duration 300] [--initial 2000] [--update-ratio 0.3]
- *     [--delete-ratio 0.05] [--interval 2] [--batch-window 1] [--batch-size 100] [--keep-stack]
+ *     [--delete-ratio 0.05] [--interval 2] [--batch-window 2] [--batch-size 1000] [--keep-stack]
  *
  * Starts a stack in `.ddb-lake/bench-freshness` (ports DDB_LAKE_BENCH_TEMPORAL_PORT 7433,
  * DDB_LAKE_BENCH_TEMPORAL_UI_PORT 8433, DDB_LAKE_BENCH_AWS_PORT 5455) with the poller's batching set
@@ -25,7 +25,8 @@ import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
 import { POLLER_ENV } from '../client/commands/poller';
 import { generateTransactions, type WriteLogRecord } from '../client/data/generator';
-import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../client/demo/scenario';
+import { FRESH_SCHEDULE, prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../client/demo/scenario';
+import { ESM_DEFAULTS } from '../lambda/local-esm/settings';
 import { measureFreshness, PART_LABELS, PARTS, type FreshnessReport } from '../client/freshness/freshness';
 import { PipelineClient, type StatusDocument } from '../client/pipeline-client';
 import { ensureToolchain } from '../client/setup';
@@ -43,9 +44,9 @@ const DEFAULTS = {
   initial: 2000,
   updateRatio: 0.3,
   deleteRatio: 0.05,
-  interval: 2,
-  batchWindow: 1,
-  batchSize: 100,
+  interval: FRESH_SCHEDULE.intervalSeconds,
+  batchWindow: ESM_DEFAULTS.batchWindowSeconds,
+  batchSize: ESM_DEFAULTS.batchSize,
 };
 
 function arg(name: string, fallback: number): number {
@@ -152,7 +153,7 @@ async function main(): Promise<number> {
     const freshness = await measureFreshness({ env, config, writes, exportTimeMs: st.export?.exportTime ? Date.parse(st.export.exportTime) : null });
     const settings = {
       writes: { rate: s.rate, durationSeconds: s.duration, updateRatio: s.updateRatio, deleteRatio: s.deleteRatio, initialItems: s.initial },
-      poller: { batchWindowSeconds: s.batchWindow, batchSize: s.batchSize, pollIntervalMs: 250 },
+      poller: { batchWindowSeconds: s.batchWindow, batchSize: s.batchSize, pollIntervalMs: ESM_DEFAULTS.pollIntervalMs },
       pipeline: {
         intervalSeconds: config.schedule.intervalSeconds,
         maxFilesPerBatch: config.schedule.maxFilesPerBatch,
