@@ -28,7 +28,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--sample <n>', 'rows listed per kind of difference', '10')
     .option('--segments <n>', 'parallel Scan segments', '4')
     .option('--no-wait', 'compare the lake as it is now, without waiting for the pipeline')
-    .option('--lake <location>', "compare with the Hudi table at this location instead of the pipeline's (e.g. a copy)")
+    .option('--lake <location>', "compare with the Hudi table at this location instead of the pipeline's (e.g. a copy); implies --no-wait")
     .option('--table <name>', "compare with this DynamoDB table instead of the pipeline's (e.g. a restored copy); implies --no-wait")
     .option('--quiet-seconds <s>', 'AWS: seconds without a new landing file after which the stream counts as landed', '60')
     .addHelpText(
@@ -51,7 +51,8 @@ async function runVerify(pipeline: string, flags: VerifyFlags): Promise<number> 
     sample: wholeNumber('--sample', flags.sample, 0, 10000),
     segments: wholeNumber('--segments', flags.segments, 1, 64),
     quietSeconds: wholeNumber('--quiet-seconds', flags.quietSeconds, 1, 3600),
-    wait: flags.wait && flags.table === undefined,
+    // A copy of either side does not follow the pipeline: nothing to wait for.
+    wait: flags.wait && flags.table === undefined && flags.lake === undefined,
     lake: flags.lake !== undefined ? normaliseLakeLocation(flags.lake) : undefined,
     table: flags.table,
   };

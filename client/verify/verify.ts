@@ -3,6 +3,8 @@
  * wait until the pipeline has caught up with the table as of the moment verify started, then compare
  * the table with the lake snapshot (./compare.ts). The rules are in docs/verify.md.
  */
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { awsClientConfig } from '../../core/aws';
 import type { Environment } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import type { PipelineClient, StatusDocument } from '../pipeline-client';
@@ -78,6 +80,7 @@ export async function verifyPipeline(env: Environment, client: PipelineClient, o
   const config = await client.config(options.pipeline);
   const table = options.table ?? config.table;
   const lake = options.lake ?? config.lake.location;
+  await assertTableExists(env, table);
   const progress = landingProgressFor(env, config.table, config.landing.location, options.quietSeconds);
   try {
     const catchUp = options.wait ? await waitForCatchUp(client, progress, started, options) : null;
@@ -177,6 +180,19 @@ export async function waitForCatchUp(
       );
     }
     await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A missing table is bad input (exit 2), not something to wait for. */
+async function assertTableExists(env: Environment, table: string): Promise<void> {
+  const ddb = new DynamoDBClient(awsClientConfig(env));
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: table }));
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) throw new UserError(`table ${table} does not exist`, 'check the table name (the pipeline config\'s "table", or --table)');
+    throw err;
+  } finally {
+    ddb.destroy();
   }
 }
 
