@@ -110,6 +110,22 @@ export class PipelineClient {
     return (res.pollers ?? []).length > 0;
   }
 
+  /**
+   * `status`, retried while the worker does not answer the query in time (a busy machine, a worker
+   * restarting): for callers that wait on a pipeline for minutes and should not give up on one miss.
+   */
+  async statusPatiently(pipeline: string, attempts = 6): Promise<StatusDocument> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.status(pipeline);
+      } catch (err) {
+        const busy = err instanceof UserError && /did not answer/.test(err.message);
+        if (!busy || i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
   async status(pipeline: string): Promise<StatusDocument> {
     const d = await this.describe(pipeline);
     const execution = {

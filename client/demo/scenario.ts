@@ -91,7 +91,7 @@ export async function waitForPhase(
 ): Promise<StatusDocument> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   for (;;) {
-    const s = await client.status(pipeline);
+    const s = await client.statusPatiently(pipeline);
     options.onStatus?.(s);
     if (s.execution.status !== 'RUNNING')
       throw new UserError(`pipeline ${pipeline} ended (${s.execution.status})${s.execution.closeReason ? `: ${s.execution.closeReason}` : ''}`);

@@ -9,9 +9,9 @@
  *   `.hoodie/<instant>.commit` file was written (the summary's `finishedAt` once Hudi has archived it).
  *
  * Changes written before the export's point in time are in the initial load's commit.
- * Each freshness is split into parts (docs/freshness.md): stream → landing file, waiting for the
- * cycle that plans it, job start-up (scheduling, JVM, Python), Spark session, reading and planning the
- * batch, Hudi write + commit.
+ * Each freshness is split into parts (docs/freshness.md): stream → landing file, waiting for the job
+ * running when it landed, the cycle turnaround (job end seen → batch planned), job start-up
+ * (scheduling, JVM, Python), Spark session, reading and planning the batch, Hudi write + commit.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,12 +24,13 @@ import { LANDING_RESERVED } from '../../core/landing';
 import type { JobManifest } from '../../core/manifest';
 import type { WriteLogRecord } from '../data/generator';
 
-export const PARTS = ['landing', 'queue', 'startup', 'session', 'batch', 'commit'] as const;
+export const PARTS = ['landing', 'queue', 'plan', 'startup', 'session', 'batch', 'commit'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const PART_LABELS: Record<Part, string> = {
   landing: 'stream batching + landing file (write → file in S3)',
-  queue: 'waiting for the cycle that plans it (file → manifest)',
+  queue: 'waiting for the job running when the file landed',
+  plan: 'cycle turnaround: job end seen, next cycle, listing, manifest',
   startup: 'job start-up: activity, spark-submit, JVM, Python (manifest → job start)',
   session: 'Spark session',
   batch: 'read + decode + plan the batch (incl. tombstones)',
@@ -42,6 +43,8 @@ export interface RunTiming {
   files: number;
   recordsRead: number;
   plannedAtMs: number | null;
+  /** When the run before it (in commit order) ended: a batch cannot be planned before that. */
+  previousFinishedAtMs: number | null;
   startedAtMs: number;
   finishedAtMs: number;
   phases: Record<string, number>;
@@ -92,6 +95,8 @@ export async function measureFreshness(input: FreshnessInput): Promise<Freshness
   const s3 = new S3Client(awsClientConfig(input.env));
   try {
     const runs = await readRuns(s3, input);
+    const ordered = [...runs.values()].sort((a, b) => a.timing.committedAtMs - b.timing.committedAtMs);
+    ordered.forEach((r, i) => (r.timing.previousFinishedAtMs = i > 0 ? ordered[i - 1]!.timing.finishedAtMs : null));
     const firstRunOfFile = new Map<string, RunTiming>();
     for (const run of [...runs.values()].sort((a, b) => a.timing.committedAtMs - b.timing.committedAtMs)) {
       for (const file of run.manifestFiles) if (!firstRunOfFile.has(file)) firstRunOfFile.set(file, run.timing);
@@ -160,7 +165,10 @@ function splitParts(writtenAtMs: number, landedAtMs: number, run: RunTiming): Pa
   const batch = phase('read') + phase('plan') + phase('tombstones');
   const parts: Partial<Record<Part, number>> = { landing: s(landedAtMs - writtenAtMs) };
   if (run.plannedAtMs !== null) {
-    parts.queue = s(run.plannedAtMs - landedAtMs);
+    // Landed while the previous job ran: it waited for that job, then for the turnaround to the next plan.
+    const turnaroundFrom = Math.max(landedAtMs, run.previousFinishedAtMs ?? landedAtMs);
+    parts.queue = s(Math.min(run.plannedAtMs, turnaroundFrom) - landedAtMs);
+    parts.plan = s(run.plannedAtMs - turnaroundFrom);
     parts.startup = s(run.startedAtMs - run.plannedAtMs);
   }
   parts.session = session;
@@ -211,6 +219,7 @@ async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string
         files: manifest.files.length,
         recordsRead: summary.recordsRead,
         plannedAtMs: manifestObject.LastModified?.getTime() ?? null,
+        previousFinishedAtMs: null,
         startedAtMs: Date.parse(summary.startedAt),
         finishedAtMs: Date.parse(summary.finishedAt),
         phases: summary.phases ?? {},

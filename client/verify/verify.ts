@@ -129,7 +129,7 @@ export async function waitForCatchUp(
   let landedAtMs: number | null = null;
   let last: { status?: StatusDocument; landing: string } = { landing: '' };
   for (;;) {
-    const status = await client.status(options.pipeline);
+    const status = await client.statusPatiently(options.pipeline);
     if (status.execution.status !== 'RUNNING')
       throw new UserError(
         `pipeline "${options.pipeline}" is not running (${status.execution.status}): it cannot catch up`,
