@@ -1,6 +1,7 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import { awsClientConfig } from '../core/aws';
 import type { Environment } from '../core/environment';
+import { UserError } from '../core/errors';
 import { GlueJobRunner, glueRunsApi } from './aws/glue-job-runner';
 import type { JobRunner } from './job-runner';
 import { SparkJobRunner } from './local/spark-job-runner';
@@ -11,5 +12,9 @@ import { SparkJobRunner } from './local/spark-job-runner';
  */
 export function createJobRunner(env: Environment): JobRunner {
   if (env.kind === 'aws') return new GlueJobRunner(glueRunsApi(new GlueClient(awsClientConfig(env))));
-  return new SparkJobRunner({ stateDir: env.stateDir, awsEndpoint: env.aws.endpoint, awsRegion: env.aws.region });
+  // DDB_LAKE_SPARK_DRIVER_MEMORY (e.g. 2g) for big initial loads; the runner's default otherwise.
+  const driverMemory = process.env.DDB_LAKE_SPARK_DRIVER_MEMORY?.trim() || undefined;
+  if (driverMemory !== undefined && !/^\d+[kmgt]?$/i.test(driverMemory))
+    throw new UserError(`DDB_LAKE_SPARK_DRIVER_MEMORY=${driverMemory} is not a JVM memory size`, 'use e.g. 1g or 2048m');
+  return new SparkJobRunner({ stateDir: env.stateDir, awsEndpoint: env.aws.endpoint, awsRegion: env.aws.region, driverMemory });
 }

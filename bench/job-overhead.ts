@@ -23,6 +23,9 @@ const ALL_VARIANTS: Record<string, Partial<SparkJobRunnerOptions>> = {
   'full JIT, without class-data sharing': { classDataSharing: false, javaOptions: [] },
   'Hudi metadata table on': { sparkConf: { 'spark.ddb_lake.hoodie.metadata.enable': 'true' } },
   'driver memory 2g': { driverMemory: '2g' },
+  'adaptive query execution off': { sparkConf: { 'spark.sql.adaptive.enabled': 'false' } },
+  'whole-stage codegen off': { sparkConf: { 'spark.sql.codegen.wholeStage': 'false' } },
+  'AQE and whole-stage codegen off': { sparkConf: { 'spark.sql.adaptive.enabled': 'false', 'spark.sql.codegen.wholeStage': 'false' } },
 };
 
 const only = process.env.DDB_LAKE_BENCH_VARIANTS?.split(',');

@@ -12,6 +12,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { PipelineConfig } from '../core/config';
 import type { Environment } from '../core/environment';
@@ -25,6 +26,7 @@ import {
   TASK_QUEUE,
   WORKFLOW_TYPE,
   type CycleOutcome,
+  type PipelineInput,
   type PipelineStatus,
 } from '../workflows/definitions';
 import type { pipelineWorkflow } from '../workflows/pipeline';
@@ -108,6 +110,22 @@ export class PipelineClient {
     return (res.pollers ?? []).length > 0;
   }
 
+  /**
+   * `status`, retried while the worker does not answer the query in time (a busy machine, a worker
+   * restarting): for callers that wait on a pipeline for minutes and should not give up on one miss.
+   */
+  async statusPatiently(pipeline: string, attempts = 6): Promise<StatusDocument> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.status(pipeline);
+      } catch (err) {
+        const busy = err instanceof UserError && /did not answer/.test(err.message);
+        if (!busy || i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  }
+
   async status(pipeline: string): Promise<StatusDocument> {
     const d = await this.describe(pipeline);
     const execution = {
@@ -139,6 +157,28 @@ export class PipelineClient {
         throw new UserError(`pipeline "${pipeline}" did not answer its status query (${firstLine((err as Error).message)})`, 'is a worker running? start one with `ddb-lake worker`');
       throw translated;
     }
+  }
+
+  /**
+   * The config the pipeline's latest run was started with (its workflow input: the first event of
+   * the run's history; a run that continued as new carries the same config).
+   */
+  async config(pipeline: string): Promise<PipelineConfig> {
+    const d = await this.describe(pipeline);
+    let input: PipelineInput | undefined;
+    try {
+      const res = await this.client.workflowService.getWorkflowExecutionHistory({
+        namespace: this.env.temporal.namespace,
+        execution: { workflowId: d.workflowId, runId: d.runId },
+        maximumPageSize: 1,
+      });
+      const payload = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      if (payload) input = defaultPayloadConverter.fromPayload<PipelineInput>(payload);
+    } catch (err) {
+      throw this.translate(err, pipeline);
+    }
+    if (!input?.config) throw new UserError(`pipeline "${pipeline}" has no config in its history (run ${d.runId})`, 'is it a ddb-lake pipeline? `ddb-lake list` shows them');
+    return input.config;
   }
 
   async pause(pipeline: string): Promise<void> {

@@ -11,9 +11,10 @@ Storage options are hudi-rs / object_store keys, e.g. for moto:
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Optional
 from urllib.parse import unquote, urlparse
 
@@ -32,6 +33,8 @@ class LakeSnapshot:
     #: The commit the snapshot reads as of (Hudi instant time, yyyyMMddHHmmssSSS).
     instant: str
     data: pa.Table
+    #: That commit's extra metadata (ddb-lake keeps `_ddb_lake_plan` and `_ddb_lake_run_key` there).
+    extra_metadata: Dict[str, str] = field(default_factory=dict)
 
 
 def read_snapshot(location: str, storage_options: Optional[Dict[str, str]] = None) -> LakeSnapshot:
@@ -43,15 +46,32 @@ def read_snapshot(location: str, storage_options: Optional[Dict[str, str]] = Non
     except Exception as err:  # hudi-rs raises HudiCoreError for every storage problem
         raise LakeError(_describe_open_error(location, uri, storage_options or {}, err)) from None
     try:
-        instant = table.get_timeline().get_latest_commit_timestamp()
+        timeline = table.get_timeline()
+        instant = timeline.get_latest_commit_timestamp()
     except Exception:
-        instant = ""
+        timeline, instant = None, ""
     if not instant:
         raise LakeError(f"the lake at {location} has no completed commit yet (nothing has been written to it)")
     # Pin the read to the instant we report, so a commit landing meanwhile cannot mix in.
     batches = table.read(HudiReadOptions().with_as_of_timestamp(instant))
     data = pa.Table.from_batches(batches) if batches else table.get_schema_with_meta_fields().empty_table()
-    return LakeSnapshot(table_name=table.table_name, table_type=table.table_type, instant=instant, data=data)
+    return LakeSnapshot(
+        table_name=table.table_name, table_type=table.table_type, instant=instant, data=data, extra_metadata=_extra_metadata(timeline, instant)
+    )
+
+
+def _extra_metadata(timeline, instant: str) -> Dict[str, str]:
+    """The extra metadata of the commit at `instant` (empty when it has none or cannot be read)."""
+    try:
+        completed = list(timeline.get_completed_commits(desc=True)) + list(timeline.get_completed_replacecommits(desc=True))
+        match = next((i for i in completed if i.timestamp == instant), None)
+        if match is None:
+            return {}
+        meta = json.loads(timeline.get_instant_metadata_in_json(match))
+    except Exception:
+        return {}
+    extra = meta.get("extraMetadata") or {}
+    return {str(k): str(v) for k, v in extra.items()}
 
 
 def _normalise(location: str) -> str:

@@ -96,16 +96,17 @@ async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Pr
 }
 
 async function pythonTests(python: string, filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
-  const dir = join(REPO_ROOT, 'glue', 'tests');
-  const files = listFiles(dir, (n) => /^test_.*\.py$|_test\.py$/.test(n)).filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
+  // glue/tests: the jobs; python/tests: the lake reader and verify scripts (each folder its own conftest).
+  const dirs = [join(REPO_ROOT, 'glue', 'tests'), join(REPO_ROOT, 'python', 'tests')].filter((d) => existsSync(d));
+  const files = dirs.flatMap((dir) => listFiles(dir, (n) => /^test_.*\.py$|_test\.py$/.test(n))).filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
   if (files.length === 0) {
-    log(`pytest: skipped (no Python test files in glue/tests${filter ? ` match "${filter}"` : ''})`);
+    log(`pytest: skipped (no Python test files in glue/tests or python/tests${filter ? ` match "${filter}"` : ''})`);
     return { passed: 0, failed: 0, skipped: 0 };
   }
   const xmlFile = join(REPORTS_DIR, 'pytest.xml');
   rmSync(xmlFile, { force: true });
   log(`pytest: ${files.length} file(s) with ${python}`);
-  const code = await run(python, ['-m', 'pytest', '-p', 'no:cacheprovider', `--junitxml=${xmlFile}`, ...(filter ? files : [dir])], { ...env, PYTHONNOUSERSITE: '1' });
+  const code = await run(python, ['-m', 'pytest', '-p', 'no:cacheprovider', `--junitxml=${xmlFile}`, ...(filter ? files : dirs)], { ...env, PYTHONNOUSERSITE: '1' });
   if (code === 5) return { passed: 0, failed: 0, skipped: 0 }; // pytest: no tests collected
   const counts = existsSync(xmlFile) ? countsFromJunit(readFileSync(xmlFile, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
   if (code !== 0 && counts.failed === 0) counts.failed = 1;

@@ -35,6 +35,17 @@ const FLAG_OF: Record<keyof EsmSettings, string> = {
   statusIntervalSeconds: '(status interval)',
 };
 
+/**
+ * Defaults a stack can set for the poller it starts (`up` passes its environment to its services; the
+ * freshness benchmark uses them): DDB_LAKE_ESM_BATCH_SIZE, DDB_LAKE_ESM_BATCH_WINDOW. Flags win.
+ */
+export const POLLER_ENV = { batchSize: 'DDB_LAKE_ESM_BATCH_SIZE', batchWindowSeconds: 'DDB_LAKE_ESM_BATCH_WINDOW' } as const;
+
+function fromEnv(name: string, fallback: number): string {
+  const v = process.env[name];
+  return v !== undefined && v.trim() !== '' ? v.trim() : String(fallback);
+}
+
 export function registerPollerCommand(program: Command): void {
   const d = ESM_DEFAULTS;
   program
@@ -42,8 +53,12 @@ export function registerPollerCommand(program: Command): void {
     .description('run the local event source mapping: stream of every table → stream handler → landing minute files')
     .option('--table <name>', 'capture only this table (repeat for several); default: every table with a stream', collect)
     .option('--landing <s3uri>', 'landing location of the one table named by --table (default: mappings.json, else s3://ddb-lake-local/landing/<table>/)')
-    .option('--batch-size <n>', 'records per handler invocation (Lambda BatchSize, 1-10000)', String(d.batchSize))
-    .option('--batch-window <seconds>', 'seconds to gather records before invoking with a partial batch (MaximumBatchingWindowInSeconds)', String(d.batchWindowSeconds))
+    .option('--batch-size <n>', `records per handler invocation (Lambda BatchSize, 1-10000; default $${POLLER_ENV.batchSize} or ${d.batchSize})`, fromEnv(POLLER_ENV.batchSize, d.batchSize))
+    .option(
+      '--batch-window <seconds>',
+      `seconds to gather records before invoking with a partial batch (MaximumBatchingWindowInSeconds; default $${POLLER_ENV.batchWindowSeconds} or ${d.batchWindowSeconds})`,
+      fromEnv(POLLER_ENV.batchWindowSeconds, d.batchWindowSeconds),
+    )
     .option('--max-retries <n>', 'retries of a failing batch before it is discarded to <esm>/failed/ (-1: until it succeeds)', String(d.maxRetryAttempts))
     .option('--no-bisect', 'do not split a batch in two when the handler throws (BisectBatchOnFunctionError)')
     .option('--max-write-seconds <s>', "the handler's write deadline (docs/landing.md rule 2)", String(d.maxWriteSeconds))

@@ -7,6 +7,7 @@ import { normaliseLakeLocation } from '../../core/config';
 import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
+import { PipelineClient } from '../pipeline-client';
 
 interface SqlFlags {
   pipeline?: string;
@@ -55,14 +56,18 @@ async function runSql(query: string, flags: SqlFlags): Promise<number> {
 }
 
 /**
- * The lake location of a running pipeline. Not wired yet: it will ask the pipeline's workflow
- * (status query) for its config's lake.location. Until then `--lake` names the location.
+ * The lake location of a pipeline: its config's lake.location, read from the workflow input of its
+ * latest run (so it also works for a pipeline that has been stopped).
  */
 export async function lakeLocationOfPipeline(name: string): Promise<string> {
-  throw new UserError(
-    `--pipeline ${name}: looking up a pipeline's lake is not available yet`,
-    "pass --lake <location> (the pipeline config's lake.location) instead",
-  );
+  if (!/^[a-z0-9][a-z0-9_-]{0,99}$/.test(name))
+    throw new UserError(`"${name}" is not a pipeline name`, 'pipeline names are 1-100 characters of a-z, 0-9, "-" and "_" (the "name" in its config)');
+  const client = await PipelineClient.connect(resolveEnvironment());
+  try {
+    return (await client.config(name)).lake.location;
+  } finally {
+    await client.close();
+  }
 }
 
 export interface LakeSqlRequest {

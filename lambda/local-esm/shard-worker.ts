@@ -33,6 +33,11 @@ export interface ShardStatus {
   secondsBehind: number | null;
   /** The last GetRecords reached the end of what the shard held. */
   caughtUp: boolean;
+  /**
+   * When the latest GetRecords that reached the end of the shard was sent: every record the stream
+   * held at that instant has been read (`ddb-lake verify` waits for this to pass its start time).
+   */
+  caughtUpAt?: string;
   deliveredRecords: number;
   deliveredBatches: number;
   retries: number;
@@ -154,6 +159,7 @@ export class ShardWorker {
   /** One GetRecords call; errors are recorded and retried after a pause. */
   private async read(): Promise<'ok' | 'gone'> {
     const limit = Math.min(GET_RECORDS_LIMIT, this.p.settings.batchSize - this.buffer.length);
+    const sentAt = this.clock();
     try {
       const out = await this.p.streams.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: limit }));
       const records = out.Records ?? [];
@@ -162,6 +168,7 @@ export class ShardWorker {
       if (records.length) this.lastReadSeq = records[records.length - 1]!.dynamodb?.SequenceNumber ?? this.lastReadSeq;
       this.iterator = out.NextShardIterator ?? undefined;
       this.s.caughtUp = records.length < limit;
+      if (this.s.caughtUp) this.s.caughtUpAt = new Date(sentAt).toISOString();
       this.nextReadAt = this.s.caughtUp ? this.clock() + this.p.settings.pollIntervalMs : 0;
       return 'ok';
     } catch (err) {
