@@ -6,9 +6,11 @@ import { DynamoDbExporter } from './aws/dynamodb-exporter';
 import type { Exporter } from './exporter';
 import type { JobRunner } from './job-runner';
 import { createJobRunner } from './job-runners';
+import type { LandingAudit } from './landing-audit';
 import type { LandingLister } from './landing-lister';
 import { LocalExporter } from './local/local-exporter';
 import type { ManifestStore } from './manifest-store';
+import { S3LandingAudit } from './sdk/s3-landing-audit';
 import { S3LandingLister } from './sdk/s3-landing-lister';
 import { S3ManifestStore } from './sdk/s3-manifest-store';
 import { SdkTableInspector } from './sdk/table-inspector';
@@ -19,6 +21,8 @@ export interface PipelineServices {
   inspector: TableInspector;
   exporter: Exporter;
   lister: LandingLister;
+  /** Gap markers, claims: what proves the landing zone holds every change (docs/gaps.md). */
+  audit: LandingAudit;
   manifests: ManifestStore;
   jobRunner: JobRunner;
 }
@@ -36,6 +40,7 @@ export function createServices(env: Environment, overrides: Partial<PipelineServ
     inspector: overrides.inspector ?? new SdkTableInspector(dynamodb, s3),
     exporter: overrides.exporter ?? (env.kind === 'aws' ? new DynamoDbExporter(dynamodb) : new LocalExporter(dynamodb, s3)),
     lister: overrides.lister ?? new S3LandingLister(s3),
+    audit: overrides.audit ?? new S3LandingAudit(s3),
     manifests: overrides.manifests ?? new S3ManifestStore(s3),
     jobRunner: overrides.jobRunner ?? createJobRunner(env),
   };

@@ -27,6 +27,17 @@ checks both through the real server):
    re-reads or mis-orders records. Fix: `StreamShard.add` runs under a lock, so numbers are unique,
    gap-free and in append order.
 
+4. Fault injection for tests (not a moto bug): a DynamoDB Streams reader that falls behind the
+   24 h retention loses records, and the API says so with `TrimmedDataAccessException`. moto keeps
+   every record forever, so two table tags (set with the ordinary TagResource call) simulate it:
+   - `ddb-lake:fault:hold-stream` (any value): while the table carries it, GetRecords on its stream
+     returns no records, as if the reader were far behind; writes still append to the stream.
+   - `ddb-lake:fault:trim-stream` (any value; one-shot, not kept as a tag): every record in the
+     stream so far is trimmed. GetShardIterator at or after a trimmed sequence number and GetRecords
+     with an iterator positioned before the trim horizon raise TrimmedDataAccessException, and
+     TRIM_HORIZON starts after the trimmed records, as in DynamoDB.
+   Used by the stream-gap tests (test/stream/gaps.test.ts, test/gaps.test.ts); docs/gaps.md.
+
 Not fixed (left visible, not silent): `AttributeUpdates` PUT of a map holding binary fails with
 HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500). Two requests
 writing the *same item* at the same moment may reach the stream in the other order than the table
@@ -49,6 +60,7 @@ def apply() -> None:
     _patch_stream_record_binary()
     _patch_attribute_updates_put_types()
     _patch_stream_sequence_numbers()
+    _patch_stream_faults()
     _APPLIED = True
 
 
@@ -127,3 +139,67 @@ def _patch_stream_sequence_numbers() -> None:
             original_add(self, old, new)
 
     table_module.StreamShard.add = add  # type: ignore[method-assign]
+
+
+HOLD_TAG = "ddb-lake:fault:hold-stream"
+TRIM_TAG = "ddb-lake:fault:trim-stream"
+
+
+def _trimmed(message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError("TrimmedDataAccessException", message)
+
+
+def _patch_stream_faults() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    def horizon(shard: Any) -> int:
+        return getattr(shard, "_ddb_lake_trim_horizon", shard.starting_sequence_number)
+
+    original_tag = DynamoDBBackend.tag_resource
+
+    def tag_resource(self: Any, arn: str, tags: dict[str, str]) -> None:
+        rest = {k: v for k, v in tags.items() if k != TRIM_TAG}
+        if TRIM_TAG in tags:
+            for table in self.tables.values():
+                if table.table_arn == arn and table.stream_shard is not None:
+                    shard = table.stream_shard
+                    shard._ddb_lake_trim_horizon = shard.starting_sequence_number + len(shard.items)
+        if rest:
+            original_tag(self, arn, rest)
+
+    DynamoDBBackend.tag_resource = tag_resource  # type: ignore[method-assign]
+
+    original_get = table_module.StreamShard.get
+
+    def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+        if start < horizon(self):
+            raise _trimmed(f"the iterator is positioned at sequence number {start}, before the oldest record still in the stream ({horizon(self)}): the records in between were trimmed")
+        if any(t.get("Key") == HOLD_TAG for t in (self.table.tags or [])):
+            return []
+        return original_get(self, start, quantity)
+
+    table_module.StreamShard.get = get  # type: ignore[method-assign]
+
+    original_iterator = DynamoDBStreamsBackend.get_shard_iterator
+
+    def get_shard_iterator(self: Any, arn: str, shard_id: str, shard_iterator_type: str, sequence_number: Any = None) -> Any:
+        table = self._get_table_from_arn(arn)
+        shard = table.stream_shard
+        if shard is not None:
+            first = horizon(shard)
+            if shard_iterator_type == "TRIM_HORIZON" and first > shard.starting_sequence_number:
+                return original_iterator(self, arn, shard_id, "AT_SEQUENCE_NUMBER", first)
+            wanted = None
+            if shard_iterator_type == "AT_SEQUENCE_NUMBER" and sequence_number is not None:
+                wanted = int(sequence_number)
+            elif shard_iterator_type == "AFTER_SEQUENCE_NUMBER" and sequence_number is not None:
+                wanted = int(sequence_number) + 1
+            if wanted is not None and wanted < first:
+                raise _trimmed(f"sequence number {sequence_number} is before the oldest record still in the stream ({first}): the records in between were trimmed")
+        return original_iterator(self, arn, shard_id, shard_iterator_type, sequence_number)
+
+    DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator  # type: ignore[method-assign]

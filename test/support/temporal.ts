@@ -12,8 +12,12 @@ import type { LocalEnvironment } from '../../core/environment';
 import { createPipelineWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import type { Fakes } from './fakes';
 
-/** Ports of this worktree: Temporal gRPC 7301; the server's HTTP API and metrics on 8301 / 5309. */
-export const TEST_TEMPORAL_PORT = Number(process.env.DDB_LAKE_TEST_TEMPORAL_PORT || 7301);
+/**
+ * Ports of the isolated dev server: gRPC 7301, HTTP API and metrics 8301 / 5309, or
+ * DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT / DDB_LAKE_TEST_HTTP_PORT / DDB_LAKE_TEST_METRICS_PORT.
+ * (Not DDB_LAKE_TEST_TEMPORAL_PORT: that one moves the test stack's server, which runs at the same time.)
+ */
+export const TEST_TEMPORAL_PORT = Number(process.env.DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT || 7301);
 
 let runtimeInstalled = false;
 
