@@ -224,7 +224,7 @@ export async function landBatch(
   if (chain) {
     // The chain link, before the file: the planner sees every file with its link (docs/gaps.md).
     const link = `${config.prefix}${minuteFolder(writeStart)}/${linkName(batch.id, chain.shardId, chain.previousBatch)}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: link, Body: '' }), signal('writing the chain link'));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: link, Body: new Uint8Array(0), ContentLength: 0 }), signal('writing the chain link'));
   }
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: batch.body, ContentType: 'application/x-ndjson' }), signal('writing the file'));
   return { status: 'written', key, deadLetterKey: deadKey, writeStart };

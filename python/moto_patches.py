@@ -27,7 +27,15 @@ checks both through the real server):
    re-reads or mis-orders records. Fix: `StreamShard.add` runs under a lock, so numbers are unique,
    gap-free and in append order.
 
-4. Fault injection for tests (not a moto bug): a DynamoDB Streams reader that falls behind the
+4. A table whose stream is disabled (UpdateTable StreamEnabled=false) fails every later write
+   with HTTP 500: moto drops the view type from the stream specification but keeps the shard, whose
+   `add` then looks the view type up; DescribeStream of the old stream fails the same way, and the
+   stream can never be enabled again (the old label counts as enabled). Fix: a disabled stream keeps
+   its view type in the specification, the table gets no shard and no label (writes reach no stream,
+   as in DynamoDB), DescribeStream of the old ARN answers DISABLED with no shards, and enabling it
+   again starts a new stream (new label, new shard).
+
+5. Fault injection for tests (not a moto bug): a DynamoDB Streams reader that falls behind the
    24 h retention loses records, and the API says so with `TrimmedDataAccessException`. moto keeps
    every record forever, so two table tags (set with the ordinary TagResource call) simulate it:
    - `ddb-lake:fault:hold-stream` (any value): while the table carries it, GetRecords on its stream
@@ -60,6 +68,7 @@ def apply() -> None:
     _patch_stream_record_binary()
     _patch_attribute_updates_put_types()
     _patch_stream_sequence_numbers()
+    _patch_stream_disable()
     _patch_stream_faults()
     _APPLIED = True
 
@@ -139,6 +148,43 @@ def _patch_stream_sequence_numbers() -> None:
             original_add(self, old, new)
 
     table_module.StreamShard.add = add  # type: ignore[method-assign]
+
+
+def _patch_stream_disable() -> None:
+    from moto.dynamodb.models import table as table_module
+
+    original = table_module.Table.set_stream_specification
+
+    def set_stream_specification(self: Any, streams: Any) -> None:
+        view = (self.stream_specification or {}).get("StreamViewType")
+        original(self, streams)
+        if not (self.stream_specification or {}).get("StreamEnabled"):
+            self.stream_specification = {"StreamEnabled": False, **({"StreamViewType": view} if view else {})}
+            self.stream_shard = None
+            self.latest_stream_label = None
+
+    table_module.Table.set_stream_specification = set_stream_specification  # type: ignore[method-assign]
+
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original_describe = DynamoDBStreamsBackend.describe_stream
+
+    def describe_stream(self: Any, arn: str) -> dict[str, Any]:
+        table = self._get_table_from_arn(arn)
+        label = arn.rsplit("/stream/", 1)[-1]
+        if table.stream_shard is None or table.latest_stream_label != label:
+            return {
+                "StreamArn": arn,
+                "StreamLabel": label,
+                "StreamStatus": "DISABLED",
+                "StreamViewType": (table.stream_specification or {}).get("StreamViewType", "NEW_AND_OLD_IMAGES"),
+                "TableName": table.name,
+                "KeySchema": table.schema,
+                "Shards": [],
+            }
+        return original_describe(self, arn)
+
+    DynamoDBStreamsBackend.describe_stream = describe_stream  # type: ignore[method-assign]
 
 
 HOLD_TAG = "ddb-lake:fault:hold-stream"

@@ -156,7 +156,10 @@ export class LocalEventSourceMapping {
     }
     for (const entry of this.streamsByArn.values()) {
       if (this.stopping) return;
-      await this.discoverShards(entry);
+      // One stream that cannot be described (e.g. disabled) must not hide the others' new shards.
+      await this.discoverShards(entry).catch((err) =>
+        this.log({ level: 'error', component: 'poller', table: entry.table, message: `cannot list the shards of ${entry.streamArn}: ${(err as Error).name}: ${(err as Error).message}` }),
+      );
     }
   }
 
