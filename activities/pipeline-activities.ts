@@ -185,6 +185,7 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
         delta: plan.delta,
         backlog: plan.backlog,
         appliedThroughMs: plan.appliedThroughMs,
+        gaps: [],
       };
     },
 

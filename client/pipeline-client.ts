@@ -18,6 +18,7 @@ import type { Environment } from '../core/environment';
 import { UserError } from '../core/errors';
 import {
   pauseSignal,
+  rebackfillUpdate,
   resumeSignal,
   runNowUpdate,
   setIntervalUpdate,
@@ -26,6 +27,7 @@ import {
   WORKFLOW_TYPE,
   type CycleOutcome,
   type PipelineStatus,
+  type RebackfillAccepted,
 } from '../workflows/definitions';
 import type { pipelineWorkflow } from '../workflows/pipeline';
 
@@ -159,6 +161,12 @@ export class PipelineClient {
   async setInterval(pipeline: string, seconds: number): Promise<{ previousSeconds: number; intervalSeconds: number }> {
     await this.running(pipeline);
     return this.update(pipeline, () => this.handle(pipeline).executeUpdate(setIntervalUpdate, { args: [seconds] }));
+  }
+
+  /** Reload the lake from a fresh export, then go on from there (docs/gaps.md). */
+  async rebackfill(pipeline: string): Promise<RebackfillAccepted> {
+    await this.running(pipeline);
+    return this.update(pipeline, () => this.handle(pipeline).executeUpdate(rebackfillUpdate));
   }
 
   /** Cancel the pipeline: its running job is stopped, then the workflow ends. */

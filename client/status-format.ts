@@ -28,7 +28,11 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
   if (s.step === 'backoff' && s.retry?.nextAttemptAt) head += ` (attempt ${s.retry.failures + 1} of ${s.retry.maxAttempts} in ${secondsUntil(s.retry.nextAttemptAt, now)})`;
   if (s.paused && s.step !== 'paused') head += ' — pause requested (the running step finishes first)';
   out.push(head);
-  if (s.stalled) {
+  if (s.stalled?.gaps?.length) {
+    out.push(`  STALLED since ${s.stalled.since}: a stream gap — the pipeline cannot prove every change reached the lake:`);
+    for (const g of s.stalled.gaps) out.push(`    - ${g.kind}: ${indent(g.message, '      ')}`);
+    out.push(`    nothing after it is applied: \`ddb-lake rebackfill ${s.pipeline}\` reloads the lake from a fresh export (docs/gaps.md)`);
+  } else if (s.stalled) {
     out.push(`  STALLED since ${s.stalled.since} after ${s.stalled.attempts} attempt(s)${s.stalled.runKey ? ` of ${s.stalled.runKey}` : ''}:`);
     out.push(`    ${indent(s.stalled.error, '    ')}`);
     out.push(`    nothing is skipped: fix the cause, then \`ddb-lake resume ${s.pipeline}\``);
@@ -49,11 +53,14 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
   if (c)
     out.push(
       `  counters    cycles ${c.cycles} (${c.emptyCycles} empty), jobs ${c.jobsSucceeded} ok / ${c.jobsFailed} failed, files ${c.filesApplied} (${c.lateFilesApplied} late), ` +
-        `records ${c.recordsRead} read / ${c.upserted} upserted / ${c.deleted} deleted / ${c.rejected} rejected, continued-as-new ${c.continuedAsNew}`,
+        `records ${c.recordsRead} read / ${c.upserted} upserted / ${c.deleted} deleted / ${c.rejected} rejected, continued-as-new ${c.continuedAsNew}` +
+        (c.rebackfills ? `, rebackfills ${c.rebackfills}` : ''),
     );
   if (s.lastRuns?.length) {
     out.push('  last runs');
     for (const r of s.lastRuns) out.push(`    ${formatRun(r)}`);
+    const rejected = s.lastRuns.find((r) => r.rejected && r.rejectedUri);
+    if (rejected) out.push(`  rejected    ${rejected.rejected} record(s) of ${rejected.runKey} set aside with their reasons in ${rejected.rejectedUri}`);
   }
   if (s.lastError) out.push(`  last error  ${s.lastError.at} ${s.lastError.runKey ?? s.lastError.phase}: ${indent(s.lastError.message, '              ')}`);
   out.push(`  workflow    run ${ex.runId}, ${ex.historyLength} history events, started ${ex.startTime}`);

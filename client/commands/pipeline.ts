@@ -114,6 +114,20 @@ export function registerPipelineCommands(program: Command): void {
     });
 
   program
+    .command('rebackfill <pipeline>')
+    .description('recover from a stream gap: fresh export, reload of the lake from it, then incremental from the new point')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const r = await withClient((c) => c.rebackfill(pipelineName(name)));
+      const waiting = r.waitingForRun ? `; the running job ${r.waitingForRun} finishes first` : '';
+      print(
+        !!opts.json,
+        { schemaVersion: 1, pipeline: name, ...r },
+        `${name}: rebackfill ${r.rebackfill} started${waiting}: a fresh export, the lake reloaded from it in place, then incremental cycles from the new export; watch it with \`ddb-lake status ${name} --watch\``,
+      );
+    });
+
+  program
     .command('stop <pipeline>')
     .description('stop a pipeline: its running job is stopped, then the workflow ends (cancelled)')
     .option('--wait <seconds>', 'wait this long for it to end', '60')
