@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig } from '../core/aws';
+import { awsClientConfig, awsUnreachableMessage } from '../core/aws';
 import type { Environment } from '../core/environment';
 import { DynamoDbExporter } from './aws/dynamodb-exporter';
 import type { Exporter } from './exporter';
@@ -25,6 +25,8 @@ export interface PipelineServices {
   audit: LandingAudit;
   manifests: ManifestStore;
   jobRunner: JobRunner;
+  /** The message for an AWS endpoint that cannot be reached (a network failure, e.g. ECONNREFUSED), naming the fix. */
+  unreachable?: (failure: string) => string;
 }
 
 /**
@@ -43,5 +45,11 @@ export function createServices(env: Environment, overrides: Partial<PipelineServ
     audit: overrides.audit ?? new S3LandingAudit(s3),
     manifests: overrides.manifests ?? new S3ManifestStore(s3),
     jobRunner: overrides.jobRunner ?? createJobRunner(env),
+    unreachable:
+      overrides.unreachable ??
+      ((failure) => {
+        const { message, hint } = awsUnreachableMessage(env, failure);
+        return `${message}: ${hint}`;
+      }),
   };
 }

@@ -39,6 +39,11 @@ export interface StatusDocument extends Partial<PipelineStatus> {
   pipeline: string;
   /** Seconds since `appliedThrough`, by this machine's clock; null before the incremental phase. */
   lagSeconds: number | null;
+  /**
+   * An activity that has failed at least once and is being retried by Temporal (the workflow sees
+   * its failure only once it gives up): its type, attempt and last failure, which names the fix.
+   */
+  retryingActivity?: { activity: string; attempt: number; lastFailure: string | null; nextAttemptAt: string | null } | null;
   execution: {
     workflowId: string;
     runId: string;
@@ -127,7 +132,7 @@ export class PipelineClient {
     }
     const status = await this.query(pipeline);
     const lagSeconds = status.appliedThrough ? Math.max(0, Math.round((Date.now() - Date.parse(status.appliedThrough)) / 100) / 10) : null;
-    return { ...status, lagSeconds, execution };
+    return { ...status, lagSeconds, retryingActivity: retryingActivity(d), execution };
   }
 
   async query(pipeline: string): Promise<PipelineStatus> {
@@ -235,6 +240,18 @@ export class PipelineClient {
     if (isUnavailable(err)) return unreachable(this.env, err);
     return err;
   }
+}
+
+function retryingActivity(d: WorkflowExecutionDescription): StatusDocument['retryingActivity'] {
+  const failing = (d.raw.pendingActivities ?? []).find((a) => (a.attempt ?? 1) > 1 || a.lastFailure);
+  if (!failing) return null;
+  const ts = failing.nextAttemptScheduleTime?.seconds;
+  return {
+    activity: failing.activityType?.name ?? 'activity',
+    attempt: failing.attempt ?? 1,
+    lastFailure: failing.lastFailure?.message ?? null,
+    nextAttemptAt: ts ? new Date(Number(ts) * 1000).toISOString() : null,
+  };
 }
 
 function unreachable(env: Environment, err: unknown): UserError {

@@ -37,6 +37,10 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
     out.push(`    ${indent(s.stalled.error, '    ')}`);
     out.push(`    nothing is skipped: fix the cause, then \`ddb-lake resume ${s.pipeline}\``);
   }
+  if (s.retryingActivity)
+    out.push(
+      `  retrying    ${s.retryingActivity.activity}, attempt ${s.retryingActivity.attempt}${s.retryingActivity.lastFailure ? `: ${indent(s.retryingActivity.lastFailure, '              ')}` : ''}`,
+    );
   if (s.currentRun) out.push(`  running     ${s.currentRun.runKey} (${s.currentRun.kind}, ${s.currentRun.files} files) since ${s.currentRun.startedAt}`);
   if (s.watermark) {
     const open = s.watermark.openFolders.map((o) => `${o.folder} (${o.filesTaken} file${o.filesTaken === 1 ? '' : 's'})`).join(', ');

@@ -5,6 +5,7 @@ import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import { historyFromJson } from '../history-json';
 import { PipelineClient } from '../pipeline-client';
+import { preflight } from '../preflight';
 import { replayHistory } from '../replay';
 import { formatList, formatStatus } from '../status-format';
 
@@ -33,8 +34,11 @@ export function registerPipelineCommands(program: Command): void {
     .command('start <config>')
     .description('start a pipeline from a config JSON file (the workflow id is its name)')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('--no-checks', 'do not check the table and buckets first (the worker checks them again before it exports)')
+    .action(async (file: string, opts: { json?: boolean; checks: boolean }) => {
       const config = loadPipelineConfig(file);
+      const env = resolveEnvironment();
+      if (opts.checks) await preflight(env, config);
       await withClient(async (c) => {
         const { runId, workerPolling } = await c.start(config);
         print(
