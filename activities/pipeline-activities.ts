@@ -26,15 +26,14 @@ import { tableKeyFields, tableProblems } from './validation';
 
 /**
  * The pipeline's activities: the only code of the pipeline that touches AWS or Spark. Each is
- * idempotent (a retry finds what the earlier attempt did) and each long wait heartbeats.
+ * idempotent (a retry finds what the earlier attempt did) and each long wait heartbeats. A network
+ * failure reaching AWS becomes one sentence that names the fix (shown in `status` while the activity
+ * retries, and as the step's error once it gave up).
  */
-export function createPipelineActivities(services: PipelineServices, clock: { now(): number } = Date) {
-  const { inspector, exporter, lister, audit, manifests, jobRunner } = services;
-  const activities = definitions();
-  // Every activity: a network failure reaching AWS becomes one sentence that names the fix (shown in
-  // `status` while the activity retries, and as the step's error once it gave up).
-  const explained = {} as typeof activities;
-  for (const [name, fn] of Object.entries(activities) as [keyof typeof activities, (...args: unknown[]) => Promise<unknown>][])
+export function createPipelineActivities(services: PipelineServices, clock: { now(): number } = Date): PipelineActivities {
+  const activities = pipelineActivities(services, clock);
+  const explained = {} as PipelineActivities;
+  for (const [name, fn] of Object.entries(activities) as [keyof PipelineActivities, (...args: unknown[]) => Promise<unknown>][])
     (explained as Record<string, unknown>)[name] = async (...args: unknown[]) => {
       try {
         return await fn(...args);
@@ -43,229 +42,231 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
       }
     };
   return explained;
+}
 
-  function definitions() {
-    return {
-      /** The table exists, PITR is on, the stream carries new images, the buckets are reachable. */
-      async validatePipeline(config: PipelineConfig): Promise<ValidateResult> {
-        const table = await inspector.describeTable(config.table);
-        const buckets = [
-          { field: 'export.location', problem: await inspector.bucketProblem(config.export.location) },
-          { field: 'landing.location', problem: await inspector.bucketProblem(config.landing.location) },
-        ];
-        if (config.lake.location.startsWith('s3://'))
-          buckets.push({ field: 'lake.location', problem: await inspector.bucketProblem(config.lake.location) });
-        const problems = tableProblems(config, table, buckets);
-        if (problems.length > 0 || !table)
-          throw ApplicationFailure.create({
-            message: `pipeline "${config.name}" cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-            type: 'PipelineInvalid',
-            nonRetryable: true,
-          });
-        const keyFields = config.keyFields ?? tableKeyFields(table);
-        return { tableArn: table.tableArn, keyFields, streamViewType: table.streamViewType!, manifestTable: manifestTable(config, keyFields) };
-      },
+function pipelineActivities(services: PipelineServices, clock: { now(): number }) {
+  const { inspector, exporter, lister, audit, manifests, jobRunner } = services;
 
-      /** Start the export, idempotently by client token. */
-      async startExport(request: StartExportRequest): Promise<ExportInfo> {
+  return {
+    /** The table exists, PITR is on, the stream carries new images, the buckets are reachable. */
+    async validatePipeline(config: PipelineConfig): Promise<ValidateResult> {
+      const table = await inspector.describeTable(config.table);
+      const buckets = [
+        { field: 'export.location', problem: await inspector.bucketProblem(config.export.location) },
+        { field: 'landing.location', problem: await inspector.bucketProblem(config.landing.location) },
+      ];
+      if (config.lake.location.startsWith('s3://'))
+        buckets.push({ field: 'lake.location', problem: await inspector.bucketProblem(config.lake.location) });
+      const problems = tableProblems(config, table, buckets);
+      if (problems.length > 0 || !table)
+        throw ApplicationFailure.create({
+          message: `pipeline "${config.name}" cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+          type: 'PipelineInvalid',
+          nonRetryable: true,
+        });
+      const keyFields = config.keyFields ?? tableKeyFields(table);
+      return { tableArn: table.tableArn, keyFields, streamViewType: table.streamViewType!, manifestTable: manifestTable(config, keyFields) };
+    },
+
+    /** Start the export, idempotently by client token. */
+    async startExport(request: StartExportRequest): Promise<ExportInfo> {
+      try {
+        const ctx = Context.current();
+        const state = await exporter.start(
+          { tableArn: request.tableArn, tableName: request.tableName, ...request.location, clientToken: request.clientToken },
+          (detail) => {
+            ctx.heartbeat(detail);
+            // The local export runs inside this call: a cancelled pipeline stops the scan (a retry starts afresh).
+            if (ctx.cancellationSignal.aborted) throw new CancelledFailure('export cancelled');
+          },
+        );
+        return exportInfo(state);
+      } catch (err) {
+        if (err instanceof CancelledFailure) throw err;
+        throw exportFailure(err);
+      }
+    },
+
+    /** Wait (heartbeating) until the export is no longer in progress. */
+    async awaitExport(request: AwaitExportRequest): Promise<ExportInfo> {
+      const ctx = Context.current();
+      for (;;) {
+        let state: ExportState;
         try {
-          const ctx = Context.current();
-          const state = await exporter.start(
-            { tableArn: request.tableArn, tableName: request.tableName, ...request.location, clientToken: request.clientToken },
-            (detail) => {
-              ctx.heartbeat(detail);
-              // The local export runs inside this call: a cancelled pipeline stops the scan (a retry starts afresh).
-              if (ctx.cancellationSignal.aborted) throw new CancelledFailure('export cancelled');
-            },
-          );
-          return exportInfo(state);
+          state = await exporter.describe(request.exportArn, request.location);
         } catch (err) {
-          if (err instanceof CancelledFailure) throw err;
           throw exportFailure(err);
         }
-      },
+        if (request.adoptForTableArn && state.tableArn && state.tableArn !== request.adoptForTableArn)
+          throw ApplicationFailure.nonRetryable(
+            `export.existingExportArn ${request.exportArn} is an export of ${state.tableArn}, not of ${request.adoptForTableArn}: name an export of this table or remove the field`,
+            'ExportMismatch',
+          );
+        if (request.adoptForTableArn && state.status === 'FAILED')
+          throw ApplicationFailure.nonRetryable(
+            `export.existingExportArn ${request.exportArn} failed (${state.failure ?? 'no reason given'}): remove the field to let the pipeline export the table itself`,
+            'ExportMismatch',
+          );
+        if (state.status !== 'IN_PROGRESS') return exportInfo(state);
+        ctx.heartbeat(`export ${state.exportArn} in progress`);
+        await ctx.sleep(request.pollIntervalSeconds * 1000);
+      }
+    },
 
-      /** Wait (heartbeating) until the export is no longer in progress. */
-      async awaitExport(request: AwaitExportRequest): Promise<ExportInfo> {
-        const ctx = Context.current();
-        for (;;) {
-          let state: ExportState;
-          try {
-            state = await exporter.describe(request.exportArn, request.location);
-          } catch (err) {
-            throw exportFailure(err);
-          }
-          if (request.adoptForTableArn && state.tableArn && state.tableArn !== request.adoptForTableArn)
-            throw ApplicationFailure.nonRetryable(
-              `export.existingExportArn ${request.exportArn} is an export of ${state.tableArn}, not of ${request.adoptForTableArn}: name an export of this table or remove the field`,
-              'ExportMismatch',
-            );
-          if (request.adoptForTableArn && state.status === 'FAILED')
-            throw ApplicationFailure.nonRetryable(
-              `export.existingExportArn ${request.exportArn} failed (${state.failure ?? 'no reason given'}): remove the field to let the pipeline export the table itself`,
-              'ExportMismatch',
-            );
-          if (state.status !== 'IN_PROGRESS') return exportInfo(state);
-          ctx.heartbeat(`export ${state.exportArn} in progress`);
-          await ctx.sleep(request.pollIntervalSeconds * 1000);
-        }
-      },
+    /** Write the initial load's manifest. */
+    async prepareInitialLoad(request: PrepareInitialLoadRequest): Promise<RunFiles> {
+      const paths = runPaths(request.landingUri, request.pipeline, request.runKey);
+      const manifest: JobManifest = {
+        version: 1,
+        runKey: request.runKey,
+        pipeline: request.pipeline,
+        kind: 'initialLoad',
+        table: request.table,
+        files: [],
+        export: { root: request.exportRoot, exportTimeMs: request.exportTimeMs },
+        rejectedLocation: paths.rejectedLocation,
+        summaryUri: paths.summaryUri,
+      };
+      const manifestSha256 = await manifests.write(paths.manifestUri, manifest);
+      return { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };
+    },
 
-      /** Write the initial load's manifest. */
-      async prepareInitialLoad(request: PrepareInitialLoadRequest): Promise<RunFiles> {
+    /**
+     * List the landing zone after the watermark, plan the next batch, prove nothing is missing
+     * (docs/gaps.md), write its manifest. A gap plans no job: the workflow stalls on it.
+     */
+    async planIncremental(request: PlanRequest): Promise<PlanResult> {
+      const ctx = Context.current();
+      const closeAfterMs = request.closeAfterSeconds * 1000;
+      const listedAtMs = clock.now();
+      const listing = await lister.list(request.landingUri, listingStartFolder(request.watermark, request.sweep, request.sweepMinutes), (files) => {
+        ctx.heartbeat(`listed ${files.length} files`);
+        return listedEnough(request.watermark, files, { sweep: request.sweep, closeAfterMs, maxFiles: request.maxFiles });
+      });
+      const input: PlanInput = {
+        watermark: request.watermark,
+        files: listing.files,
+        listedAtMs,
+        complete: listing.complete,
+        sweep: request.sweep,
+        closeAfterMs,
+        maxFiles: request.maxFiles,
+      };
+      let plan = planBatch(input);
+      const gaps = (await audit.gapMarkers(request.landingUri, request.gapsFromMs ?? 0)).map(markerReport);
+      const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
+      gaps.push(...chain.gaps);
+      if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
+      if (gaps.length > 0) {
+        return {
+          runKey: request.runKey,
+          run: null,
+          files: 0,
+          bytes: 0,
+          sweptFiles: 0,
+          listedFiles: listing.files.length,
+          listedAtMs,
+          delta: { closedThrough: request.watermark.closedThrough, taken: {}, sweptAtMs: null, lateTaken: null },
+          backlog: { files: plan.take.length + plan.backlog.files, oldestLastModifiedMs: plan.backlog.oldestLastModifiedMs, more: plan.backlog.more },
+          appliedThroughMs: null,
+          gaps,
+        };
+      }
+      let run: RunFiles | null = null;
+      if (plan.take.length > 0) {
         const paths = runPaths(request.landingUri, request.pipeline, request.runKey);
+        const base = request.landingUri.endsWith('/') ? request.landingUri : `${request.landingUri}/`;
         const manifest: JobManifest = {
           version: 1,
           runKey: request.runKey,
           pipeline: request.pipeline,
-          kind: 'initialLoad',
+          kind: 'incremental',
           table: request.table,
-          files: [],
-          export: { root: request.exportRoot, exportTimeMs: request.exportTimeMs },
+          files: plan.take.map((f) => `${base}${f.folder}/${f.name}`),
+          export: null,
           rejectedLocation: paths.rejectedLocation,
           summaryUri: paths.summaryUri,
         };
         const manifestSha256 = await manifests.write(paths.manifestUri, manifest);
-        return { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };
-      },
+        run = { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };
+      }
+      return {
+        runKey: request.runKey,
+        run,
+        files: plan.take.length,
+        bytes: plan.take.reduce((n, f) => n + f.size, 0),
+        sweptFiles: plan.sweptFiles,
+        listedFiles: listing.files.length,
+        listedAtMs,
+        delta: plan.delta,
+        backlog: plan.backlog,
+        appliedThroughMs: plan.appliedThroughMs,
+        gaps: [],
+      };
+    },
 
-      /**
-       * List the landing zone after the watermark, plan the next batch, prove nothing is missing
-       * (docs/gaps.md), write its manifest. A gap plans no job: the workflow stalls on it.
-       */
-      async planIncremental(request: PlanRequest): Promise<PlanResult> {
-        const ctx = Context.current();
-        const closeAfterMs = request.closeAfterSeconds * 1000;
-        const listedAtMs = clock.now();
-        const listing = await lister.list(request.landingUri, listingStartFolder(request.watermark, request.sweep, request.sweepMinutes), (files) => {
-          ctx.heartbeat(`listed ${files.length} files`);
-          return listedEnough(request.watermark, files, { sweep: request.sweep, closeAfterMs, maxFiles: request.maxFiles });
-        });
-        const input: PlanInput = {
-          watermark: request.watermark,
-          files: listing.files,
-          listedAtMs,
-          complete: listing.complete,
-          sweep: request.sweep,
-          closeAfterMs,
-          maxFiles: request.maxFiles,
-        };
-        let plan = planBatch(input);
-        const gaps = (await audit.gapMarkers(request.landingUri, request.gapsFromMs ?? 0)).map(markerReport);
-        const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
-        gaps.push(...chain.gaps);
-        if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
-        if (gaps.length > 0) {
-          return {
-            runKey: request.runKey,
-            run: null,
-            files: 0,
-            bytes: 0,
-            sweptFiles: 0,
-            listedFiles: listing.files.length,
-            listedAtMs,
-            delta: { closedThrough: request.watermark.closedThrough, taken: {}, sweptAtMs: null, lateTaken: null },
-            backlog: { files: plan.take.length + plan.backlog.files, oldestLastModifiedMs: plan.backlog.oldestLastModifiedMs, more: plan.backlog.more },
-            appliedThroughMs: null,
-            gaps,
-          };
-        }
-        let run: RunFiles | null = null;
-        if (plan.take.length > 0) {
-          const paths = runPaths(request.landingUri, request.pipeline, request.runKey);
-          const base = request.landingUri.endsWith('/') ? request.landingUri : `${request.landingUri}/`;
-          const manifest: JobManifest = {
-            version: 1,
-            runKey: request.runKey,
-            pipeline: request.pipeline,
-            kind: 'incremental',
-            table: request.table,
-            files: plan.take.map((f) => `${base}${f.folder}/${f.name}`),
-            export: null,
-            rejectedLocation: paths.rejectedLocation,
-            summaryUri: paths.summaryUri,
-          };
-          const manifestSha256 = await manifests.write(paths.manifestUri, manifest);
-          run = { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };
-        }
-        return {
-          runKey: request.runKey,
-          run,
-          files: plan.take.length,
-          bytes: plan.take.reduce((n, f) => n + f.size, 0),
-          sweptFiles: plan.sweptFiles,
-          listedFiles: listing.files.length,
-          listedAtMs,
-          delta: plan.delta,
-          backlog: plan.backlog,
-          appliedThroughMs: plan.appliedThroughMs,
-          gaps: [],
-        };
-      },
+    /**
+     * Start the job (idempotent by runKey: a retry after a worker crash finds the run already
+     * started) and wait for it, heartbeating. Cancellation stops the job. A job that fails is a
+     * result, not an activity failure: the workflow decides about retries.
+     */
+    async runJob(request: RunJobRequest): Promise<JobOutcome> {
+      const ctx = Context.current();
+      const { runKey, kind, job } = request;
+      const digest = await manifests.digest(request.run.manifestUri);
+      if (digest !== request.run.manifestSha256)
+        throw ApplicationFailure.nonRetryable(`manifest ${request.run.manifestUri} is not the one planned for ${runKey}; the batch will be planned again`, 'ManifestChanged');
 
-      /**
-       * Start the job (idempotent by runKey: a retry after a worker crash finds the run already
-       * started) and wait for it, heartbeating. Cancellation stops the job. A job that fails is a
-       * result, not an activity failure: the workflow decides about retries.
-       */
-      async runJob(request: RunJobRequest): Promise<JobOutcome> {
-        const ctx = Context.current();
-        const { runKey, kind, job } = request;
-        const digest = await manifests.digest(request.run.manifestUri);
-        if (digest !== request.run.manifestSha256)
-          throw ApplicationFailure.nonRetryable(`manifest ${request.run.manifestUri} is not the one planned for ${runKey}; the batch will be planned again`, 'ManifestChanged');
-
-        await waitForOtherRuns(request);
-        let state = await jobRunner.start({ runKey, kind, glueJobName: job.glueJobName, script: job.script, manifestUri: request.run.manifestUri });
-        ctx.log.info('job running', { runKey, runId: state.runId, kind });
-        const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;
-        let timedOut = false;
-        try {
-          // Check soon after the start, then less often (¼ s, ½ s, 1 s, … up to the poll interval):
-          // a short job is seen to end at once, a long one costs few status calls.
-          for (let polls = 0; state.status === 'running'; polls++) {
-            ctx.heartbeat({ runKey, runId: state.runId });
-            await ctx.sleep(Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls));
-            state = await jobRunner.get(runKey, kind, job.glueJobName);
-            if (state.status === 'running' && Date.now() > deadline) {
-              timedOut = true;
-              await jobRunner.stop(runKey, kind, job.glueJobName);
-              state = await jobRunner.get(runKey, kind, job.glueJobName);
-            }
-          }
-        } catch (err) {
-          // Only a cancellation the workflow asked for stops the job. On a worker shutdown or a
-          // heartbeat timeout the job keeps running and the retried activity picks it up by runKey.
-          if ((err instanceof CancelledFailure || ctx.cancellationSignal.aborted) && ctx.cancellationDetails?.cancelRequested) {
-            ctx.log.info('cancelled: stopping the job', { runKey });
+      await waitForOtherRuns(request);
+      let state = await jobRunner.start({ runKey, kind, glueJobName: job.glueJobName, script: job.script, manifestUri: request.run.manifestUri });
+      ctx.log.info('job running', { runKey, runId: state.runId, kind });
+      const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;
+      let timedOut = false;
+      try {
+        // Check soon after the start, then less often (¼ s, ½ s, 1 s, … up to the poll interval):
+        // a short job is seen to end at once, a long one costs few status calls.
+        for (let polls = 0; state.status === 'running'; polls++) {
+          ctx.heartbeat({ runKey, runId: state.runId });
+          await ctx.sleep(Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls));
+          state = await jobRunner.get(runKey, kind, job.glueJobName);
+          if (state.status === 'running' && Date.now() > deadline) {
+            timedOut = true;
             await jobRunner.stop(runKey, kind, job.glueJobName);
+            state = await jobRunner.get(runKey, kind, job.glueJobName);
           }
-          throw err;
         }
-        const summary = state.status === 'succeeded' ? await manifests.readSummary(request.run.summaryUri) : null;
-        return {
-          runKey,
-          runId: state.runId,
-          status: state.status === 'succeeded' ? 'succeeded' : state.status === 'stopped' ? 'stopped' : 'failed',
-          startedAt: state.startedAt,
-          finishedAt: state.finishedAt ?? new Date().toISOString(),
-          error: timedOut ? `ran longer than ${job.timeoutMinutes} minutes and was stopped` : (state.error ?? errorOf(state)),
-          logLocation: state.logLocation ?? null,
-          counts: summary
-            ? {
-                recordsRead: summary.recordsRead,
-                upserted: summary.upserted,
-                deleted: summary.deleted,
-                rejected: summary.rejected,
-                durationSeconds: summary.durationSeconds,
-                commitInstant: summary.commitInstant,
-                rejectedUri: summary.rejectedUri ?? null,
-              }
-            : null,
-        };
-      },
-    };
-  }
+      } catch (err) {
+        // Only a cancellation the workflow asked for stops the job. On a worker shutdown or a
+        // heartbeat timeout the job keeps running and the retried activity picks it up by runKey.
+        if ((err instanceof CancelledFailure || ctx.cancellationSignal.aborted) && ctx.cancellationDetails?.cancelRequested) {
+          ctx.log.info('cancelled: stopping the job', { runKey });
+          await jobRunner.stop(runKey, kind, job.glueJobName);
+        }
+        throw err;
+      }
+      const summary = state.status === 'succeeded' ? await manifests.readSummary(request.run.summaryUri) : null;
+      return {
+        runKey,
+        runId: state.runId,
+        status: state.status === 'succeeded' ? 'succeeded' : state.status === 'stopped' ? 'stopped' : 'failed',
+        startedAt: state.startedAt,
+        finishedAt: state.finishedAt ?? new Date().toISOString(),
+        error: timedOut ? `ran longer than ${job.timeoutMinutes} minutes and was stopped` : (state.error ?? errorOf(state)),
+        logLocation: state.logLocation ?? null,
+        counts: summary
+          ? {
+              recordsRead: summary.recordsRead,
+              upserted: summary.upserted,
+              deleted: summary.deleted,
+              rejected: summary.rejected,
+              durationSeconds: summary.durationSeconds,
+              commitInstant: summary.commitInstant,
+              rejectedUri: summary.rejectedUri ?? null,
+            }
+          : null,
+      };
+    },
+  };
 
   /**
    * Never two writers: a run of this pipeline under another key (an abandoned attempt, or an
@@ -288,7 +289,7 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
   }
 }
 
-export type PipelineActivities = ReturnType<typeof createPipelineActivities>;
+export type PipelineActivities = ReturnType<typeof pipelineActivities>;
 
 /** A network failure reaching AWS → a retryable failure whose message names the fix. */
 function explainFailure(err: unknown, unreachable: PipelineServices['unreachable']): unknown {
