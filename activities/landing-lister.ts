@@ -1,4 +1,4 @@
-import type { LandingFile } from '../core/planner';
+import type { LandingFile, LandingLink } from '../core/planner';
 
 /**
  * Lists the landing zone's minute folders in key order (one ListObjectsV2 walk with StartAfter).
@@ -6,6 +6,8 @@ import type { LandingFile } from '../core/planner';
  */
 export interface LandingListing {
   files: LandingFile[];
+  /** Chain links seen in the same folders (docs/gaps.md); absent when the writer writes none. */
+  links?: LandingLink[];
   /** False when `enough` stopped the walk before the end of the minute folders. */
   complete: boolean;
 }

@@ -1,16 +1,18 @@
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseS3Uri } from '../core/aws';
+import { awsNetworkFailure, parseS3Uri } from '../core/aws';
 import type { PipelineConfig } from '../core/config';
-import { LANDING_RESERVED } from '../core/landing';
+import { LANDING_RESERVED, minuteFolderStart } from '../core/landing';
 import { manifestTable, type JobManifest } from '../core/manifest';
-import { listedEnough, listingStartFolder, planBatch } from '../core/planner';
+import { chainChecks, listedEnough, listingStartFolder, planBatch, type PlanInput } from '../core/planner';
 import { exportRoot, type ExportState } from './exporter';
-import type { JobRunState } from './job-runner';
+import type { JobKind, JobRunState } from './job-runner';
+import type { GapMarkerEntry, LandingAudit } from './landing-audit';
 import type { PipelineServices } from './services';
 import type {
   AwaitExportRequest,
   ExportInfo,
+  GapReport,
   JobOutcome,
   PlanRequest,
   PlanResult,
@@ -24,10 +26,26 @@ import { tableKeyFields, tableProblems } from './validation';
 
 /**
  * The pipeline's activities: the only code of the pipeline that touches AWS or Spark. Each is
- * idempotent (a retry finds what the earlier attempt did) and each long wait heartbeats.
+ * idempotent (a retry finds what the earlier attempt did) and each long wait heartbeats. A network
+ * failure reaching AWS becomes one sentence that names the fix (shown in `status` while the activity
+ * retries, and as the step's error once it gave up).
  */
-export function createPipelineActivities(services: PipelineServices, clock: { now(): number } = Date) {
-  const { inspector, exporter, lister, manifests, jobRunner } = services;
+export function createPipelineActivities(services: PipelineServices, clock: { now(): number } = Date): PipelineActivities {
+  const activities = pipelineActivities(services, clock);
+  const explained = {} as PipelineActivities;
+  for (const [name, fn] of Object.entries(activities) as [keyof PipelineActivities, (...args: unknown[]) => Promise<unknown>][])
+    (explained as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw explainFailure(err, services.unreachable);
+      }
+    };
+  return explained;
+}
+
+function pipelineActivities(services: PipelineServices, clock: { now(): number }) {
+  const { inspector, exporter, lister, audit, manifests, jobRunner } = services;
 
   return {
     /** The table exists, PITR is on, the stream carries new images, the buckets are reachable. */
@@ -112,7 +130,10 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
       return { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };
     },
 
-    /** List the landing zone after the watermark, plan the next batch, write its manifest. */
+    /**
+     * List the landing zone after the watermark, plan the next batch, prove nothing is missing
+     * (docs/gaps.md), write its manifest. A gap plans no job: the workflow stalls on it.
+     */
     async planIncremental(request: PlanRequest): Promise<PlanResult> {
       const ctx = Context.current();
       const closeAfterMs = request.closeAfterSeconds * 1000;
@@ -121,7 +142,7 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
         ctx.heartbeat(`listed ${files.length} files`);
         return listedEnough(request.watermark, files, { sweep: request.sweep, closeAfterMs, maxFiles: request.maxFiles });
       });
-      const plan = planBatch({
+      const input: PlanInput = {
         watermark: request.watermark,
         files: listing.files,
         listedAtMs,
@@ -129,7 +150,27 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
         sweep: request.sweep,
         closeAfterMs,
         maxFiles: request.maxFiles,
-      });
+      };
+      let plan = planBatch(input);
+      const gaps = (await audit.gapMarkers(request.landingUri, request.gapsFromMs ?? 0)).map(markerReport);
+      const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
+      gaps.push(...chain.gaps);
+      if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
+      if (gaps.length > 0) {
+        return {
+          runKey: request.runKey,
+          run: null,
+          files: 0,
+          bytes: 0,
+          sweptFiles: 0,
+          listedFiles: listing.files.length,
+          listedAtMs,
+          delta: { closedThrough: request.watermark.closedThrough, taken: {}, sweptAtMs: null, lateTaken: null },
+          backlog: { files: plan.take.length + plan.backlog.files, oldestLastModifiedMs: plan.backlog.oldestLastModifiedMs, more: plan.backlog.more },
+          appliedThroughMs: null,
+          gaps,
+        };
+      }
       let run: RunFiles | null = null;
       if (plan.take.length > 0) {
         const paths = runPaths(request.landingUri, request.pipeline, request.runKey);
@@ -159,6 +200,7 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
         delta: plan.delta,
         backlog: plan.backlog,
         appliedThroughMs: plan.appliedThroughMs,
+        gaps: [],
       };
     },
 
@@ -225,20 +267,26 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
               rejected: summary.rejected,
               durationSeconds: summary.durationSeconds,
               commitInstant: summary.commitInstant,
+              rejectedUri: summary.rejectedUri ?? null,
             }
           : null,
       };
     },
   };
 
-  /** Never two writers: a run of this pipeline under another key (an abandoned attempt) must end first. */
+  /**
+   * Never two writers: a run of this pipeline under another key (an abandoned attempt, or an
+   * incremental run still going when a rebackfill's initial load starts) must end first.
+   */
   async function waitForOtherRuns(request: RunJobRequest): Promise<void> {
     const ctx = Context.current();
     const ours = new RegExp(`^${escapeRegExp(request.pipeline)}-[0-9a-f]{8}-(init|inc)-`);
+    const jobs: [JobKind, string][] = request.otherJobs
+      ? [['initialLoad', request.otherJobs.initialLoad], ['incremental', request.otherJobs.incremental]]
+      : [[request.kind, request.job.glueJobName]];
     for (;;) {
-      const others = (await jobRunner.listRunning(request.kind, request.job.glueJobName)).filter(
-        (r) => r.runKey !== request.runKey && ours.test(r.runKey),
-      );
+      const running = (await Promise.all(jobs.map(([kind, name]) => jobRunner.listRunning(kind, name)))).flat();
+      const others = running.filter((r) => r.runKey !== request.runKey && ours.test(r.runKey));
       if (others.length === 0) return;
       ctx.log.warn('waiting for an earlier run of this pipeline to end', { runKeys: others.map((r) => r.runKey) });
       await sleepHeartbeating(ctx, request.job.pollIntervalSeconds * 1000, { waitingFor: others.map((r) => r.runKey) });
@@ -246,7 +294,79 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
   }
 }
 
-export type PipelineActivities = ReturnType<typeof createPipelineActivities>;
+export type PipelineActivities = ReturnType<typeof pipelineActivities>;
+
+/** A network failure reaching AWS → a retryable failure whose message names the fix. */
+function explainFailure(err: unknown, unreachable: PipelineServices['unreachable']): unknown {
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
+  const failure = awsNetworkFailure(err);
+  if (!failure) return err;
+  const message = unreachable ? unreachable(failure) : `cannot reach AWS (${failure})`;
+  return ApplicationFailure.retryable(message, 'AwsUnreachable');
+}
+
+/**
+ * The chain checks of docs/gaps.md against the landing zone: every taken file's predecessor on its
+ * shard must exist (or be a dead-letter-only batch), and a file a chain link announces must appear
+ * within `closeAfter` after its folder closed. Until then its folder is held open.
+ */
+async function checkChain(
+  audit: LandingAudit,
+  landingUri: string,
+  input: PlanInput,
+  links: Parameters<typeof chainChecks>[2],
+  take: PlanInput['files'],
+): Promise<{ gaps: GapReport[]; hold: string[] }> {
+  const checks = chainChecks(input.watermark, input.files, links, take);
+  const gaps: GapReport[] = [];
+  const hold = new Set<string>();
+  const at = new Date(input.listedAtMs).toISOString();
+  for (const link of checks.orphanLinks) {
+    const here = `${link.folder}/${link.batch}.json`;
+    const claimed = await audit.claimedKey(landingUri, link.batch);
+    // The claim names another key: the batch was landed (or is being landed) again elsewhere.
+    if (claimed !== null && claimed !== here) continue;
+    if (input.listedAtMs >= minuteFolderStart(link.folder) + 2 * input.closeAfterMs)
+      gaps.push({
+        kind: 'missing-file',
+        message: `landing file ${landingUri}${here} (batch ${link.batch} of shard ${link.shardId}) is missing: its chain link${claimed ? ' and claim name it' : ' names it'}, but the file is not there (deleted, or its writer died and never retried)`,
+        detectedAt: at,
+      });
+    else hold.add(link.folder);
+  }
+  for (const v of checks.previousToVerify) {
+    const claimed = await audit.claimedKey(landingUri, v.previous);
+    const present = claimed !== null ? await audit.exists(landingUri, claimed) : await audit.exists(landingUri, `${LANDING_RESERVED.deadLetter}/${v.previous}.json`);
+    if (present) continue;
+    gaps.push({
+      kind: 'missing-file',
+      message:
+        `the batch before ${landingUri}${v.folder}/${v.batch}.json on shard ${v.shardId} (${v.previous}) is not in the landing zone: ` +
+        (claimed ? `its claim names ${landingUri}${claimed}, which does not exist` : 'it has no claim and no dead letters') +
+        ' (deleted before it was applied)',
+      detectedAt: at,
+    });
+  }
+  return { gaps, hold: [...hold] };
+}
+
+const GAP_LEADS: Record<string, string> = {
+  trimmed: 'stream records were trimmed (DynamoDB keeps them 24 h) before they were read',
+  'shard-gone': 'a stream shard vanished before it was read to its end',
+  discarded: 'a stream batch was discarded after its retries',
+  'stream-replaced': "the table's stream was replaced; changes made while no stream was on are in no stream",
+};
+
+function markerReport(entry: GapMarkerEntry): GapReport {
+  const m = entry.marker;
+  const detectedAt = new Date(entry.detectedAtMs).toISOString();
+  if (!m) return { kind: 'unknown', message: `gap marker ${entry.key} (not a ddb-lake marker: treated as a gap)`, detectedAt };
+  const where = [m.shardId && `shard ${m.shardId}`, m.afterSequenceNumber && `after sequence number ${m.afterSequenceNumber}`, m.firstSequenceNumber && `records ${m.firstSequenceNumber}…${m.lastSequenceNumber ?? ''}`]
+    .filter(Boolean)
+    .join(', ');
+  const kind = (['trimmed', 'shard-gone', 'discarded', 'stream-replaced'] as const).find((k) => k === m.kind) ?? 'unknown';
+  return { kind, message: `${GAP_LEADS[m.kind] ?? m.kind}${where ? ` (${where})` : ''}: ${m.reason}; marker ${entry.key}`, detectedAt: m.detectedAt ?? detectedAt };
+}
 
 /** Longest gap between two heartbeats of a waiting activity; the workflow's heartbeat timeouts are 3-6× this. */
 export const HEARTBEAT_EVERY_MS = 5_000;

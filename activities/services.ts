@@ -1,14 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig } from '../core/aws';
+import { awsClientConfig, awsUnreachableMessage } from '../core/aws';
 import type { Environment } from '../core/environment';
 import { DynamoDbExporter } from './aws/dynamodb-exporter';
 import type { Exporter } from './exporter';
 import type { JobRunner } from './job-runner';
 import { createJobRunner } from './job-runners';
+import type { LandingAudit } from './landing-audit';
 import type { LandingLister } from './landing-lister';
 import { LocalExporter } from './local/local-exporter';
 import type { ManifestStore } from './manifest-store';
+import { S3LandingAudit } from './sdk/s3-landing-audit';
 import { S3LandingLister } from './sdk/s3-landing-lister';
 import { S3ManifestStore } from './sdk/s3-manifest-store';
 import { SdkTableInspector } from './sdk/table-inspector';
@@ -19,8 +21,12 @@ export interface PipelineServices {
   inspector: TableInspector;
   exporter: Exporter;
   lister: LandingLister;
+  /** Gap markers, claims: what proves the landing zone holds every change (docs/gaps.md). */
+  audit: LandingAudit;
   manifests: ManifestStore;
   jobRunner: JobRunner;
+  /** The message for an AWS endpoint that cannot be reached (a network failure, e.g. ECONNREFUSED), naming the fix. */
+  unreachable?: (failure: string) => string;
 }
 
 /**
@@ -36,7 +42,14 @@ export function createServices(env: Environment, overrides: Partial<PipelineServ
     inspector: overrides.inspector ?? new SdkTableInspector(dynamodb, s3),
     exporter: overrides.exporter ?? (env.kind === 'aws' ? new DynamoDbExporter(dynamodb) : new LocalExporter(dynamodb, s3)),
     lister: overrides.lister ?? new S3LandingLister(s3),
+    audit: overrides.audit ?? new S3LandingAudit(s3),
     manifests: overrides.manifests ?? new S3ManifestStore(s3),
     jobRunner: overrides.jobRunner ?? createJobRunner(env),
+    unreachable:
+      overrides.unreachable ??
+      ((failure) => {
+        const { message, hint } = awsUnreachableMessage(env, failure);
+        return `${message}: ${hint}`;
+      }),
   };
 }

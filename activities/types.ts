@@ -74,6 +74,19 @@ export interface PlanRequest {
   sweepMinutes: number;
   closeAfterSeconds: number;
   maxFiles: number;
+  /**
+   * Gap markers detected before this instant are covered by the export the lake was loaded from
+   * (its point in time); later ones stop the pipeline (docs/gaps.md). Absent: the export time is unknown, every marker counts.
+   */
+  gapsFromMs?: number | null;
+}
+
+/** Why the pipeline cannot prove it has seen every change (docs/gaps.md). */
+export interface GapReport {
+  kind: 'trimmed' | 'shard-gone' | 'discarded' | 'stream-replaced' | 'missing-file' | 'unknown';
+  /** One sentence: what is missing and where the evidence is. */
+  message: string;
+  detectedAt: string | null;
 }
 
 export interface PlanResult {
@@ -89,6 +102,8 @@ export interface PlanResult {
   delta: WatermarkDelta;
   backlog: { files: number; oldestLastModifiedMs: number | null; more: boolean };
   appliedThroughMs: number | null;
+  /** Non-empty: a change may be missing; no job was planned and the watermark must not move. */
+  gaps?: GapReport[];
 }
 
 export interface JobSpecInput {
@@ -104,6 +119,8 @@ export interface RunJobRequest {
   kind: JobKind;
   job: JobSpecInput;
   run: RunFiles;
+  /** Glue job names of both kinds: no run of this pipeline of either kind may overlap (one Hudi writer). */
+  otherJobs?: { initialLoad: string; incremental: string };
 }
 
 export interface JobCounts {
@@ -113,6 +130,8 @@ export interface JobCounts {
   rejected: number;
   durationSeconds: number;
   commitInstant: string | null;
+  /** Where the run's rejected records are, when it rejected any. */
+  rejectedUri?: string | null;
 }
 
 export interface JobOutcome {

@@ -19,6 +19,7 @@ import type { Environment } from '../core/environment';
 import { UserError } from '../core/errors';
 import {
   pauseSignal,
+  rebackfillUpdate,
   resumeSignal,
   runNowUpdate,
   setIntervalUpdate,
@@ -28,6 +29,7 @@ import {
   type CycleOutcome,
   type PipelineInput,
   type PipelineStatus,
+  type RebackfillAccepted,
 } from '../workflows/definitions';
 import type { pipelineWorkflow } from '../workflows/pipeline';
 
@@ -39,6 +41,11 @@ export interface StatusDocument extends Partial<PipelineStatus> {
   pipeline: string;
   /** Seconds since `appliedThrough`, by this machine's clock; null before the incremental phase. */
   lagSeconds: number | null;
+  /**
+   * An activity that has failed at least once and is being retried by Temporal (the workflow sees
+   * its failure only once it gives up): its type, attempt and last failure, which names the fix.
+   */
+  retryingActivity?: { activity: string; attempt: number; lastFailure: string | null; nextAttemptAt: string | null } | null;
   execution: {
     workflowId: string;
     runId: string;
@@ -143,7 +150,7 @@ export class PipelineClient {
     }
     const status = await this.query(pipeline);
     const lagSeconds = status.appliedThrough ? Math.max(0, Math.round((Date.now() - Date.parse(status.appliedThrough)) / 100) / 10) : null;
-    return { ...status, lagSeconds, execution };
+    return { ...status, lagSeconds, retryingActivity: retryingActivity(d), execution };
   }
 
   async query(pipeline: string): Promise<PipelineStatus> {
@@ -199,6 +206,12 @@ export class PipelineClient {
   async setInterval(pipeline: string, seconds: number): Promise<{ previousSeconds: number; intervalSeconds: number }> {
     await this.running(pipeline);
     return this.update(pipeline, () => this.handle(pipeline).executeUpdate(setIntervalUpdate, { args: [seconds] }));
+  }
+
+  /** Reload the lake from a fresh export, then go on from there (docs/gaps.md). */
+  async rebackfill(pipeline: string): Promise<RebackfillAccepted> {
+    await this.running(pipeline);
+    return this.update(pipeline, () => this.handle(pipeline).executeUpdate(rebackfillUpdate));
   }
 
   /** Cancel the pipeline: its running job is stopped, then the workflow ends. */
@@ -267,6 +280,18 @@ export class PipelineClient {
     if (isUnavailable(err)) return unreachable(this.env, err);
     return err;
   }
+}
+
+function retryingActivity(d: WorkflowExecutionDescription): StatusDocument['retryingActivity'] {
+  const failing = (d.raw.pendingActivities ?? []).find((a) => (a.attempt ?? 1) > 1 || a.lastFailure);
+  if (!failing) return null;
+  const ts = failing.nextAttemptScheduleTime?.seconds;
+  return {
+    activity: failing.activityType?.name ?? 'activity',
+    attempt: failing.attempt ?? 1,
+    lastFailure: failing.lastFailure?.message ?? null,
+    nextAttemptAt: ts ? new Date(Number(ts) * 1000).toISOString() : null,
+  };
 }
 
 function unreachable(env: Environment, err: unknown): UserError {

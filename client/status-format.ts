@@ -28,11 +28,19 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
   if (s.step === 'backoff' && s.retry?.nextAttemptAt) head += ` (attempt ${s.retry.failures + 1} of ${s.retry.maxAttempts} in ${secondsUntil(s.retry.nextAttemptAt, now)})`;
   if (s.paused && s.step !== 'paused') head += ' — pause requested (the running step finishes first)';
   out.push(head);
-  if (s.stalled) {
+  if (s.stalled?.gaps?.length) {
+    out.push(`  STALLED since ${s.stalled.since}: a stream gap — the pipeline cannot prove every change reached the lake:`);
+    for (const g of s.stalled.gaps) out.push(`    - ${g.kind}: ${indent(g.message, '      ')}`);
+    out.push(`    nothing after it is applied: \`ddb-lake rebackfill ${s.pipeline}\` reloads the lake from a fresh export (docs/gaps.md)`);
+  } else if (s.stalled) {
     out.push(`  STALLED since ${s.stalled.since} after ${s.stalled.attempts} attempt(s)${s.stalled.runKey ? ` of ${s.stalled.runKey}` : ''}:`);
     out.push(`    ${indent(s.stalled.error, '    ')}`);
     out.push(`    nothing is skipped: fix the cause, then \`ddb-lake resume ${s.pipeline}\``);
   }
+  if (s.retryingActivity)
+    out.push(
+      `  retrying    ${s.retryingActivity.activity}, attempt ${s.retryingActivity.attempt}${s.retryingActivity.lastFailure ? `: ${indent(s.retryingActivity.lastFailure, '              ')}` : ''}`,
+    );
   if (s.currentRun)
     out.push(
       `  running     ${s.currentRun.runKey} (${s.currentRun.kind === 'initialLoad' ? 'initial load of the export' : `incremental, ${plural(s.currentRun.files, 'file')}`}) ` +
@@ -52,11 +60,13 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
   const c = s.counters;
   if (c) {
     out.push(`  totals      ${c.cycles} cycles (${c.emptyCycles} empty), ${c.jobsSucceeded} jobs ok, ${c.jobsFailed} failed, ${plural(c.failures, 'failure')}; ${plural(c.filesApplied, 'file')} applied (${c.lateFilesApplied} late)`);
-    out.push(`              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×`);
+    out.push(`              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×${c.rebackfills ? `; rebackfills ${c.rebackfills}` : ''}`);
   }
   if (s.lastRuns?.length) {
     out.push('  last runs   newest first: input, records read / upserted / deleted / rejected, wall time, end');
     for (const line of formatRuns(s.lastRuns)) out.push(`    ${line}`);
+    const rejected = s.lastRuns.find((r) => r.rejected && r.rejectedUri);
+    if (rejected) out.push(`  rejected    ${plural(rejected.rejected!, 'record')} of ${rejected.runKey} set aside with their reasons in ${rejected.rejectedUri}`);
   }
   if (s.lastError) out.push(`  last error  ${isoSeconds(s.lastError.at)} ${s.lastError.runKey ?? s.lastError.phase}: ${indent(s.lastError.message, '              ')}`);
   out.push(`  workflow    run ${ex.runId}, ${ex.historyLength} history events, started ${isoSeconds(ex.startTime)}`);

@@ -175,8 +175,11 @@ export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export function parsePipelineConfig(raw: unknown, source = 'config', baseDir = process.cwd()): PipelineConfig {
   const result = PipelineConfigSchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.slice(0, 8).map((i) => `  - ${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`);
-    throw new UserError(`${source} is not a valid pipeline config:\n${lines.join('\n')}`, 'fix the fields above; docs/config.md lists every field');
+    const issues = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`);
+    if (issues.length === 1) throw new UserError(`${source} is not a valid pipeline config: ${issues[0]}`, 'docs/config.md lists every field');
+    const lines = issues.slice(0, 8).map((i) => `  - ${i}`);
+    if (issues.length > 8) lines.push(`  - … and ${issues.length - 8} more`);
+    throw new UserError(`${source} is not a valid pipeline config (${issues.length} problems):\n${lines.join('\n')}`, 'fix the fields above; docs/config.md lists every field');
   }
   const config = result.data;
   config.export.location = withTrailingSlash(config.export.location);
@@ -198,7 +201,7 @@ export function loadPipelineConfig(file: string): PipelineConfig {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file} is not valid JSON: ${(err as Error).message}`, 'fix the JSON syntax (a validator or `node -e "JSON.parse(...)"` shows where)');
+    throw new UserError(`${file} is not valid JSON (${(err as Error).message.split('\n')[0]})`, 'fix the JSON syntax at that position; docs/config.md shows a complete config');
   }
   return parsePipelineConfig(raw, file, resolve(file, '..'));
 }
@@ -220,8 +223,23 @@ export function normaliseLakeLocation(location: string, baseDir = process.cwd())
   return pathToFileURL(abs).href.replace(/\/$/, '');
 }
 
+/** What a missing required field looks like, so the message shows what to add. */
+const REQUIRED_EXAMPLES: Record<string, string> = {
+  name: '"name": "transactions"',
+  table: '"table": "Transaction"',
+  export: '"export": { "location": "s3://my-bucket/export/Transaction/" }',
+  'export.location': '"location": "s3://my-bucket/export/Transaction/"',
+  landing: '"landing": { "location": "s3://my-bucket/landing/Transaction/" }',
+  'landing.location': '"location": "s3://my-bucket/landing/Transaction/"',
+  lake: '"lake": { "location": "s3://my-bucket/lake/transactions" }',
+  'lake.location': '"location": "s3://my-bucket/lake/transactions" (or a local folder)',
+};
+
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them (docs/config.md lists every field)`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    const example = REQUIRED_EXAMPLES[issue.path.join('.')];
+    return `is required (${issue.expected})${example ? `: add ${example}` : ''}`;
+  }
   return issue.message;
 }

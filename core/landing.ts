@@ -51,6 +51,8 @@ export const LANDING_RESERVED = {
   batches: '_batches',
   deadLetter: '_dead',
   rejected: '_rejected',
+  /** Gap markers: a writer could not deliver every change of a shard (docs/gaps.md). */
+  gaps: '_gaps',
 } as const;
 
 /** Key prefix of a landing location (`s3://b/landing/t` → `landing/t/`; the bucket root → ``). */
@@ -66,4 +68,57 @@ export function batchClaimKey(prefix: string, id: string): string {
 /** Records of a batch that could not be encoded, one JSON line each with its reason. */
 export function deadLetterKey(prefix: string, id: string): string {
   return `${prefix}${LANDING_RESERVED.deadLetter}/${id}.json`;
+}
+
+/**
+ * Chain link of a batch (docs/gaps.md): a zero-byte object next to the batch's file,
+ * `<minute>/<batchId>.link.<shardId>.<previous>`, naming the shard and the batch delivered before it
+ * on that shard (`start`: the shard was read from its first record; `unknown`: the writer does not
+ * know). Written (by writers that know their shard: the local poller) after the claim and before the
+ * file, so the planner learns the chain from its listing alone.
+ */
+export function linkName(id: string, shardId: string, previous: string): string {
+  return `${id}.link.${safeShardId(shardId)}.${previous}`;
+}
+
+const LINK = /^(\d{1,40}_\d{1,40}_[0-9a-f]+)\.link\.([A-Za-z0-9-]{1,80})\.(start|unknown|\d{1,40}_\d{1,40}_[0-9a-f]+)$/;
+
+export interface BatchLink {
+  batch: string;
+  shardId: string;
+  /** The batch delivered before this one on the shard, or `start` / `unknown`. */
+  previous: string;
+}
+
+/** The parts of a chain link's name, or undefined for a name that is not one. */
+export function parseLinkName(name: string): BatchLink | undefined {
+  const m = LINK.exec(name);
+  return m ? { batch: m[1]!, shardId: m[2]!, previous: m[3]! } : undefined;
+}
+
+/** Shard ids are `shardId-<digits>-<hex>`; anything else is made safe for a key. */
+export function safeShardId(shardId: string): string {
+  return shardId.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 80);
+}
+
+/** Key of a gap marker: sorted by detection time. */
+export function gapMarkerKey(prefix: string, detectedAtMs: number, kind: string, digest: string): string {
+  return `${prefix}${LANDING_RESERVED.gaps}/${String(detectedAtMs).padStart(13, '0')}-${kind}-${digest}.json`;
+}
+
+/** What a gap marker holds (JSON); docs/gaps.md. */
+export interface GapMarker {
+  version: 1;
+  /** trimmed: records were trimmed before they were read; shard-gone: a shard vanished before it was read to its end; discarded: a batch was given up after its retries; stream-replaced: the table's stream was replaced (changes while it was off are in no stream). */
+  kind: 'trimmed' | 'shard-gone' | 'discarded' | 'stream-replaced';
+  table: string;
+  streamArn: string;
+  shardId: string | null;
+  /** The last sequence number delivered before the gap (null: none / unknown). */
+  afterSequenceNumber: string | null;
+  /** For `discarded`: the first and last sequence numbers of the records not delivered. */
+  firstSequenceNumber?: string | null;
+  lastSequenceNumber?: string | null;
+  detectedAt: string;
+  reason: string;
 }

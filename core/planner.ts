@@ -1,4 +1,4 @@
-import { isMinuteFolder, minuteFolder, minuteFolderStart } from './landing';
+import { isMinuteFolder, minuteFolder, minuteFolderStart, parseBatchFileName, parseLinkName, type BatchLink } from './landing';
 import type { Watermark, WatermarkDelta } from './watermark';
 
 /**
@@ -16,6 +16,11 @@ export interface LandingFile {
   size: number;
 }
 
+/** A chain link in a minute folder (core/landing.ts `linkName`, docs/gaps.md). */
+export interface LandingLink extends BatchLink {
+  folder: string;
+}
+
 export interface PlanInput {
   watermark: Watermark;
   /** Files listed after the listing's start, sorted by folder then name, complete folders only. */
@@ -28,6 +33,8 @@ export interface PlanInput {
   sweep: boolean;
   closeAfterMs: number;
   maxFiles: number;
+  /** Folders that must not close yet: a file their chain links announce has not appeared (docs/gaps.md). */
+  hold?: string[];
 }
 
 export interface BatchPlan {
@@ -66,6 +73,7 @@ export function planBatch(input: PlanInput): BatchPlan {
   }
   const blocked = left.find((c) => !c.late);
   if (blocked && blocked.file.folder <= limit) limit = minuteBefore(blocked.file.folder);
+  for (const folder of input.hold ?? []) if (folder > w.closedThrough && folder <= limit) limit = minuteBefore(folder);
   const closedThrough = limit > w.closedThrough ? limit : w.closedThrough;
 
   const takenNames: Record<string, string[]> = {};
@@ -124,15 +132,58 @@ export function startAfterKey(prefixKey: string, folder: string): string {
  * Interpret a listed key under the landing prefix. Minute-folder files are returned; `stop` is true
  * for the first key past the minute folders (reserved `_…` folders and anything else sort after digits).
  */
-export function classifyLandingKey(prefixKey: string, key: string): { file?: { folder: string; name: string }; stop: boolean } {
+export function classifyLandingKey(prefixKey: string, key: string): { file?: { folder: string; name: string }; link?: LandingLink; stop: boolean } {
   if (!key.startsWith(prefixKey)) return { stop: true };
   const rest = key.slice(prefixKey.length);
   const slash = rest.indexOf('/');
   const folder = slash < 0 ? rest : rest.slice(0, slash);
   if (!isMinuteFolder(folder)) return { stop: !/^\d/.test(folder) };
   const name = rest.slice(slash + 1);
-  if (slash < 0 || name.length === 0 || name.includes('/') || !name.endsWith('.json')) return { stop: false };
+  if (slash < 0 || name.length === 0 || name.includes('/')) return { stop: false };
+  if (!name.endsWith('.json')) {
+    const link = parseLinkName(name);
+    return link ? { link: { folder, ...link }, stop: false } : { stop: false };
+  }
   return { file: { folder, name }, stop: false };
+}
+
+/**
+ * The chain checks a batch needs (docs/gaps.md), from the listing alone:
+ * - `previousToVerify`: predecessors named by the links of files the batch takes that the listing
+ *   does not hold (they are in earlier folders): the activity checks each still exists.
+ * - `orphanLinks`: links in folders after `closedThrough` whose file is not there (yet): the writer
+ *   is still at work, died before writing the file (its retry writes elsewhere), or the file was lost.
+ */
+export function chainChecks(
+  w: Watermark,
+  files: LandingFile[],
+  links: LandingLink[],
+  take: LandingFile[],
+): { previousToVerify: { batch: string; previous: string; shardId: string; folder: string }[]; orphanLinks: LandingLink[] } {
+  const listed = new Set<string>();
+  const present = new Set<string>();
+  for (const f of files) {
+    present.add(`${f.folder}/${f.name}`);
+    const id = batchIdOfFile(f.name);
+    if (id) listed.add(id);
+  }
+  const linkOf = new Map<string, LandingLink>();
+  for (const l of links) linkOf.set(`${l.folder}/${l.batch}.json`, l);
+  const previousToVerify: { batch: string; previous: string; shardId: string; folder: string }[] = [];
+  const asked = new Set<string>();
+  for (const f of take) {
+    const link = linkOf.get(`${f.folder}/${f.name}`);
+    if (!link || link.previous === 'start' || link.previous === 'unknown' || listed.has(link.previous) || asked.has(link.previous)) continue;
+    asked.add(link.previous);
+    previousToVerify.push({ batch: link.batch, previous: link.previous, shardId: link.shardId, folder: f.folder });
+  }
+  const orphanLinks = links.filter((l) => l.folder > w.closedThrough && !present.has(`${l.folder}/${l.batch}.json`));
+  return { previousToVerify, orphanLinks };
+}
+
+function batchIdOfFile(name: string): string | undefined {
+  const parts = parseBatchFileName(name);
+  return parts ? `${parts.firstSequenceNumber}_${parts.lastSequenceNumber}_${parts.digest}` : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { UserError } from '../core/errors';
-import { batchClaimKey, batchFileName, batchId, deadLetterKey, landingKeyPrefix, minuteFolder } from '../core/landing';
+import { batchClaimKey, batchFileName, batchId, deadLetterKey, landingKeyPrefix, linkName, minuteFolder } from '../core/landing';
 import { encodeRecord } from './encoding';
 
 /** Environment variables of the Lambda (validated on cold start by loadHandlerConfig). */
@@ -113,8 +113,21 @@ export interface BatchLogEntry {
   writeMs?: number;
 }
 
+/**
+ * What a writer that knows its shard adds to an event (the local event source mapping; AWS Lambda
+ * never sets it: its events do not name their shard). The handler then writes the batch's chain link
+ * (core/landing.ts `linkName`, docs/gaps.md).
+ */
+export interface ChainContext {
+  shardId: string;
+  /** Batch id of the batch delivered before this one on the shard, `start` or `unknown`. */
+  previousBatch: string;
+}
+
+export type StreamEventWithChain = DynamoDBStreamEvent & { ddbLakeChain?: ChainContext };
+
 export type StreamBatchHandler = (
-  event: DynamoDBStreamEvent,
+  event: StreamEventWithChain,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ) => Promise<DynamoDBBatchResponse>;
 
@@ -131,6 +144,12 @@ export function batchDigest(records: DynamoDBRecord[]): string {
   return createHash('sha256').update(parts.map((p) => p ?? '').join('\n')).digest('hex').slice(0, 12);
 }
 
+/** The id `encodeBatch` gives these records, without encoding them. */
+export function batchIdOf(records: DynamoDBRecord[]): string {
+  const sequenceNumbers = records.map((r) => r?.dynamodb?.SequenceNumber).filter((s): s is string => typeof s === 'string' && SEQUENCE_NUMBER.test(s));
+  return batchId(sequenceNumbers[0] ?? '0', sequenceNumbers[sequenceNumbers.length - 1] ?? '0', batchDigest(records));
+}
+
 /** Encodes every record; one that cannot be encoded is set aside with its reason. */
 export function encodeBatch(records: DynamoDBRecord[]): EncodedBatch {
   const lines: string[] = [];
@@ -142,12 +161,9 @@ export function encodeBatch(records: DynamoDBRecord[]): EncodedBatch {
       dead.push({ index: i, reason: err instanceof Error ? err.message : String(err), record: records[i]! });
     }
   }
-  const sequenceNumbers = records.map((r) => r?.dynamodb?.SequenceNumber).filter((s): s is string => typeof s === 'string' && SEQUENCE_NUMBER.test(s));
-  const firstSeq = sequenceNumbers[0] ?? '0';
-  const lastSeq = sequenceNumbers[sequenceNumbers.length - 1] ?? '0';
   const first = records[0]?.dynamodb?.SequenceNumber;
   return {
-    id: batchId(firstSeq, lastSeq, batchDigest(records)),
+    id: batchIdOf(records),
     firstItemIdentifier: typeof first === 'string' ? first : '',
     recordCount: records.length,
     lineCount: lines.length,
@@ -172,6 +188,7 @@ export async function landBatch(
   config: HandlerConfig,
   deps: HandlerDeps,
   remainingMs?: number,
+  chain?: ChainContext,
 ): Promise<LandResult> {
   const clock = deps.clock ?? Date.now;
   const writeStart = clock();
@@ -204,6 +221,11 @@ export async function landBatch(
   const key = `${config.prefix}${minuteFolder(writeStart)}/${batchFileName(batch.id)}`;
   const claimBody: BatchClaim = { key, batch: batch.id, records: batch.lineCount, claimedAt: new Date(writeStart).toISOString() };
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: claimKey, Body: JSON.stringify(claimBody), ContentType: 'application/json' }), signal('writing the claim'));
+  if (chain) {
+    // The chain link, before the file: the planner sees every file with its link (docs/gaps.md).
+    const link = `${config.prefix}${minuteFolder(writeStart)}/${linkName(batch.id, chain.shardId, chain.previousBatch)}`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: link, Body: new Uint8Array(0), ContentLength: 0 }), signal('writing the chain link'));
+  }
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: batch.body, ContentType: 'application/x-ndjson' }), signal('writing the file'));
   return { status: 'written', key, deadLetterKey: deadKey, writeStart };
 }
@@ -266,7 +288,7 @@ export function createStreamHandler(config: HandlerConfig, deps: HandlerDeps): S
     const batch = encodeBatch(records);
     const encodeMs = performance.now() - t0;
     try {
-      const result = await landBatch(batch, config, deps, context?.getRemainingTimeInMillis());
+      const result = await landBatch(batch, config, deps, context?.getRemainingTimeInMillis(), validChain(event.ddbLakeChain));
       log({
         level: 'info',
         message: 'batch landed',
@@ -287,3 +309,8 @@ export function createStreamHandler(config: HandlerConfig, deps: HandlerDeps): S
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+function validChain(chain: unknown): ChainContext | undefined {
+  const c = chain as ChainContext | undefined;
+  return c && typeof c.shardId === 'string' && c.shardId && typeof c.previousBatch === 'string' && c.previousBatch ? c : undefined;
+}

@@ -35,6 +35,25 @@ checks both through the real server):
    `put_item` / `delete_item` of that table, and a page resumes at its `ExclusiveStartKey` by
    binary search instead of walking there. Queries, index scans and filters are untouched.
 
+5. A table whose stream is disabled (UpdateTable StreamEnabled=false) fails every later write
+   with HTTP 500: moto drops the view type from the stream specification but keeps the shard, whose
+   `add` then looks the view type up; DescribeStream of the old stream fails the same way, and the
+   stream can never be enabled again (the old label counts as enabled). Fix: a disabled stream keeps
+   its view type in the specification, the table gets no shard and no label (writes reach no stream,
+   as in DynamoDB), DescribeStream of the old ARN answers DISABLED with no shards, and enabling it
+   again starts a new stream (new label, new shard).
+
+6. Fault injection for tests (not a moto bug): a DynamoDB Streams reader that falls behind the
+   24 h retention loses records, and the API says so with `TrimmedDataAccessException`. moto keeps
+   every record forever, so two table tags (set with the ordinary TagResource call) simulate it:
+   - `ddb-lake:fault:hold-stream` (any value): while the table carries it, GetRecords on its stream
+     returns no records, as if the reader were far behind; writes still append to the stream.
+   - `ddb-lake:fault:trim-stream` (any value; one-shot, not kept as a tag): every record in the
+     stream so far is trimmed. GetShardIterator at or after a trimmed sequence number and GetRecords
+     with an iterator positioned before the trim horizon raise TrimmedDataAccessException, and
+     TRIM_HORIZON starts after the trimmed records, as in DynamoDB.
+   Used by the stream-gap tests (test/stream/gaps.test.ts, test/gaps.test.ts); docs/gaps.md.
+
 Not fixed (left visible, not silent): `AttributeUpdates` PUT of a map holding binary fails with
 HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500). Two requests
 writing the *same item* at the same moment may reach the stream in the other order than the table
@@ -58,6 +77,8 @@ def apply() -> None:
     _patch_attribute_updates_put_types()
     _patch_stream_sequence_numbers()
     _patch_scan_order_cache()
+    _patch_stream_disable()
+    _patch_stream_faults()
     _APPLIED = True
 
 
@@ -216,3 +237,102 @@ def _patch_scan_order_cache() -> None:
     Table.delete_item = delete_item  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.scan = scan  # type: ignore[method-assign]
+def _patch_stream_disable() -> None:
+    from moto.dynamodb.models import table as table_module
+
+    original = table_module.Table.set_stream_specification
+
+    def set_stream_specification(self: Any, streams: Any) -> None:
+        view = (self.stream_specification or {}).get("StreamViewType")
+        original(self, streams)
+        if not (self.stream_specification or {}).get("StreamEnabled"):
+            self.stream_specification = {"StreamEnabled": False, **({"StreamViewType": view} if view else {})}
+            self.stream_shard = None
+            self.latest_stream_label = None
+
+    table_module.Table.set_stream_specification = set_stream_specification  # type: ignore[method-assign]
+
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original_describe = DynamoDBStreamsBackend.describe_stream
+
+    def describe_stream(self: Any, arn: str) -> dict[str, Any]:
+        table = self._get_table_from_arn(arn)
+        label = arn.rsplit("/stream/", 1)[-1]
+        if table.stream_shard is None or table.latest_stream_label != label:
+            return {
+                "StreamArn": arn,
+                "StreamLabel": label,
+                "StreamStatus": "DISABLED",
+                "StreamViewType": (table.stream_specification or {}).get("StreamViewType", "NEW_AND_OLD_IMAGES"),
+                "TableName": table.name,
+                "KeySchema": table.schema,
+                "Shards": [],
+            }
+        return original_describe(self, arn)
+
+    DynamoDBStreamsBackend.describe_stream = describe_stream  # type: ignore[method-assign]
+
+
+HOLD_TAG = "ddb-lake:fault:hold-stream"
+TRIM_TAG = "ddb-lake:fault:trim-stream"
+
+
+def _trimmed(message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError("TrimmedDataAccessException", message)
+
+
+def _patch_stream_faults() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    def horizon(shard: Any) -> int:
+        return getattr(shard, "_ddb_lake_trim_horizon", shard.starting_sequence_number)
+
+    original_tag = DynamoDBBackend.tag_resource
+
+    def tag_resource(self: Any, arn: str, tags: dict[str, str]) -> None:
+        rest = {k: v for k, v in tags.items() if k != TRIM_TAG}
+        if TRIM_TAG in tags:
+            for table in self.tables.values():
+                if table.table_arn == arn and table.stream_shard is not None:
+                    shard = table.stream_shard
+                    shard._ddb_lake_trim_horizon = shard.starting_sequence_number + len(shard.items)
+        if rest:
+            original_tag(self, arn, rest)
+
+    DynamoDBBackend.tag_resource = tag_resource  # type: ignore[method-assign]
+
+    original_get = table_module.StreamShard.get
+
+    def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+        if start < horizon(self):
+            raise _trimmed(f"the iterator is positioned at sequence number {start}, before the oldest record still in the stream ({horizon(self)}): the records in between were trimmed")
+        if any(t.get("Key") == HOLD_TAG for t in (self.table.tags or [])):
+            return []
+        return original_get(self, start, quantity)
+
+    table_module.StreamShard.get = get  # type: ignore[method-assign]
+
+    original_iterator = DynamoDBStreamsBackend.get_shard_iterator
+
+    def get_shard_iterator(self: Any, arn: str, shard_id: str, shard_iterator_type: str, sequence_number: Any = None) -> Any:
+        table = self._get_table_from_arn(arn)
+        shard = table.stream_shard
+        if shard is not None:
+            first = horizon(shard)
+            if shard_iterator_type == "TRIM_HORIZON" and first > shard.starting_sequence_number:
+                return original_iterator(self, arn, shard_id, "AT_SEQUENCE_NUMBER", first)
+            wanted = None
+            if shard_iterator_type == "AT_SEQUENCE_NUMBER" and sequence_number is not None:
+                wanted = int(sequence_number)
+            elif shard_iterator_type == "AFTER_SEQUENCE_NUMBER" and sequence_number is not None:
+                wanted = int(sequence_number) + 1
+            if wanted is not None and wanted < first:
+                raise _trimmed(f"sequence number {sequence_number} is before the oldest record still in the stream ({first}): the records in between were trimmed")
+        return original_iterator(self, arn, shard_id, shard_iterator_type, sequence_number)
+
+    DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator  # type: ignore[method-assign]

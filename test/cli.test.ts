@@ -218,7 +218,13 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
     config.export.location = 's3://ddb-lake-local/export/NoPitr/';
     const file = join(dir, 'no-pitr.json');
     writeFileSync(file, JSON.stringify(config));
-    assert.equal((await cli('start', file)).code, 0);
+    // `start` checks first and starts nothing …
+    const refused = await cli('start', file);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /^ddb-lake: pipeline "no-pitr" cannot start \(2 problems\):\n {2}- point-in-time recovery is off for table "NoPitr"/);
+    assert.match((await cli('status', 'no-pitr')).err, /no pipeline named "no-pitr"/);
+    // … and the workflow checks again (a config started with --no-checks, or a table changed since).
+    assert.equal((await cli('start', file, '--no-checks')).code, 0);
     const s = await eventually(async () => {
       const st = await statusJson('no-pitr');
       return st.execution.status === 'FAILED' ? st : undefined;
@@ -238,7 +244,7 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
     writeFileSync(bad, JSON.stringify({ name: 'x', table: 'T' }));
     const badStart = await cli('start', bad);
     assert.equal(badStart.code, 2);
-    assert.match(badStart.err, /bad\.json is not a valid pipeline config:\n {2}- table: must be a DynamoDB table name[^\n]*\n {2}- export: is required \(object\)/);
+    assert.match(badStart.err, /bad\.json is not a valid pipeline config \(\d problems\):\n {2}- table: must be a DynamoDB table name[^\n]*\n {2}- export: is required \(object\): add "export": \{ "location": "s3:\/\/my-bucket\/export\/Transaction\/" \}/);
 
     process.env.DDB_LAKE_ENV = 'aws';
     process.env.TEMPORAL_ADDRESS = '127.0.0.1:5308';

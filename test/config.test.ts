@@ -52,7 +52,7 @@ describe('pipeline config', () => {
     const m = messageOf(() =>
       parsePipelineConfig({ ...minimal, name: 'Bad Name', landing: { location: 'landing/' }, extra: 1, schedule: { intervalSeconds: 0 } }, 'my.json'),
     );
-    assert.match(m, /^my\.json is not a valid pipeline config:/);
+    assert.match(m, /^my\.json is not a valid pipeline config \(\d problems\):/);
     assert.match(m, /name: must be 1-100 characters of a-z/);
     assert.match(m, /landing\.location: must be an S3 URI like s3:\/\/bucket\/prefix\//);
     assert.match(m, /unknown field\(s\) "extra"/);

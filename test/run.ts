@@ -7,6 +7,7 @@
  * DDB_LAKE_TEST_AWS_PORT (15055).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describeError } from '../core/errors';
@@ -14,6 +15,7 @@ import { REPO_ROOT } from '../core/toolchain';
 import { ensureToolchain, stderrProgress } from '../client/setup';
 import { resolveStackOptions } from '../client/stack/options';
 import { down, up } from '../client/stack/stack';
+import { SparkJobRunner } from '../activities/local/spark-job-runner';
 
 const STATE_DIR = join(REPO_ROOT, '.ddb-lake', 'test-stack');
 const REPORTS_DIR = join(REPO_ROOT, '.ddb-lake', 'test-reports');
@@ -113,11 +115,20 @@ async function pythonTests(python: string, filter: string | undefined, env: Node
   return counts;
 }
 
-/** Stop the test stack and every stack a test started under its scratch folder. */
+/** Stop the test stack and every stack a test started under its scratch folder, then their Spark jobs. */
 async function downAll(report: (line: string) => void): Promise<void> {
   const scratch = listFiles(join(STATE_DIR, 'scratch'), (n) => n === 'stack.json').map((f) => join(f, '..'));
   for (const dir of scratch) await down({ stateDir: dir, stopTimeoutMs: 15_000 }, (line) => report(`${relative(STATE_DIR, dir)}: ${line}`));
   await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
+  // A job runs in its own process group so that it outlives a worker restart; not the test run.
+  for (const dir of [...scratch, STATE_DIR]) {
+    const runner = new SparkJobRunner({ stateDir: dir });
+    for (const kind of ['initialLoad', 'incremental'] as const)
+      for (const run of await runner.listRunning(kind).catch(() => [])) {
+        await runner.stop(run.runKey).catch(() => undefined);
+        report(`${relative(STATE_DIR, dir) || 'test stack'}: stopped ${run.runKey}, a job still running`);
+      }
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -140,6 +151,11 @@ async function main(argv: string[]): Promise<number> {
   const totals: Counts = { passed: 0, failed: 0, skipped: 0 };
   try {
     if (interrupted) return 130;
+    // The stack's services (worker, poller, and the Spark jobs the worker starts) run with
+    // distinctive credentials in their environment; test/faults-loop.test.ts proves none of them
+    // reaches a workflow history, a log or a run record (moto accepts any credentials).
+    const secrets = testSecrets();
+    Object.assign(process.env, secrets);
     await up(options, stackLine, toolchain);
     log(`test stack up (${STATE_DIR})`);
     const aws = { endpoint: `http://${options.host}:${options.awsPort}`, region: options.region };
@@ -156,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
       AWS_SECRET_ACCESS_KEY: 'moto',
       // The SDK's notice that it will need Node 22 from 2027 would repeat in every test file.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      DDB_LAKE_TEST_SECRETS: JSON.stringify(secrets),
     };
     delete env.AWS_PROFILE;
     delete env.AWS_SESSION_TOKEN;
@@ -174,6 +191,16 @@ async function main(argv: string[]): Promise<number> {
   console.log(`tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
   if (interrupted) return 130;
   return totals.failed > 0 || totals.passed === 0 ? 1 : 0;
+}
+
+/** Credentials no real account has, distinctive enough to search for. */
+function testSecrets(): Record<string, string> {
+  const hex = (n: number) => randomBytes(n).toString('hex');
+  return {
+    AWS_ACCESS_KEY_ID: `ASIADDBLAKE${hex(5).toUpperCase()}`,
+    AWS_SECRET_ACCESS_KEY: `ddbLakeTestSecret/${hex(16)}`,
+    AWS_SESSION_TOKEN: `ddbLakeTestSessionToken+${hex(24)}`,
+  };
 }
 
 function onSignal(signal: NodeJS.Signals): void {

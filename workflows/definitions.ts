@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PipelineConfig } from '../core/config';
 import type { Watermark } from '../core/watermark';
-import type { ValidateResult } from '../activities/types';
+import type { GapReport, ValidateResult } from '../activities/types';
 
 export const TASK_QUEUE = 'ddb-lake';
 export const WORKFLOW_TYPE = 'pipelineWorkflow';
@@ -57,6 +57,8 @@ export interface RunRecord {
   deleted: number | null;
   rejected: number | null;
   error: string | null;
+  /** Where the run's rejected records are (when it rejected any). Absent in records of older runs. */
+  rejectedUri?: string | null;
 }
 
 export interface StalledInfo {
@@ -65,6 +67,11 @@ export interface StalledInfo {
   runKey: string | null;
   attempts: number;
   error: string;
+  /**
+   * Set when the pipeline stalled because it cannot prove it has seen every change (docs/gaps.md):
+   * `resume` re-checks (and stalls again while the evidence is there); `rebackfill` recovers.
+   */
+  gaps?: GapReport[];
 }
 
 export interface ErrorRecord {
@@ -87,6 +94,8 @@ export interface Counters {
   deleted: number;
   rejected: number;
   continuedAsNew: number;
+  /** Rebackfills done or under way (fresh export, reload, incremental from the new point). */
+  rebackfills: number;
 }
 
 export interface Backlog {
@@ -122,6 +131,8 @@ export interface PipelineState {
   runs: RunRecord[];
   lastError: ErrorRecord | null;
   counters: Counters;
+  /** Number of the current rebackfill (0: the lake comes from the pipeline's first export). Absent in states of older runs. */
+  rebackfill?: number;
 }
 
 /** The `status` query's answer. Stable: documented in docs/cli-json.md. */
@@ -172,4 +183,15 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const statusQuery = defineQuery<PipelineStatus>('status');
 export const runNowUpdate = defineUpdate<CycleOutcome>('runNow');
+/** What `rebackfill` answers once it has been accepted (the work goes on in the workflow). */
+export interface RebackfillAccepted {
+  /** Number of this rebackfill (1 for the first). */
+  rebackfill: number;
+  /** The export the lake was loaded from until now. */
+  previousExportArn: string | null;
+  /** A job that runs now and finishes before the rebackfill begins (at most one writer). */
+  waitingForRun: string | null;
+}
+
+export const rebackfillUpdate = defineUpdate<RebackfillAccepted>('rebackfill');
 export const setIntervalUpdate = defineUpdate<{ previousSeconds: number; intervalSeconds: number }, [number]>('setInterval');

@@ -25,10 +25,11 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/pipeline-activities';
-import type { ExportInfo, JobOutcome, RunFiles } from '../activities/types';
+import type { ExportInfo, GapReport, JobOutcome, RunFiles } from '../activities/types';
 import { applyDelta, initialWatermark } from '../core/watermark';
 import {
   pauseSignal,
+  rebackfillUpdate,
   resumeSignal,
   runNowUpdate,
   setIntervalUpdate,
@@ -38,9 +39,10 @@ import {
   type PipelineInput,
   type PipelineState,
   type PipelineStatus,
+  type RebackfillAccepted,
   type Step,
 } from './definitions';
-import { backoffMs, buildStatus, exportClientToken, newState, pushRun, runKeyFor } from './state';
+import { backoffMs, buildStatus, exportClientToken, newState, pushRun, rebackfillGeneration, runKeyFor } from './state';
 
 /** A job that ended without success (the activity itself succeeded). */
 class JobFailed extends Error {
@@ -53,6 +55,14 @@ class JobFailed extends Error {
 /** patched() id of the cycle changes (interval counted from the cycle's start; no job once paused). */
 export const CYCLE_FROM_START_PATCH = 'cycle-from-start';
 
+/** The planner cannot prove every change reached the landing zone (docs/gaps.md). */
+class GapsFound extends Error {
+  constructor(readonly gaps: GapReport[]) {
+    super(gaps[0]?.message ?? 'stream gap');
+    this.name = 'GapsFound';
+  }
+}
+
 /** Failures that mean the config is wrong: the workflow fails instead of retrying. */
 const FATAL_TYPES = new Set(['PipelineInvalid', 'ExportMismatch']);
 
@@ -64,6 +74,9 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   // New path: the next cycle starts `intervalSeconds` after the previous cycle STARTED (a job longer
   // than the interval is followed at once), and a pause that arrives while planning starts no job.
   const cycleFromStart = patched(CYCLE_FROM_START_PATCH);
+  // States carried over from runs of older code lack these.
+  s.counters.rebackfills ??= 0;
+  s.rebackfill ??= 0;
 
   const retry = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
   // Heartbeat timeouts bound how long a killed worker's activity stays unnoticed: the activities
@@ -101,6 +114,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   let lastOutcome: CycleOutcome | null = null;
   let runNowRequested = false;
   let resumeRequested = false;
+  let rebackfillRequested = false;
   let intervalVersion = 0;
 
   setHandler(pauseSignal, () => {
@@ -138,6 +152,21 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     },
   );
   setHandler(
+    rebackfillUpdate,
+    (): RebackfillAccepted => {
+      // Acted on at the next step boundary: a running job finishes first (never two writers).
+      rebackfillRequested = true;
+      return { rebackfill: (s.rebackfill ?? 0) + 1, previousExportArn: s.export?.exportArn ?? null, waitingForRun: currentRun?.runKey ?? null };
+    },
+    {
+      validator: () => {
+        if (rebackfillRequested) throw new Error('a rebackfill is already under way');
+        if (s.phase !== 'incremental')
+          throw new Error(`the pipeline is in its ${s.phase} phase: it is loading the lake from ${s.export ? 'its export' : 'a fresh export'} already; rebackfill applies once incremental cycles have begun`);
+      },
+    },
+  );
+  setHandler(
     setIntervalUpdate,
     (seconds: number) => {
       const previousSeconds = s.intervalSeconds;
@@ -167,74 +196,131 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   }
   const validated = s.validated!;
 
-  while (s.phase === 'exporting') {
-    await whileUnpaused();
-    try {
-      await exportStep();
-      s.phase = 'initialLoad';
-      s.failures = 0;
-    } catch (err) {
-      if (s.export?.status === 'FAILED' && !s.export.adopted) s.exportAttempt++;
-      await onFailure(err, null);
-    }
-  }
-
-  while (s.phase === 'initialLoad') {
-    await whileUnpaused();
-    const runKey = runKeyFor(config.name, s.generation, 'initialLoad', 0, s.runAttempt);
-    try {
-      const exp = s.export!;
-      step = 'prepareInitialLoad';
-      const run = await quick.prepareInitialLoad({
-        pipeline: config.name,
-        runKey,
-        landingUri: config.landing.location,
-        table: validated.manifestTable,
-        exportRoot: exp.root!,
-        exportTimeMs: exp.exportTimeMs!,
-      });
-      await runJob(runKey, 'initialLoad', run, 0, 0);
-      s.watermark = initialWatermark(exp.exportTimeMs!);
-      s.appliedThroughMs = exp.exportTimeMs;
-      s.phase = 'incremental';
-      s.failures = 0;
-      s.runAttempt = 1;
-    } catch (err) {
-      s.runAttempt++;
-      await onFailure(err, runKey);
-    }
-  }
-
+  // The lake is loaded from an export, then kept up to date; a rebackfill starts over from a new export.
   for (;;) {
-    await whileUnpaused();
-    cyclesStarted++;
-    runNowRequested = false;
-    const startedMs = Date.now();
-    const runKey = runKeyFor(config.name, s.generation, 'incremental', s.seq, s.runAttempt);
-    try {
-      lastOutcome = await incrementalCycle(runKey, startedMs);
-      s.failures = 0;
-    } catch (err) {
-      s.runAttempt++;
-      lastOutcome = { status: 'failed', runKey, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: describeFailure(err) };
+    while (s.phase === 'exporting') {
+      await whileUnpaused();
+      try {
+        await exportStep();
+        s.phase = 'initialLoad';
+        s.failures = 0;
+      } catch (err) {
+        if (s.export?.status === 'FAILED' && !s.export.adopted) s.exportAttempt++;
+        await onFailure(err, null);
+      }
+    }
+
+    while (s.phase === 'initialLoad') {
+      await whileUnpaused();
+      const runKey = runKeyFor(config.name, s.generation, 'initialLoad', 0, s.runAttempt);
+      try {
+        const exp = s.export!;
+        step = 'prepareInitialLoad';
+        const run = await quick.prepareInitialLoad({
+          pipeline: config.name,
+          runKey,
+          landingUri: config.landing.location,
+          table: validated.manifestTable,
+          exportRoot: exp.root!,
+          exportTimeMs: exp.exportTimeMs!,
+        });
+        await runJob(runKey, 'initialLoad', run, 0, 0);
+        s.watermark = initialWatermark(exp.exportTimeMs!);
+        s.appliedThroughMs = exp.exportTimeMs;
+        s.phase = 'incremental';
+        s.failures = 0;
+        s.runAttempt = 1;
+      } catch (err) {
+        s.runAttempt++;
+        await onFailure(err, runKey);
+      }
+    }
+
+    await incrementalLoop();
+    beginRebackfill();
+  }
+
+  /** The incremental cycles; returns only when a rebackfill was asked for (between two steps). */
+  async function incrementalLoop(): Promise<void> {
+    for (;;) {
+      await whileUnpaused();
+      if (rebackfillRequested) return;
+      cyclesStarted++;
+      runNowRequested = false;
+      const startedMs = Date.now();
+      const runKey = runKeyFor(config.name, s.generation, 'incremental', s.seq, s.runAttempt);
+      try {
+        lastOutcome = await incrementalCycle(runKey, startedMs);
+        s.failures = 0;
+      } catch (err) {
+        if (err instanceof GapsFound) {
+          cyclesFinished++;
+          cyclesThisRun++;
+          await stallOnGaps(err.gaps, runKey);
+          continue;
+        }
+        s.runAttempt++;
+        lastOutcome = { status: 'failed', runKey, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: describeFailure(err) };
+        cyclesFinished++;
+        cyclesThisRun++;
+        await onFailure(err, runKey);
+        continue;
+      }
       cyclesFinished++;
       cyclesThisRun++;
-      await onFailure(err, runKey);
-      continue;
+      if (lastOutcome.status !== 'paused') s.counters.cycles++;
+      if (!rebackfillRequested && (cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) && allHandlersFinished()) {
+        s.counters.continuedAsNew++;
+        await continueAsNew<typeof pipelineWorkflow>({ config, state: s });
+      }
+      await untilNextCycle(cycleFromStart ? startedMs : Date.now());
     }
-    cyclesFinished++;
-    cyclesThisRun++;
-    if (lastOutcome.status !== 'paused') s.counters.cycles++;
-    if ((cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) && allHandlersFinished()) {
-      s.counters.continuedAsNew++;
-      await continueAsNew<typeof pipelineWorkflow>({ config, state: s });
-    }
-    await untilNextCycle(cycleFromStart ? startedMs : Date.now());
+  }
+
+  /**
+   * Start over from a fresh export (docs/gaps.md): a new generation of run keys, export, reload of
+   * the lake in place by the initial load, the watermark from the new export. Nothing runs now: the
+   * previous step has ended.
+   */
+  function beginRebackfill(): void {
+    rebackfillRequested = false;
+    s.rebackfill = (s.rebackfill ?? 0) + 1;
+    s.counters.rebackfills++;
+    log.info('rebackfill', { rebackfill: s.rebackfill, previousExport: s.export?.exportArn ?? null });
+    s.generation = rebackfillGeneration(info.firstExecutionRunId, s.rebackfill);
+    s.phase = 'exporting';
+    s.export = null;
+    s.exportAttempt++;
+    s.watermark = null;
+    s.appliedThroughMs = null;
+    s.backlog = null;
+    s.seq = 1;
+    s.runAttempt = 1;
+    s.failures = 0;
+    s.stalled = null;
+    s.paused = false;
+    s.cyclesSinceSweep = 0;
+  }
+
+  /** Stop on a gap until `resume` (re-check) or `rebackfill`; the watermark does not move. */
+  async function stallOnGaps(gaps: GapReport[], runKey: string): Promise<void> {
+    const more = gaps.length > 1 ? ` (and ${gaps.length - 1} more)` : '';
+    const message = `cannot prove every change reached the lake: ${gaps[0]!.message}${more}; nothing after it is applied until \`ddb-lake rebackfill ${config.name}\` reloads the lake from a fresh export`;
+    s.lastError = { at: new Date().toISOString(), phase: s.phase, runKey, message };
+    s.stalled = { since: new Date().toISOString(), phase: s.phase, runKey, attempts: 0, error: message, gaps: gaps.slice(0, 10) };
+    lastOutcome = { status: 'stalled', runKey: null, files: 0, durationSeconds: 0, error: message };
+    log.warn('stream gap', { runKey, gaps: gaps.length, first: gaps[0]!.message });
+    step = 'stalled';
+    resumeRequested = false;
+    await condition(() => resumeRequested || rebackfillRequested);
+    resumeRequested = false;
+    s.stalled = null;
   }
 
   async function exportStep(): Promise<void> {
     const location = exportLocationOf(config.export.location);
-    const adopt = config.export.existingExportArn ?? null;
+    // A rebackfill always takes a fresh export (the adopted one is what it replaces).
+    const adopt = s.rebackfill ? null : (config.export.existingExportArn ?? null);
     if (!s.export || s.export.status === 'FAILED') {
       let result: ExportInfo;
       if (adopt) {
@@ -278,8 +364,10 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       sweepMinutes: config.landing.sweepMinutes,
       closeAfterSeconds: config.landing.closeAfterSeconds,
       maxFiles: config.schedule.maxFilesPerBatch,
+      gapsFromMs: s.export?.exportTimeMs ?? null,
     });
     s.backlog = plan.backlog;
+    if (plan.gaps && plan.gaps.length > 0) throw new GapsFound(plan.gaps);
     if (plan.run && s.paused && cycleFromStart) {
       // Paused while planning: no job starts. The watermark stays; the next cycle plans again (same run key).
       return { status: 'paused', runKey: null, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: null };
@@ -309,7 +397,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     const spec = kind === 'initialLoad' ? config.jobs.initialLoad : config.jobs.incremental;
     let outcome: JobOutcome;
     try {
-      outcome = await (kind === 'initialLoad' ? runInitialJob : runIncrementalJob)({ pipeline: config.name, runKey, kind, job: spec, run });
+      outcome = await (kind === 'initialLoad' ? runInitialJob : runIncrementalJob)({
+        pipeline: config.name,
+        runKey,
+        kind,
+        job: spec,
+        run,
+        otherJobs: { initialLoad: config.jobs.initialLoad.glueJobName, incremental: config.jobs.incremental.glueJobName },
+      });
     } catch (err) {
       if (!isCancellation(err)) {
         s.runs = pushRun(s.runs, {
@@ -328,6 +423,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       startedAt: new Date(startedMs).toISOString(), finishedAt: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000,
       recordsRead: c?.recordsRead ?? null, upserted: c?.upserted ?? null, deleted: c?.deleted ?? null, rejected: c?.rejected ?? null,
       error: outcome.error,
+      ...(c?.rejectedUri ? { rejectedUri: c.rejectedUri } : {}),
     });
     if (outcome.status !== 'succeeded') {
       s.counters.jobsFailed++;
@@ -357,7 +453,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       s.stalled = { since: new Date().toISOString(), phase: s.phase, runKey, attempts: s.failures, error: message };
       step = 'stalled';
       resumeRequested = false;
-      await condition(() => resumeRequested);
+      await condition(() => resumeRequested || rebackfillRequested);
       resumeRequested = false;
       s.stalled = null;
       s.failures = 0;
@@ -366,14 +462,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     step = 'backoff';
     const delay = backoffMs(config.retry, s.failures);
     retryAtMs = Date.now() + delay;
-    await condition(() => runNowRequested, delay);
+    await condition(() => runNowRequested || rebackfillRequested, delay);
     retryAtMs = null;
   }
 
   async function whileUnpaused(): Promise<void> {
     if (!s.paused) return;
     step = 'paused';
-    await condition(() => !s.paused);
+    await condition(() => !s.paused || rebackfillRequested);
   }
 
   /**
@@ -385,9 +481,9 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     for (;;) {
       nextCycleAtMs = fromMs + s.intervalSeconds * 1000;
       const remaining = nextCycleAtMs - Date.now();
-      if (remaining <= 0 || runNowRequested || s.paused) break;
+      if (remaining <= 0 || runNowRequested || s.paused || rebackfillRequested) break;
       const version = intervalVersion;
-      const woken = await condition(() => runNowRequested || s.paused || intervalVersion !== version, remaining);
+      const woken = await condition(() => runNowRequested || s.paused || rebackfillRequested || intervalVersion !== version, remaining);
       if (!woken) break;
     }
     nextCycleAtMs = null;

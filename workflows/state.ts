@@ -44,6 +44,7 @@ export function zeroCounters(): Counters {
     deleted: 0,
     rejected: 0,
     continuedAsNew: 0,
+    rebackfills: 0,
   };
 }
 
@@ -51,6 +52,14 @@ export function zeroCounters(): Counters {
 export function runKeyFor(pipeline: string, generation: string, kind: 'initialLoad' | 'incremental', seq: number, attempt: number): string {
   if (kind === 'initialLoad') return `${pipeline}-${generation}-init-a${attempt}`;
   return `${pipeline}-${generation}-inc-${String(seq).padStart(6, '0')}-a${attempt}`;
+}
+
+/**
+ * The generation tag of a rebackfill: a new one per rebackfill, so its run keys (init and inc) never
+ * reuse a key of an earlier load (a start by run key would find the old run).
+ */
+export function rebackfillGeneration(firstRunId: string, rebackfill: number): string {
+  return rebackfill === 0 ? fnv1a32(firstRunId) : fnv1a32(`${firstRunId}/rebackfill/${rebackfill}`);
 }
 
 /** Export client token: one per pipeline start and export attempt, so a retried start finds its export. */
@@ -109,7 +118,7 @@ export function buildStatus(config: PipelineConfig, s: PipelineState, live: Live
     retry: s.failures > 0 ? { failures: s.failures, maxAttempts: config.retry.maxAttempts, nextAttemptAt: live.step === 'backoff' ? iso(live.retryAtMs) : null } : null,
     lastRuns: s.runs,
     lastError: s.lastError,
-    counters: s.counters,
+    counters: { ...s.counters, rebackfills: s.counters.rebackfills ?? 0 },
     workflow: { cyclesSinceContinueAsNew: live.cyclesSinceContinueAsNew, historyLength: live.historyLength },
   };
 }

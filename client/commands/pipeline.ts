@@ -5,6 +5,7 @@ import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import { historyFromJson } from '../history-json';
 import { PipelineClient } from '../pipeline-client';
+import { preflight } from '../preflight';
 import { replayHistory } from '../replay';
 import { formatList, formatStatus } from '../status-format';
 
@@ -33,8 +34,11 @@ export function registerPipelineCommands(program: Command): void {
     .command('start <config>')
     .description('start a pipeline from a config JSON file (the workflow id is its name)')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('--no-checks', 'do not check the table and buckets first (the worker checks them again before it exports)')
+    .action(async (file: string, opts: { json?: boolean; checks: boolean }) => {
       const config = loadPipelineConfig(file);
+      const env = resolveEnvironment();
+      if (opts.checks) await preflight(env, config);
       await withClient(async (c) => {
         const { runId, workerPolling } = await c.start(config);
         print(
@@ -111,6 +115,20 @@ export function registerPipelineCommands(program: Command): void {
       if (!/^\d+$/.test(seconds) || n < 1 || n > 86400) throw new UserError(`"${seconds}" is not a whole number of seconds from 1 to 86400`);
       const r = await withClient((c) => c.setInterval(pipelineName(name), n));
       print(!!opts.json, { schemaVersion: 1, pipeline: name, ...r }, `${name}: interval ${r.previousSeconds} s → ${r.intervalSeconds} s`);
+    });
+
+  program
+    .command('rebackfill <pipeline>')
+    .description('recover from a stream gap: fresh export, reload of the lake from it, then incremental from the new point')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const r = await withClient((c) => c.rebackfill(pipelineName(name)));
+      const waiting = r.waitingForRun ? `; the running job ${r.waitingForRun} finishes first` : '';
+      print(
+        !!opts.json,
+        { schemaVersion: 1, pipeline: name, ...r },
+        `${name}: rebackfill ${r.rebackfill} started${waiting}: a fresh export, the lake reloaded from it in place, then incremental cycles from the new export; watch it with \`ddb-lake status ${name} --watch\``,
+      );
     });
 
   program

@@ -12,6 +12,8 @@ export interface ShardCheckpoint {
   shardId: string;
   /** Last delivered sequence number; absent until the first batch is delivered. */
   sequenceNumber?: string;
+  /** Batch id of the last delivered batch (the chain link of the next one, docs/gaps.md). */
+  batch?: string;
   finished: boolean;
   updatedAt: string;
 }

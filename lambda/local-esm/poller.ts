@@ -4,16 +4,19 @@
  * children), and calls the same handler as the AWS Lambda with Lambda's batching, retry and
  * partial-failure semantics, checkpointing every shard durably under `<esm>/checkpoints/`.
  */
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, type Shard } from '@aws-sdk/client-dynamodb-streams';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isUserError } from '../../core/errors';
+import { gapMarkerKey, type GapMarker } from '../../core/landing';
 import { createStreamHandler, handlerConfig, type BatchLogEntry, type HandlerConfig, type StreamBatchHandler } from '../handler';
-import { CheckpointStore } from './checkpoints';
+import { CheckpointStore, parseStreamArn } from './checkpoints';
 import { readLandingMappings } from './mappings';
 import type { EsmSettings } from './settings';
-import { ShardWorker, type ShardState, type ShardStatus } from './shard-worker';
+import { ShardWorker, type ShardGap, type ShardState, type ShardStatus } from './shard-worker';
 import { writePollerStatus, type PollerStatus, type TableStatus } from './status';
 
 export const DEFAULT_LANDING_BUCKET = 'ddb-lake-local';
@@ -158,7 +161,10 @@ export class LocalEventSourceMapping {
     }
     for (const entry of this.streamsByArn.values()) {
       if (this.stopping) return;
-      await this.discoverShards(entry);
+      // One stream that cannot be described (e.g. disabled) must not hide the others' new shards.
+      await this.discoverShards(entry).catch((err) =>
+        this.log({ level: 'error', component: 'poller', table: entry.table, message: `cannot list the shards of ${entry.streamArn}: ${(err as Error).name}: ${(err as Error).message}` }),
+      );
     }
   }
 
@@ -212,6 +218,7 @@ export class LocalEventSourceMapping {
       return;
     }
     this.notes.delete(table);
+    await this.noticeReplacedStream(table, arn, config);
     const handler = createStreamHandler(config, {
       s3: this.deps.s3,
       clock: this.deps.clock,
@@ -219,6 +226,49 @@ export class LocalEventSourceMapping {
     });
     this.streamsByArn.set(arn, { table, streamArn: arn, streamViewType: spec.StreamViewType, config, handler, shards: new Map(), waiting: new Set() });
     this.log({ level: 'info', component: 'poller', table, message: `capturing stream ${arn} into ${config.landing}` });
+  }
+
+  /**
+   * A table whose stream this poller captured under another ARN (now, or in an earlier run: its
+   * checkpoints) had its stream replaced: changes made while no stream was on are in no stream.
+   */
+  private async noticeReplacedStream(table: string, arn: string, config: HandlerConfig): Promise<void> {
+    const label = parseStreamArn(arn).label;
+    const earlier = [...this.streamsByArn.values()].filter((s) => s.table === table && s.streamArn !== arn).map((s) => parseStreamArn(s.streamArn).label);
+    if (earlier.length === 0) {
+      const dir = join(this.checkpoints.dir, table.replace(/[^A-Za-z0-9._-]/g, '_'));
+      const labels = await readdir(dir).catch(() => [] as string[]);
+      const safeLabel = label.replace(/[^A-Za-z0-9._-]/g, '_');
+      if (labels.includes(safeLabel)) return; // captured before: not new
+      earlier.push(...labels);
+    }
+    if (earlier.length === 0) return;
+    await this.writeGap(table, arn, config, null, {
+      kind: 'stream-replaced',
+      afterSequenceNumber: null,
+      reason: `the table's stream was replaced (earlier stream label ${earlier.join(', ')}, now ${label}): changes made while no stream was enabled are in no stream`,
+    });
+  }
+
+  /** A gap marker in the table's landing zone (docs/gaps.md); throws when it cannot be written. */
+  private async writeGap(table: string, streamArn: string, config: HandlerConfig, shardId: string | null, gap: ShardGap | (Omit<ShardGap, 'kind'> & { kind: GapMarker['kind'] })): Promise<void> {
+    const now = (this.deps.clock ?? Date.now)();
+    const marker: GapMarker = {
+      version: 1,
+      kind: gap.kind,
+      table,
+      streamArn,
+      shardId,
+      afterSequenceNumber: gap.afterSequenceNumber,
+      ...(gap.firstSequenceNumber !== undefined && { firstSequenceNumber: gap.firstSequenceNumber }),
+      ...(gap.lastSequenceNumber !== undefined && { lastSequenceNumber: gap.lastSequenceNumber }),
+      detectedAt: new Date(now).toISOString(),
+      reason: gap.reason,
+    };
+    const digest = createHash('sha256').update(JSON.stringify(marker)).digest('hex').slice(0, 12);
+    const key = gapMarkerKey(config.prefix, now, gap.kind, digest);
+    await this.deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: `${JSON.stringify(marker)}\n`, ContentType: 'application/json' }));
+    this.log({ level: 'error', component: 'poller', table, shard: shardId, message: `stream gap recorded in s3://${config.bucket}/${key}: ${gap.reason}` });
   }
 
   private async discoverShards(entry: StreamEntry): Promise<void> {
@@ -266,6 +316,7 @@ export class LocalEventSourceMapping {
       settings: this.options.settings,
       checkpoints: this.checkpoints,
       failedDir: join(this.options.esmDir, 'failed'),
+      onGap: (gap) => this.writeGap(entry.table, entry.streamArn, entry.config, shardId, gap),
       log: this.log,
       clock: this.deps.clock,
     });

@@ -11,7 +11,7 @@ import {
   type GetShardIteratorCommandInput,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import type { StreamBatchHandler } from '../handler';
+import { batchIdOf, type StreamBatchHandler } from '../handler';
 import { writeFileAtomic } from './atomic-file';
 import type { CheckpointStore } from './checkpoints';
 import { defaultBackoffMs, deliverBatch, type InvokeOutcome } from './delivery';
@@ -46,6 +46,16 @@ export interface ShardStatus {
   lastError?: { at: string; message: string };
 }
 
+/** Records of the shard that will never be delivered, as the worker saw it (docs/gaps.md). */
+export interface ShardGap {
+  kind: 'trimmed' | 'shard-gone' | 'discarded';
+  /** Last sequence number read or delivered before the gap (null: none). */
+  afterSequenceNumber: string | null;
+  firstSequenceNumber?: string | null;
+  lastSequenceNumber?: string | null;
+  reason: string;
+}
+
 export interface ShardWorkerParams {
   table: string;
   streamArn: string;
@@ -57,6 +67,11 @@ export interface ShardWorkerParams {
   checkpoints: CheckpointStore;
   /** On-failure destination: discarded batches are written here as JSON files. */
   failedDir: string;
+  /**
+   * Records a gap durably (a marker in the landing zone). The worker does not go on past a gap until
+   * this resolved: a gap nobody can see would be a silent loss.
+   */
+  onGap?: (gap: ShardGap) => Promise<void>;
   log: (entry: Record<string, unknown>) => void;
   clock?: () => number;
 }
@@ -71,6 +86,8 @@ export class ShardWorker {
   private inFlight: DynamoDBRecord[] = [];
   private nextReadAt = 0;
   private lastReadSeq: string | undefined;
+  /** Batch id of the last batch delivered on this shard (`start`: none yet; `unknown`: not recorded). */
+  private lastBatch = 'start';
   private stopping = false;
   private wake: (() => void) | undefined;
   private readonly s: ShardStatus;
@@ -112,14 +129,17 @@ export class ShardWorker {
     if (cp?.finished) return (this.s.state = 'finished');
     this.s.checkpoint = cp?.sequenceNumber;
     this.lastReadSeq = cp?.sequenceNumber;
+    this.lastBatch = cp?.batch ?? (cp?.sequenceNumber ? 'unknown' : 'start');
     for (;;) {
       try {
         await this.acquireIterator();
         break;
       } catch (err) {
-        if (isGone(err)) return (this.s.state = 'gone');
+        if (isGone(err)) return this.gone();
         this.recordError(`GetShardIterator failed: ${(err as Error).name}: ${(err as Error).message}`);
-        await this.sleep(1000);
+        // A checkpoint older than the shard's oldest record: what lay between is lost.
+        if (isTrimmed(err)) await this.trimmed(err as Error);
+        else await this.sleep(1000);
         if (this.stopping) return (this.s.state = 'stopped');
       }
     }
@@ -128,7 +148,7 @@ export class ShardWorker {
       const now = this.clock();
       if (this.iterator && this.buffer.length < this.p.settings.batchSize && now >= this.nextReadAt) {
         const ok = await this.read();
-        if (ok === 'gone') return (this.s.state = 'gone');
+        if (ok === 'gone') return this.gone();
       }
       const batch = this.takeBatch(this.clock());
       if (batch) {
@@ -175,18 +195,53 @@ export class ShardWorker {
       if (isGone(err)) return 'gone';
       const name = (err as Error).name;
       this.recordError(`GetRecords failed: ${name}: ${(err as Error).message}`);
-      if (name === 'TrimmedDataAccessException') {
-        // Records past the retention period are gone; say so loudly and continue from the oldest left.
-        this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `records after ${this.lastReadSeq} were trimmed before they were read; continuing at TRIM_HORIZON` });
-        this.lastReadSeq = undefined;
-      }
-      this.nextReadAt = this.clock() + 1000;
+      if (isTrimmed(err)) await this.trimmed(err as Error);
+      else this.nextReadAt = this.clock() + 1000;
       try {
         await this.acquireIterator();
       } catch (again) {
         if (isGone(again)) return 'gone';
+        if (isTrimmed(again)) {
+          await this.trimmed(again as Error);
+          this.iterator = undefined;
+          await this.acquireIterator().catch(() => undefined);
+        }
       }
       return 'ok';
+    }
+  }
+
+  /**
+   * Records past the retention period were trimmed before they were read: mark the gap in the landing
+   * zone (the pipeline stalls on it until a rebackfill), then continue from the oldest record left.
+   */
+  private async trimmed(err: Error): Promise<void> {
+    const after = this.lastReadSeq ?? null;
+    this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `records after ${after ?? 'the start of the shard'} were trimmed before they were read; recording a gap and continuing at TRIM_HORIZON` });
+    await this.reportGap({ kind: 'trimmed', afterSequenceNumber: after, reason: `${err.name}: ${err.message}` });
+    this.lastReadSeq = undefined;
+    this.nextReadAt = 0;
+  }
+
+  /** The shard vanished before it was read to its end (no finished checkpoint): its unread records are lost. */
+  private async gone(): Promise<ShardState> {
+    this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `shard vanished before it was read to its end (after ${this.lastReadSeq ?? 'its start'}); recording a gap` });
+    await this.reportGap({ kind: 'shard-gone', afterSequenceNumber: this.lastReadSeq ?? null, reason: 'the shard (or its stream) no longer exists (ResourceNotFoundException) and was not read to its end' });
+    return (this.s.state = 'gone');
+  }
+
+  /** Write the gap marker, retrying until it is written (or the poller stops). */
+  private async reportGap(gap: ShardGap): Promise<void> {
+    if (!this.p.onGap) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.p.onGap(gap);
+        return;
+      } catch (err) {
+        this.recordError(`cannot record a ${gap.kind} gap: ${(err as Error).name}: ${(err as Error).message}`);
+        if (this.stopping) return;
+        await this.sleep(Math.min(1000 * attempt, 10_000));
+      }
     }
   }
 
@@ -215,6 +270,8 @@ export class ShardWorker {
         invoke: (records) => this.invoke(records),
         delivered: async (records) => {
           this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
+          // The chain: the next batch names this one as its predecessor (docs/gaps.md).
+          this.lastBatch = batchIdOf(records);
           await this.writeCheckpoint(false);
           this.inFlight = this.inFlight.slice(records.length);
           this.s.deliveredRecords += records.length;
@@ -224,6 +281,13 @@ export class ShardWorker {
         discarded: async (records, reason, retries) => {
           const file = await this.writeFailedBatch(records, reason, retries);
           this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `discarded ${records.length} records after ${retries} retries; kept in ${file}`, reason });
+          await this.reportGap({
+            kind: 'discarded',
+            afterSequenceNumber: this.s.checkpoint ?? null,
+            firstSequenceNumber: records[0]!.dynamodb?.SequenceNumber ?? null,
+            lastSequenceNumber: records[records.length - 1]!.dynamodb?.SequenceNumber ?? null,
+            reason: `given up after ${retries} retries (${reason}); the event is kept in ${file}`,
+          });
           this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
           await this.writeCheckpoint(false);
           this.inFlight = this.inFlight.slice(records.length);
@@ -250,7 +314,7 @@ export class ShardWorker {
     let timer: NodeJS.Timeout | undefined;
     try {
       const response = await Promise.race([
-        this.p.handler({ Records: records }, context),
+        this.p.handler({ Records: records, ddbLakeChain: { shardId: this.p.shardId, previousBatch: this.lastBatch } }, context),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Task timed out after ${this.p.settings.functionTimeoutSeconds} seconds`)), timeoutMs);
         }),
@@ -264,7 +328,7 @@ export class ShardWorker {
   }
 
   private async writeCheckpoint(finished: boolean): Promise<void> {
-    await this.p.checkpoints.write({ streamArn: this.p.streamArn, shardId: this.p.shardId, sequenceNumber: this.s.checkpoint, finished });
+    await this.p.checkpoints.write({ streamArn: this.p.streamArn, shardId: this.p.shardId, sequenceNumber: this.s.checkpoint, batch: this.lastBatch, finished });
   }
 
   private async writeFailedBatch(records: DynamoDBRecord[], reason: string, retries: number): Promise<string> {
@@ -330,4 +394,8 @@ function lambdaContext(table: string, deadline: number): Context {
 
 function isGone(err: unknown): boolean {
   return (err as Error)?.name === 'ResourceNotFoundException';
+}
+
+function isTrimmed(err: unknown): boolean {
+  return (err as Error)?.name === 'TrimmedDataAccessException';
 }

@@ -321,7 +321,9 @@ describe('local event source mapping against moto', () => {
     }
     assert.equal(calls.indexOf('child') > calls.lastIndexOf('parent'), true, `child read only after the parent ended: ${calls.join(',')}`);
     const store = new CheckpointStore(join(esmDir, 'checkpoints'));
-    assert.deepEqual({ ...(await store.read(arn, 'parent')), updatedAt: undefined }, { streamArn: arn, shardId: 'parent', sequenceNumber: '101', finished: true, updatedAt: undefined });
+    const parentCheckpoint = (await store.read(arn, 'parent'))!;
+    assert.match(parentCheckpoint.batch!, /^100_101_[0-9a-f]{12}$/, 'the last delivered batch, for the chain link of the next one');
+    assert.deepEqual({ ...parentCheckpoint, updatedAt: undefined, batch: undefined }, { streamArn: arn, shardId: 'parent', sequenceNumber: '101', finished: true, updatedAt: undefined, batch: undefined });
     const lines = (await landedChanges(stack.s3, BUCKET, `${table}/`)).sort((a, b) => Number(BigInt(a.seq) - BigInt(b.seq)));
     assert.deepEqual(lines.map((l) => l.item.id!.S), ['p1', 'p2', 'c1']);
   });

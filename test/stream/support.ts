@@ -121,9 +121,9 @@ export async function getText(s3: S3Client, bucket: string, key: string): Promis
   return out.Body!.transformToString();
 }
 
-/** Every batch file in the minute folders of a landing prefix (ending with `/`). */
+/** Every batch file in the minute folders of a landing prefix (ending with `/`); not the chain links beside them. */
 export async function landingFiles(s3: S3Client, bucket: string, prefix: string): Promise<LandingObject[]> {
-  const keys = (await listObjects(s3, bucket, prefix)).filter((k) => isMinuteFolder(k.slice(prefix.length).split('/')[0]!));
+  const keys = (await listObjects(s3, bucket, prefix)).filter((k) => isMinuteFolder(k.slice(prefix.length).split('/')[0]!) && k.endsWith('.json'));
   return Promise.all(keys.map(async (key) => ({ key, body: await getText(s3, bucket, key) })));
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Exporter, ExportRequest, ExportState } from '../../activities/exporter';
 import type { JobKind, JobRunner, JobRunRequest, JobRunState } from '../../activities/job-runner';
+import type { GapMarkerEntry, LandingAudit } from '../../activities/landing-audit';
 import type { LandingLister, LandingListing } from '../../activities/landing-lister';
 import type { ManifestStore } from '../../activities/manifest-store';
 import type { PipelineServices } from '../../activities/services';
@@ -76,7 +77,8 @@ export class FakeExporter implements Exporter {
   /** How many describes report IN_PROGRESS before COMPLETED. */
   pollsBeforeDone = 1;
   private describes = 0;
-  constructor(private readonly exportTimeMs = EXPORT_TIME_MS) {}
+  /** The point in time of exports started from now on (a rebackfill's export comes later). */
+  constructor(public exportTimeMs = EXPORT_TIME_MS) {}
   /** Exports started with a client token ending in one of these end FAILED. */
   failTokenSuffixes: string[] = [];
   async start(request: ExportRequest): Promise<ExportState> {
@@ -107,8 +109,10 @@ export class FakeExporter implements Exporter {
 }
 
 /** The landing zone and the manifests, in memory. Files get `LastModified` from the clock. */
-export class FakeLanding implements LandingLister, ManifestStore {
+export class FakeLanding implements LandingLister, ManifestStore, LandingAudit {
   readonly files: LandingFile[] = [];
+  /** Gap markers a writer left (docs/gaps.md). */
+  readonly markers: GapMarkerEntry[] = [];
   readonly objects = new Map<string, string>();
   listCalls = 0;
   constructor(private readonly clock: FakeClock) {}
@@ -129,6 +133,16 @@ export class FakeLanding implements LandingLister, ManifestStore {
       if (enough(seen)) return { files: completeFoldersOnly(seen), complete: false };
     }
     return { files: after.map((f) => ({ ...f })), complete: true };
+  }
+
+  async gapMarkers(_landingUri: string, fromMs: number): Promise<GapMarkerEntry[]> {
+    return this.markers.filter((m) => m.detectedAtMs >= fromMs);
+  }
+  async claimedKey(): Promise<string | null> {
+    return null;
+  }
+  async exists(_landingUri: string, key: string): Promise<boolean> {
+    return this.files.some((f) => `${f.folder}/${f.name}` === key);
   }
 
   async write(uri: string, manifest: JobManifest): Promise<string> {
@@ -273,7 +287,7 @@ export function createFakes(startMs = EXPORT_TIME_MS + 30_000): Fakes {
     readManifest: async (uri) => landing.manifest(uri),
     writeSummary: async (uri, summary) => void landing.objects.set(uri, JSON.stringify(summary)),
   });
-  return { clock, inspector, exporter, landing, jobs, services: { inspector, exporter, lister: landing, manifests: landing, jobRunner: jobs } };
+  return { clock, inspector, exporter, landing, jobs, services: { inspector, exporter, lister: landing, audit: landing, manifests: landing, jobRunner: jobs } };
 }
 
 function sha(text: string): string {

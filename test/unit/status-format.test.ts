@@ -25,7 +25,7 @@ const status: StatusDocument = {
     run('transaction-1a2b3c4d-init-a1', 0, 7269, 'initialLoad'),
   ],
   lastError: { at: '2026-11-27T11:05:00.000Z', phase: 'incremental', runKey: 'transaction-1a2b3c4d-inc-000040-a1', message: 'job failed: Py4JJavaError: boom' },
-  counters: { cycles: 120, emptyCycles: 80, jobsSucceeded: 42, jobsFailed: 1, failures: 1, filesApplied: 180, lateFilesApplied: 1, recordsRead: 12000, upserted: 11000, deleted: 90, rejected: 0, continuedAsNew: 0 },
+  counters: { cycles: 120, emptyCycles: 80, jobsSucceeded: 42, jobsFailed: 1, failures: 1, filesApplied: 180, lateFilesApplied: 1, recordsRead: 12000, upserted: 11000, deleted: 90, rejected: 0, continuedAsNew: 0, rebackfills: 0 },
   workflow: { cyclesSinceContinueAsNew: 120, historyLength: 1391 },
   execution: { workflowId: 'transaction', runId: '01a21cbd-9619-7479-a955-345ecc713dbf', status: 'RUNNING', startTime: '2026-11-27T11:00:00.000Z', closeTime: null, historyLength: 1391, closeReason: null },
 };

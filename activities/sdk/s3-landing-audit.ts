@@ -1,0 +1,68 @@
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { parseS3Uri } from '../../core/aws';
+import { batchClaimKey, landingKeyPrefix, LANDING_RESERVED, type GapMarker } from '../../core/landing';
+import type { GapMarkerEntry, LandingAudit } from '../landing-audit';
+import { isNotFound, readBody } from './s3';
+
+export class S3LandingAudit implements LandingAudit {
+  constructor(private readonly s3: S3Client) {}
+
+  async gapMarkers(landingUri: string, fromMs: number): Promise<GapMarkerEntry[]> {
+    const { bucket, prefix } = location(landingUri);
+    const base = `${prefix}${LANDING_RESERVED.gaps}/`;
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: base, StartAfter: token ? undefined : `${base}${String(Math.max(0, fromMs - 1)).padStart(13, '0')}~`, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) keys.push(o.Key!);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const out: GapMarkerEntry[] = [];
+    for (const key of keys) {
+      const m = /^(\d{13})-/.exec(key.slice(base.length));
+      const detectedAtMs = m ? Number(m[1]) : fromMs;
+      if (detectedAtMs < fromMs) continue;
+      let marker: GapMarker | null = null;
+      try {
+        const body = await readBody((await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
+        const parsed = JSON.parse(body.toString('utf8')) as GapMarker;
+        if (parsed && typeof parsed.reason === 'string' && typeof parsed.kind === 'string') marker = parsed;
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        if (!(err instanceof SyntaxError)) throw err;
+      }
+      out.push({ key: `s3://${bucket}/${key}`, detectedAtMs, marker });
+    }
+    return out;
+  }
+
+  async claimedKey(landingUri: string, batchId: string): Promise<string | null> {
+    const { bucket, prefix } = location(landingUri);
+    try {
+      const body = await readBody((await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: batchClaimKey(prefix, batchId) }))).Body);
+      const claim = JSON.parse(body.toString('utf8')) as { key?: unknown };
+      return typeof claim.key === 'string' ? claim.key.slice(prefix.length) : null;
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError) return null;
+      throw err;
+    }
+  }
+
+  async exists(landingUri: string, relativeKey: string): Promise<boolean> {
+    const { bucket, prefix } = location(landingUri);
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}${relativeKey}` }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+}
+
+function location(landingUri: string): { bucket: string; prefix: string } {
+  const { bucket, key } = parseS3Uri(landingUri.endsWith('/') ? landingUri : `${landingUri}/`);
+  return { bucket, prefix: landingKeyPrefix(key) };
+}
