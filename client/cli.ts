@@ -6,6 +6,7 @@ import { registerPollerCommand } from './commands/poller';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerWorkerCommand } from './commands/worker';
 import { registerDataCommands } from './commands/data';
+import { registerPackageAwsCommand } from './commands/package-aws';
 
 /** Builds the `ddb-lake` program; every command's one-line purpose shows in `--help`. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerPipelineCommands(program);
   registerDataCommands(program);
+  registerPackageAwsCommand(program);
   return program;
 }
 
