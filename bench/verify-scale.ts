@@ -11,6 +11,7 @@
  * incremental runs `ddb-lake verify` (the same library, waiting for the catch-up) and prints its
  * figures: Scan, lake read, comparison, total. Exit 1 unless the lake equals the table.
  */
+import { transactionTableInput } from '../client/data/transaction-table';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
@@ -59,18 +60,7 @@ async function main(): Promise<number> {
     const names = scenarioNames('big');
     const { config } = scenarioConfig(env, names);
     await ddb.send(
-      new CreateTableCommand({
-        TableName: config.table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'account', AttributeType: 'S' },
-          { AttributeName: 'create_at', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'account', KeyType: 'HASH' },
-          { AttributeName: 'create_at', KeyType: 'RANGE' },
-        ],
-      }),
+      new CreateTableCommand(transactionTableInput(config.table, null)),
     );
     await waitUntilTableExists({ client: ddb, maxWaitTime: 60 }, { TableName: config.table });
     const load = await generateTransactions(ddb, {

@@ -4,15 +4,15 @@
  * exist, pipelines that do not exist, Temporal or the AWS endpoint out of reach. Against the test
  * stack's moto and Temporal; nothing here starts a pipeline.
  */
+import { transactionTableInput } from '../client/data/transaction-table';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand, UpdateContinuousBackupsCommand, type StreamViewType } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { main } from '../client/cli';
 import type { StackInfo } from '../core/environment';
-import { runCli } from './helpers/cli';
+import { runCli, runCliInProcess } from './helpers/cli';
 import { testDynamoDbClient, testEnvironment, testS3Client, testScratchDir, uniqueName } from './helpers/stack';
 
 const dynamodb = testDynamoDbClient();
@@ -22,25 +22,8 @@ let dir: string;
 
 /** The CLI in-process, as a user runs it; what it prints, its exit code. */
 async function cli(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  const savedCode = process.exitCode;
-  process.exitCode = undefined;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(['node', 'ddb-lake', ...args]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.exitCode = savedCode;
-    process.env = saved;
-  }
+  const r = await runCliInProcess(args, env);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** One line naming the problem, then `→ <fix>`; exit code 2; no stack trace. */
@@ -56,19 +39,7 @@ function assertOneLine(r: { code: number; err: string }, message: RegExp, hint?:
 
 async function table(name: string, opts: { pitr: boolean; stream: StreamViewType | null }): Promise<void> {
   await dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [
-        { AttributeName: 'account', KeyType: 'HASH' },
-        { AttributeName: 'create_at', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'account', AttributeType: 'S' },
-        { AttributeName: 'create_at', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-      ...(opts.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: opts.stream } } : {}),
-    }),
+    new CreateTableCommand(transactionTableInput(name, opts.stream)),
   );
   if (opts.pitr) await dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
 }

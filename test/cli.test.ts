@@ -12,7 +12,7 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { main } from '../client/cli';
+import { runCliInProcess } from './helpers/cli';
 import type { StatusDocument } from '../client/pipeline-client';
 import { parseS3Uri } from '../core/aws';
 import { resolveEnvironment, type StackInfo } from '../core/environment';
@@ -40,22 +40,8 @@ async function getText(uri: string): Promise<string> {
 
 /** Run the CLI in-process; capture what it prints. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  const savedCode = process.exitCode;
-  process.exitCode = undefined;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(['node', 'ddb-lake', ...args]);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.exitCode = savedCode;
-  }
+  const r = await runCliInProcess(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 async function statusJson(name: string): Promise<StatusDocument> {

@@ -10,6 +10,7 @@
  * - no secret of the stack's environment in any workflow history, log or run record.
  * Every comparison is per key and per attribute (the lake read by hudi-rs through `ddb-lake sql`).
  */
+import { transactionTableInput } from '../client/data/transaction-table';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -205,19 +206,7 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
   lakeDir = join(dir, 'lake');
   const created = await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [
-        { AttributeName: 'account', KeyType: 'HASH' },
-        { AttributeName: 'create_at', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'account', AttributeType: 'S' },
-        { AttributeName: 'create_at', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }),
+    new CreateTableCommand(transactionTableInput(table)),
   );
   tableArn = created.TableDescription!.TableArn!;
   await dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));

@@ -8,6 +8,8 @@ import {
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   waitUntilTableExists,
+  type CreateTableCommandInput,
+  type StreamViewType,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { UserError } from '../../core/errors';
@@ -33,19 +35,7 @@ export async function ensureTransactionTable(client: DynamoDBClient, table: stri
   if (!description) {
     try {
       await client.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: TRANSACTION_HASH_KEY, AttributeType: 'S' },
-            { AttributeName: TRANSACTION_RANGE_KEY, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: TRANSACTION_HASH_KEY, KeyType: 'HASH' },
-            { AttributeName: TRANSACTION_RANGE_KEY, KeyType: 'RANGE' },
-          ],
-          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-        }),
+        new CreateTableCommand(transactionTableInput(table)),
       );
       created = true;
     } catch (err) {
@@ -83,6 +73,23 @@ export async function ensureTransactionTable(client: DynamoDBClient, table: stri
     pitr = true;
   }
   return { table, created, streamEnabled, pointInTimeRecoveryEnabled: pitr, streamArn: description.LatestStreamArn };
+}
+
+/** CreateTable input of the brief's Transaction table: on-demand, with a stream unless `stream` is null. */
+export function transactionTableInput(table: string, stream: StreamViewType | null = 'NEW_AND_OLD_IMAGES'): CreateTableCommandInput {
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: TRANSACTION_HASH_KEY, AttributeType: 'S' },
+      { AttributeName: TRANSACTION_RANGE_KEY, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: TRANSACTION_HASH_KEY, KeyType: 'HASH' },
+      { AttributeName: TRANSACTION_RANGE_KEY, KeyType: 'RANGE' },
+    ],
+    ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream } } : {}),
+  };
 }
 
 /** The table's description, or undefined when it does not exist. */

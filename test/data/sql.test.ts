@@ -157,11 +157,11 @@ describe('ddb-lake sql errors are one line', () => {
     await oneLineError(['--lake', 's3://no-such-bucket/x', 'select 1'], /bucket no-such-bucket does not exist/);
   });
 
-  test('flags: no lake named, both named, both formats, --pipeline not wired yet', async () => {
+  test('flags: no lake named, both named, both formats, an unknown pipeline', async () => {
     await oneLineError(['select 1'], /say which lake to query\n.*--pipeline <name> or --lake <location>/);
     await oneLineError(['--lake', 'x', '--pipeline', 'p', 'select 1'], /--pipeline and --lake exclude each other/);
     await oneLineError(['--lake', 'x', '--json', '--csv', 'select 1'], /--json and --csv exclude each other/);
-    await oneLineError(['--pipeline', 'transactions', 'select 1'], /--pipeline transactions: looking up a pipeline's lake is not available yet\n.*--lake/);
+    await oneLineError(['--pipeline', 'no-such-pipeline', 'select 1'], /no pipeline named "no-such-pipeline"\n.*ddb-lake list/);
     await oneLineError(['--lake', 'http://example.com/x', 'select 1'], /unsupported scheme/);
   });
 });

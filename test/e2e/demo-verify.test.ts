@@ -11,6 +11,7 @@
  *    row missing;
  *  - bad input: exit 2 with a message.
  */
+import { transactionTableInput } from '../../client/data/transaction-table';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -141,18 +142,7 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
 /** The table's items copied into a new table without a stream (the pipeline never sees it). */
 async function copyTable(from: string, to: string): Promise<Record<string, AttributeValue>[]> {
   await ddb.send(
-    new CreateTableCommand({
-      TableName: to,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'account', AttributeType: 'S' },
-        { AttributeName: 'create_at', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'account', KeyType: 'HASH' },
-        { AttributeName: 'create_at', KeyType: 'RANGE' },
-      ],
-    }),
+    new CreateTableCommand(transactionTableInput(to, null)),
   );
   await waitUntilTableExists({ client: ddb, maxWaitTime: 60 }, { TableName: to });
   const items: Record<string, AttributeValue>[] = [];

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { transactionTableInput } from '../../client/data/transaction-table';
 import { after, describe, it } from 'node:test';
 import { CreateTableCommand, DeleteItemCommand, DeleteTableCommand, PutItemCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
@@ -15,19 +16,7 @@ describe('moto: DynamoDB with a NEW_AND_OLD_IMAGES stream', () => {
   it('delivers INSERT, MODIFY and REMOVE records with their images, in order', async () => {
     const TableName = uniqueName('Transaction');
     const created = await ddb.send(
-      new CreateTableCommand({
-        TableName,
-        AttributeDefinitions: [
-          { AttributeName: 'account', AttributeType: 'S' },
-          { AttributeName: 'create_at', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'account', KeyType: 'HASH' },
-          { AttributeName: 'create_at', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
+      new CreateTableCommand(transactionTableInput(TableName)),
     );
     await waitUntilTableExists({ client: ddb, maxWaitTime: 30 }, { TableName });
     const streamArn = created.TableDescription?.LatestStreamArn;

@@ -2,6 +2,7 @@
  * A real moto server of its own (DynamoDB + Streams + S3) for tests that need one no stream poller
  * writes into (exact landing-zone contents), on a fixed loopback port.
  */
+import { transactionTableInput } from '../../client/data/transaction-table';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, type StreamViewType } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -74,19 +75,7 @@ export async function createTransactionTable(
 ): Promise<string> {
   const name = opts.name ?? 'Transaction';
   const out = await moto.dynamodb.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [
-        { AttributeName: 'account', KeyType: 'HASH' },
-        { AttributeName: 'create_at', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'account', AttributeType: 'S' },
-        { AttributeName: 'create_at', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-      ...(opts.stream === null ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: opts.stream ?? 'NEW_AND_OLD_IMAGES' } }),
-    }),
+    new CreateTableCommand(transactionTableInput(name, opts.stream === null ? null : opts.stream ?? 'NEW_AND_OLD_IMAGES')),
   );
   if (opts.pitr ?? true)
     await moto.dynamodb.send(
