@@ -183,6 +183,8 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
           table: request.table,
           files: plan.take.map((f) => `${base}${f.folder}/${f.name}`),
           export: null,
+          // gapsFromMs is the point in time of the export the lake was loaded from (PlanRequest).
+          ...(request.gapsFromMs != null ? { loadedExportTimeMs: request.gapsFromMs } : {}),
           rejectedLocation: paths.rejectedLocation,
           summaryUri: paths.summaryUri,
         };

@@ -9,6 +9,11 @@ export interface JobManifest {
   table: ManifestTable;
   files: string[];
   export: { root: string; exportTimeMs: number } | null;
+  /**
+   * Incremental: the point in time of the export the lake was (last) loaded from. Landing lines
+   * older than its second are in the export already and are not applied (docs/ordering.md).
+   */
+  loadedExportTimeMs?: number;
   rejectedLocation: string;
   summaryUri: string;
 }

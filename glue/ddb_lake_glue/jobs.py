@@ -16,7 +16,7 @@ from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, extend_plan
 from .errors import JobError
 from .lake import attribute_stats, bad_key_rows, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec, parse_manifest
-from .records import DecodeContext, record_schema
+from .records import BEFORE_EXPORT, DecodeContext, record_schema
 from .spark import build_session, configure_local_s3
 
 SUMMARY_PREFIX = "DDB_LAKE_SUMMARY "
@@ -270,12 +270,13 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
 
 def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
     table = manifest.table
-    ctx = DecodeContext.of(table)
+    ctx = DecodeContext.of(table, loaded_export_ms=manifest.loaded_export_ms)
     records = read_records(spark, manifest.files, ctx, small_in_driver=True) if manifest.files else _empty_records(spark, ctx)
     by_ok = {r["ok"]: r["count"] for r in records.groupBy("ok").count().collect()}
     good_n, decode_rejected = by_ok.get(True, 0), by_ok.get(False, 0)
     read = good_n + decode_rejected
-    good = records.filter(F.col("ok"))
+    # Changes older than the export the lake was loaded from are in it already: counted as superseded.
+    good = records.filter(F.col("ok") & (F.col("op") != BEFORE_EXPORT))
     # Per key, the version with the largest ordering value (ties are the same stream record).
     newest_first = Window.partitionBy("key").orderBy(F.col("ordering").desc())
     latest = good.withColumn("_rank", F.row_number().over(newest_first)).filter(F.col("_rank") == 1).drop("_rank")

@@ -55,6 +55,8 @@ class Manifest:
     export: Optional[ExportSpec]
     rejected_location: str
     summary_uri: str
+    # Incremental: the point in time of the export the lake was (last) loaded from, when known.
+    loaded_export_ms: Optional[int] = None
 
 
 def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> Manifest:
@@ -124,6 +126,7 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         export = ExportSpec(e.req("root", str).rstrip("/"), e.req("exportTimeMs", int))
     elif not all(isinstance(f, str) and f for f in files):
         raise JobError(f"manifest {source}: files must be a list of URIs")
+    loaded_export_ms = p.opt("loadedExportTimeMs", int, None) if kind == "incremental" else None
     return Manifest(
         run_key=run_key,
         pipeline=p.req("pipeline", str),
@@ -133,6 +136,7 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         export=export,
         rejected_location=p.req("rejectedLocation", str).rstrip("/"),
         summary_uri=p.req("summaryUri", str),
+        loaded_export_ms=loaded_export_ms,
     )
 
 

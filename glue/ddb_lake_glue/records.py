@@ -43,15 +43,22 @@ class DecodeContext:
     ordering_field: Optional[str]
     derived: Tuple[Tuple[str, str], ...]  # (source attribute, part)
     export_ts_ms: Optional[int]  # set for export lines
+    # Landing lines: changes from before this stream time are in the export the lake was loaded from.
+    changes_from_ms: Optional[int] = None
 
     @staticmethod
-    def of(table: TableSpec, export_time_ms: Optional[int] = None) -> "DecodeContext":
+    def of(table: TableSpec, export_time_ms: Optional[int] = None, loaded_export_ms: Optional[int] = None) -> "DecodeContext":
         return DecodeContext(
             key_fields=tuple(table.key_fields),
             ordering_field=table.ordering_field,
             derived=tuple((d.source, d.part) for d in table.derived_columns),
             export_ts_ms=None if export_time_ms is None else export_stream_position(export_time_ms),
+            changes_from_ms=None if loaded_export_ms is None else export_stream_position(loaded_export_ms),
         )
+
+
+# The op of a landing line older than the export the lake was loaded from: read, counted, not applied.
+BEFORE_EXPORT = "before-export"
 
 
 class Rejected(Exception):
@@ -96,6 +103,10 @@ def _decode(ctx: DecodeContext, data: bytes) -> tuple:
         nodes, op, ts, seq = _export_item(doc), "upsert", ctx.export_ts_ms, 0
     else:
         nodes, op, ts, seq = _landing_item(doc)
+        if ctx.changes_from_ms is not None and ts < ctx.changes_from_ms:
+            # Already in the export (docs/ordering.md): applying it could bring back an item deleted
+            # before the export whose delete the landing zone lacks (a gap before a rebackfill).
+            op = BEFORE_EXPORT
     return _record(ctx, nodes, op, ts, seq)
 
 

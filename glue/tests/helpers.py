@@ -167,7 +167,7 @@ def write_landing(path: Path, lines: Iterable[str]) -> str:
 
 
 def write_manifest(path: Path, kind: str, run_key: str, table: Dict[str, Any], files: Optional[List[str]] = None,
-                   export: Optional[Dict[str, Any]] = None) -> str:
+                   export: Optional[Dict[str, Any]] = None, loaded_export_ms: Optional[int] = None) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "version": 1, "runKey": run_key, "pipeline": "test", "kind": kind, "table": table,
@@ -175,6 +175,8 @@ def write_manifest(path: Path, kind: str, run_key: str, table: Dict[str, Any], f
         "rejectedLocation": uri(path.parent / "_rejected" / run_key),
         "summaryUri": uri(path.parent / f"{run_key}.summary.json"),
     }
+    if loaded_export_ms is not None:
+        doc["loadedExportTimeMs"] = loaded_export_ms
     path.write_text(json.dumps(doc, indent=2))
     return uri(path)
 
