@@ -162,7 +162,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       validator: () => {
         if (rebackfillRequested) throw new Error('a rebackfill is already under way');
         if (s.phase !== 'incremental')
-          throw new Error(`the pipeline is in its ${s.phase} phase: it is loading the lake from ${s.export ? 'its export' : 'a fresh export'} already; rebackfill applies once incremental cycles have begun`);
+          throw new Error(`the pipeline is in its ${s.phase} phase: it is loading the lake from ${(s.rebackfill ?? 0) > 0 ? 'a fresh export' : 'its export'} already; rebackfill applies once incremental cycles have begun`);
       },
     },
   );
