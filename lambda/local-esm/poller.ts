@@ -306,6 +306,9 @@ export class LocalEventSourceMapping {
   }
 
   private startShard(entry: StreamEntry, shardId: string, parentShardId: string | undefined): void {
+    // A discovery still running when stop() came must not start a worker stop() never saw: run()
+    // would wait for it forever.
+    if (this.stopping) return;
     const worker = new ShardWorker({
       table: entry.table,
       streamArn: entry.streamArn,
