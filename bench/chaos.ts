@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
 import { formatChaosTable, formatFaultLog } from '../client/chaos/report';
+import { Interrupted } from '../client/chaos/faults';
 import { runChaos } from '../client/chaos/run';
 import { ProgressLine } from '../client/verify/progress-line';
 
@@ -86,7 +87,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err) => {
       console.error(`bench/chaos: ${describeError(err)}`);
-      process.exit(1);
+      process.exit(err instanceof Interrupted ? 130 : 1);
     },
   );
 }

@@ -130,20 +130,27 @@ function jvmOf(groupLeader: number): number | undefined {
 
 async function sparkKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   const waitedFrom = Date.now();
-  // A job that has run for 2 s (its JVM is up), of this pipeline, found by its run record.
-  const target = await waitFor(ctx, 180_000, () => {
+  // A job that has run for 2 s (its JVM is up), of this pipeline, found by its run record; the JVM is
+  // killed unless it ended by itself in the meantime (then the next job is the target).
+  const killed = await waitFor(ctx, 180_000, () => {
     for (const r of readJobRecords(ctx.env.stateDir, ctx.config.name).reverse()) {
       const rec = r as typeof r & { pid?: number };
       if (r.status !== 'running' || !rec.pid || Date.now() - Date.parse(r.startedAt) < 2000) continue;
       if (existsSync(join(ctx.env.stateDir, 'jobs', `${r.runKey}.exit`))) continue;
       const jvm = jvmOf(rec.pid);
-      if (jvm) return { runKey: r.runKey, jvm, startedAt: Date.parse(r.startedAt) };
+      if (!jvm) continue;
+      try {
+        process.kill(jvm, 'SIGKILL');
+      } catch {
+        continue; // it ended just now
+      }
+      return { runKey: r.runKey, jvm, startedAt: Date.parse(r.startedAt), killedAt: Date.now() };
     }
     return undefined;
   }, 250);
-  if (!target) return { recovered: false, detail: `no job ran long enough to be killed within ${secondsSince(waitedFrom)} s` };
-  const killedAt = Date.now();
-  process.kill(target.jvm, 'SIGKILL');
+  if (!killed) return { recovered: false, detail: `no job ran long enough to be killed within ${secondsSince(waitedFrom)} s` };
+  const { killedAt } = killed;
+  const target = killed;
   // The workflow must count the failure and run the batch again under the next attempt's run key.
   const batch = batchOf(target.runKey);
   const retried = await waitFor(ctx, 240_000, () => {

@@ -122,7 +122,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await client.start(config);
     await waitForPhase(client, config.name, 'incremental', { timeoutSeconds: 900, signal, onStatus: (st) => o.progress?.(`  pipeline ${config.name}: ${pipelineLine(st)}`) });
     const settle = landingProgressFor(env, config.table, config.landing.location, 60);
-    await waitForCatchUp(client, settle, Date.now(), { pipeline: config.name, timeoutSeconds: 900, onProgress: (p) => o.progress?.(`  settling: ${p.landing} · ${p.lake}`) });
+    await unlessAborted(signal, waitForCatchUp(client, settle, Date.now(), { pipeline: config.name, timeoutSeconds: 900, onProgress: (p) => o.progress?.(`  settling: ${p.landing} · ${p.lake}`) }));
     settle.close();
     o.say(`  pipeline ${config.name} in its incremental phase and caught up; writing and injecting faults now`);
 
@@ -194,6 +194,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const rest = writeStart + o.durationSeconds * 1000 - Date.now();
       if (rest > 0) await sleepUnless(rest, signal);
       if (signal.aborted) throw new Interrupted('interrupted');
+    } catch (err) {
+      stopWrites.abort();
+      await Promise.allSettled([writes, ttlLoop, poll]);
+      throw err;
     } finally {
       stopWrites.abort();
       signal.removeEventListener('abort', onAbort);
@@ -219,7 +223,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await sleep(2000);
       }
     }
-    const report: VerifyReport = await verifyPipeline(env, client, {
+    const report: VerifyReport = await unlessAborted(signal, verifyPipeline(env, client, {
       pipeline: config.name,
       timeoutSeconds: 900,
       sample: 5,
@@ -227,7 +231,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       wait: true,
       quietSeconds: 60,
       onProgress: (p) => o.progress?.(`  verify: waiting ${Math.round(p.elapsedSeconds)} s · ${p.landing} · ${p.lake}`),
-    });
+    }));
     const final = await client.statusPatiently(config.name);
     const records = readJobRecords(env.stateDir, config.name);
     const jobs = auditJobs(records);
@@ -336,5 +340,24 @@ function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }
     signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The promise, or an Interrupted error as soon as the signal fires (the promise is left to settle). */
+function unlessAborted<T>(signal: AbortSignal, p: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Interrupted('interrupted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Interrupted('interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
   });
 }
