@@ -261,11 +261,12 @@ async function redeliver(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
 
 /**
  * Changes landed by hand, late, in the folder the watermark closed last: a folder at or after the
- * export's minute whose close instant (M + 60 s + closeAfterSeconds) has passed — a file there is
+ * export's minute whose close instant (M + closeAfterSeconds, as the planner counts it) has passed — a file there is
  * beyond the writer's guarantee, which the planner's sweep promises to catch (docs/landing.md).
  */
 async function lateFile(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
-  const closeMs = (folder: string) => minuteFolderStart(folder) + 60_000 + ctx.config.landing.closeAfterSeconds * 1000;
+  // The planner's close instant of a folder M: M + closeAfterSeconds (core/planner.ts, docs/landing.md).
+  const closeMs = (folder: string) => minuteFolderStart(folder) + ctx.config.landing.closeAfterSeconds * 1000;
   const s = await waitFor(ctx, 300_000, async () => {
     const st = await statusOrNothing(ctx);
     const closed = st?.watermark?.closedThrough;
