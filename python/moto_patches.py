@@ -54,6 +54,16 @@ checks both through the real server):
      TRIM_HORIZON starts after the trimmed records, as in DynamoDB.
    Used by the stream-gap tests (test/stream/gaps.test.ts, test/gaps.test.ts); docs/gaps.md.
 
+7. Per-request fault headers for the chaos bench (not a moto bug; client/chaos/, bench/README.md
+   "chaos"). A PutItem / DeleteItem request carrying the HTTP header `x-ddb-lake-fault`:
+   - `ttl-remove` (DeleteItem): the REMOVE stream record carries DynamoDB's TTL identity
+     `userIdentity {Type: Service, PrincipalId: dynamodb.amazonaws.com}`, as a delete by DynamoDB's
+     Time to Live process does (moto never expires items and never sets userIdentity);
+   - `no-stream` (PutItem): the write reaches the table but appends no stream record, as if its
+     record were carried by a writer that lands it late, or by hand (the bench then lands it itself).
+   Requests without the header are untouched; the header is read per request (a thread-local while
+   moto's threaded server handles it).
+
 Not fixed (left visible, not silent): `AttributeUpdates` PUT of a map holding binary fails with
 HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500). Two requests
 writing the *same item* at the same moment may reach the stream in the other order than the table
@@ -79,6 +89,7 @@ def apply() -> None:
     _patch_scan_order_cache()
     _patch_stream_disable()
     _patch_stream_faults()
+    _patch_request_fault_headers()
     _APPLIED = True
 
 
@@ -336,3 +347,44 @@ def _patch_stream_faults() -> None:
         return original_iterator(self, arn, shard_id, shard_iterator_type, sequence_number)
 
     DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator  # type: ignore[method-assign]
+
+
+FAULT_HEADER = "x-ddb-lake-fault"
+TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+_request_fault = threading.local()
+
+
+def _patch_request_fault_headers() -> None:
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.responses import DynamoHandler
+
+    def with_fault(original: Any) -> Any:
+        def handler(self: Any, *args: Any, **kwargs: Any) -> Any:
+            _request_fault.value = (self.headers.get(FAULT_HEADER) or "").strip().lower() or None
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                _request_fault.value = None
+
+        return handler
+
+    DynamoHandler.put_item = with_fault(DynamoHandler.put_item)  # type: ignore[method-assign]
+    DynamoHandler.delete_item = with_fault(DynamoHandler.delete_item)  # type: ignore[method-assign]
+
+    original_add = table_module.StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        if getattr(_request_fault, "value", None) == "no-stream":
+            return
+        original_add(self, old, new)
+
+    table_module.StreamShard.add = add  # type: ignore[method-assign]
+
+    original_init = table_module.StreamRecord.__init__
+
+    def init(self: Any, table: Any, stream_type: str, event_name: str, old: Any, new: Any, seq: int) -> None:
+        original_init(self, table, stream_type, event_name, old, new, seq)
+        if event_name == "REMOVE" and getattr(_request_fault, "value", None) == "ttl-remove":
+            self.record["userIdentity"] = dict(TTL_IDENTITY)
+
+    table_module.StreamRecord.__init__ = init  # type: ignore[method-assign]

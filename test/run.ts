@@ -19,6 +19,8 @@ import { SparkJobRunner } from '../activities/local/spark-job-runner';
 
 const STATE_DIR = join(REPO_ROOT, '.ddb-lake', 'test-stack');
 const REPORTS_DIR = join(REPO_ROOT, '.ddb-lake', 'test-reports');
+/** test/chaos.test.ts runs a stack of its own here (it restarts Temporal and the worker). */
+const CHAOS_STATE_DIR = join(REPO_ROOT, '.ddb-lake', 'test-chaos');
 
 interface Counts {
   passed: number;
@@ -118,6 +120,7 @@ async function pythonTests(python: string, filter: string | undefined, env: Node
 /** Stop the test stack and every stack a test started under its scratch folder, then their Spark jobs. */
 async function downAll(report: (line: string) => void): Promise<void> {
   const scratch = listFiles(join(STATE_DIR, 'scratch'), (n) => n === 'stack.json').map((f) => join(f, '..'));
+  if (existsSync(join(CHAOS_STATE_DIR, 'stack.json'))) scratch.push(CHAOS_STATE_DIR);
   for (const dir of scratch) await down({ stateDir: dir, stopTimeoutMs: 15_000 }, (line) => report(`${relative(STATE_DIR, dir)}: ${line}`));
   await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
   // A job runs in its own process group so that it outlives a worker restart; not the test run.

@@ -45,12 +45,17 @@ export function scenarioNames(prefix: string, now = new Date()): ScenarioNames {
  * poller writes that table's changes, its lake in the state folder. Written to `<state>/configs/` so the
  * user can read and reuse it; returns the parsed config.
  */
-export function scenarioConfig(env: LocalEnvironment, names: ScenarioNames, schedule: Partial<PipelineConfig['schedule']> = FRESH_SCHEDULE): { config: PipelineConfig; file: string } {
+export function scenarioConfig(
+  env: LocalEnvironment,
+  names: ScenarioNames,
+  schedule: Partial<PipelineConfig['schedule']> = FRESH_SCHEDULE,
+  landing: Partial<Omit<PipelineConfig['landing'], 'location'>> = {},
+): { config: PipelineConfig; file: string } {
   const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'configs', 'transaction.json'), 'utf8')) as Record<string, any>;
   raw.name = names.pipeline;
   raw.table = names.table;
   raw.export = { ...raw.export, location: `s3://ddb-lake-local/export/${names.table}/` };
-  raw.landing = { ...raw.landing, location: `s3://ddb-lake-local/landing/${names.table}/` };
+  raw.landing = { ...raw.landing, ...landing, location: `s3://ddb-lake-local/landing/${names.table}/` };
   raw.lake = { location: join(env.stateDir, 'lake', names.pipeline), tableName: names.pipeline.replace(/-/g, '_') };
   raw.schedule = { ...raw.schedule, ...schedule };
   const dir = join(env.stateDir, 'configs');
