@@ -12,6 +12,7 @@
  * records, and prints one table (bench/README.md "chaos"). Figures as JSON in
  * `bench/out/chaos-<time>.json`. Exit 0 only if every check holds; Ctrl-C stops cleanly.
  */
+import './no-sdk-notice';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../core/errors';

@@ -14,6 +14,7 @@
  * the time goes (per part), the load average, and draws freshness over time to
  * `bench/out/freshness-<time>.html` (+ the figures as JSON beside it). Exit 1 unless verify says equal.
  */
+import './no-sdk-notice';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';

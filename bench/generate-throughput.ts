@@ -9,6 +9,7 @@
  *   node dist/bench/generate-throughput.js [--writes 3000] [--concurrency 1,4,8,16,32]
  *        [--sustain-rate 100] [--sustain-seconds 30]
  */
+import './no-sdk-notice';
 import { parseArgs } from 'node:util';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../core/aws';

@@ -6,6 +6,7 @@
  *
  * Uses the running local stack's moto: start it first with `ddb-lake up`.
  */
+import './no-sdk-notice';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { toLambdaItem, type SdkAttributeValue } from '../lambda/attribute-value';
 import { createStreamHandler, encodeBatch, handlerConfig, landBatch } from '../lambda/handler';

@@ -6,6 +6,7 @@
  *
  * Ports: DDB_LAKE_BENCH_SPARK_PORT (default 5203; the driver and block manager use it and the next 3).
  */
+import './no-sdk-notice';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -17,6 +17,7 @@
  * Ports: Temporal 7301 (+8301 HTTP, 5309 metrics), moto 5303 (DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT,
  * DDB_LAKE_TEST_HTTP_PORT, DDB_LAKE_TEST_METRICS_PORT, DDB_LAKE_BENCH_MOTO_PORT).
  */
+import './no-sdk-notice';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';

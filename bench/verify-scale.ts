@@ -11,6 +11,7 @@
  * incremental runs `ddb-lake verify` (the same library, waiting for the catch-up) and prints its
  * figures: Scan, lake read, comparison, total. Exit 1 unless the lake equals the table.
  */
+import './no-sdk-notice';
 import { transactionTableInput } from '../client/data/transaction-table';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
