@@ -16,7 +16,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -116,7 +116,9 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
     const lake = fileURLToPath(demo.lake);
     const copy = join(testScratchDir('lake-copy'), 'lake');
     cpSync(lake, copy, { recursive: true });
-    const newest = newestParquet(copy);
+    // Chosen by the original's times (a copy's are the copying order): the newest file is in the
+    // latest snapshot; an older version of its file group would not be read at all.
+    const newest = join(copy, relative(lake, newestParquet(lake)));
     const dropped = execFileSync(toolchainPaths().python, ['-c', DROP_FIRST_ROW, newest], { encoding: 'utf8' }).trim();
     const r = await runCli(['verify', demo.pipeline, '--lake', copy, '--json']);
     assert.equal(r.code, 1, r.stderr);
