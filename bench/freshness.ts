@@ -15,6 +15,7 @@
  * `bench/out/freshness-<time>.html` (+ the figures as JSON beside it). Exit 1 unless verify says equal.
  */
 import './no-sdk-notice';
+import { benchStack } from './bench-stack';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,6 @@ import { ESM_DEFAULTS } from '../lambda/local-esm/settings';
 import { measureFreshness, PART_LABELS, PARTS, type FreshnessReport } from '../client/freshness/freshness';
 import { PipelineClient, type StatusDocument } from '../client/pipeline-client';
 import { ensureToolchain } from '../client/setup';
-import { resolveStackOptions } from '../client/stack/options';
 import { down, up } from '../client/stack/stack';
 import { ProgressLine } from '../client/verify/progress-line';
 import { verifyPipeline, waitForCatchUp } from '../client/verify/verify';
@@ -71,15 +71,7 @@ async function main(): Promise<number> {
     batchWindow: arg('batch-window', DEFAULTS.batchWindow),
     batchSize: arg('batch-size', DEFAULTS.batchSize),
   };
-  const stateDir = process.env.DDB_LAKE_BENCH_STATE ?? join(REPO_ROOT, '.ddb-lake', 'bench-freshness');
-  const stackOptions = resolveStackOptions(
-    { stateDir },
-    {
-      DDB_LAKE_TEMPORAL_PORT: process.env.DDB_LAKE_BENCH_TEMPORAL_PORT ?? '7433',
-      DDB_LAKE_TEMPORAL_UI_PORT: process.env.DDB_LAKE_BENCH_TEMPORAL_UI_PORT ?? '8433',
-      DDB_LAKE_AWS_PORT: process.env.DDB_LAKE_BENCH_AWS_PORT ?? '5455',
-    },
-  );
+  const { stateDir, stackOptions: stackOptions } = benchStack('freshness');
   const say = (t: string) => process.stderr.write(`${t}\n`);
   const line = new ProgressLine(process.stderr, 15);
   const loads: number[][] = [loadavg()];

@@ -12,19 +12,17 @@
  * figures: Scan, lake read, comparison, total. Exit 1 unless the lake equals the table.
  */
 import './no-sdk-notice';
+import { benchStack } from './bench-stack';
 import { transactionTableInput } from '../client/data/transaction-table';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../core/environment';
 import { describeError } from '../core/errors';
-import { REPO_ROOT } from '../core/toolchain';
 import { generateTransactions } from '../client/data/generator';
 import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../client/demo/scenario';
 import { PipelineClient } from '../client/pipeline-client';
 import { ensureToolchain } from '../client/setup';
-import { resolveStackOptions } from '../client/stack/options';
 import { down, up } from '../client/stack/stack';
 import { ProgressLine } from '../client/verify/progress-line';
 import { verifyPipeline } from '../client/verify/verify';
@@ -37,15 +35,7 @@ function arg(name: string, fallback: number): number {
 async function main(): Promise<number> {
   const items = arg('items', 1_000_000);
   const segments = arg('segments', 4);
-  const stateDir = process.env.DDB_LAKE_BENCH_STATE ?? join(REPO_ROOT, '.ddb-lake', 'bench-verify');
-  const options = resolveStackOptions(
-    { stateDir },
-    {
-      DDB_LAKE_TEMPORAL_PORT: process.env.DDB_LAKE_BENCH_TEMPORAL_PORT ?? '7433',
-      DDB_LAKE_TEMPORAL_UI_PORT: process.env.DDB_LAKE_BENCH_TEMPORAL_UI_PORT ?? '8433',
-      DDB_LAKE_AWS_PORT: process.env.DDB_LAKE_BENCH_AWS_PORT ?? '5455',
-    },
-  );
+  const { stateDir, stackOptions: options } = benchStack('verify');
   const say = (t: string) => process.stderr.write(`${t}\n`);
   const line = new ProgressLine(process.stderr, 15);
   say(`bench/verify-scale: ${items} items; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);

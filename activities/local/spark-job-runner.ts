@@ -85,7 +85,8 @@ const SUMMARY_PREFIX = 'DDB_LAKE_SUMMARY ';
 /** A record without a process after this long: the runner died between recording and spawning. */
 const SPAWN_GRACE_MS = 60_000;
 
-interface RunRecord {
+/** What the local runner records per run in `<state>/jobs/<run key>.json` (also read by tests and benches). */
+export interface RunRecord {
   runKey: string;
   runId: string;
   kind: JobKind;
@@ -501,4 +502,20 @@ export function errorFromLog(lines: string[]): string | undefined {
   if (jvm.length) return jvm[jvm.length - 1]!.trim();
   const tail = lines.filter((l) => l.trim()).slice(-5);
   return tail.length ? tail.join('\n') : undefined;
+}
+
+/** The run records of one pipeline's jobs in `<stateDir>/jobs/`, oldest start first (a record being written is skipped). */
+export function readRunRecords(stateDir: string, pipeline: string): RunRecord[] {
+  const dir = join(stateDir, 'jobs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${pipeline}-`) && f.endsWith('.json'))
+    .flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunRecord];
+      } catch {
+        return [];
+      }
+    })
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
 }

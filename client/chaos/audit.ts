@@ -3,21 +3,12 @@
  * job records (`<state>/jobs/<run key>.json`: no batch run twice as a new job, no two jobs at once),
  * the rejected records (`<landing>/_rejected/<run key>/`) and the landing files themselves.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readRunRecords, type RunRecord } from '../../activities/local/spark-job-runner';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../core/aws';
 
-export interface JobRecord {
-  runKey: string;
-  runId: string;
-  kind: 'initialLoad' | 'incremental';
-  status: string;
-  startedAt: string;
-  finishedAt?: string;
-  error?: string;
-  summary?: { recordsRejected?: number; rejected?: number };
-}
+/** What the audit reads of the local runner's run records (activities/local/spark-job-runner.ts). */
+export type JobRecord = Pick<RunRecord, 'runKey' | 'runId' | 'kind' | 'startedAt' | 'finishedAt' | 'error'> & { status: string; summary?: { rejected?: number } };
 
 export interface JobAudit {
   jobs: number;
@@ -32,18 +23,7 @@ export interface JobAudit {
 }
 
 export function readJobRecords(stateDir: string, pipeline: string): JobRecord[] {
-  const dir = join(stateDir, 'jobs');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(`${pipeline}-`) && f.endsWith('.json'))
-    .flatMap((f) => {
-      try {
-        return [JSON.parse(readFileSync(join(dir, f), 'utf8')) as JobRecord];
-      } catch {
-        return []; // a record being written right now
-      }
-    })
-    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  return readRunRecords(stateDir, pipeline);
 }
 
 /** Run key without its attempt: `<pipeline>-<gen>-inc-000042-a2` → `<pipeline>-<gen>-inc-000042`. */

@@ -16,10 +16,11 @@
  * fixture test/replay.test.ts replays). Figures (phase times, recovery, time outside the Spark job
  * per cycle) are printed as `[loop] …` lines.
  */
+import { readRunRecords, type RunRecord } from '../../activities/local/spark-job-runner';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -47,17 +48,7 @@ const PHASES = ['validating', 'exporting', 'initialLoad', 'incremental'];
 const say = (line: string) => console.log(`[loop] ${line}`);
 const ms = (iso: string) => Date.parse(iso);
 
-/** One job record of the local runner (activities/local/spark-job-runner.ts). */
-interface JobRecord {
-  runKey: string;
-  runId: string;
-  kind: 'initialLoad' | 'incremental';
-  status: string;
-  startedAt: string;
-  finishedAt?: string;
-  pid?: number;
-  exitCode?: number;
-}
+type JobRecord = RunRecord;
 
 const env = testEnvironment();
 const name = uniqueName('loop');
@@ -101,12 +92,7 @@ async function until(what: string, ok: (s: StatusDocument) => boolean, timeoutMs
 }
 
 function jobRecords(): JobRecord[] {
-  const dir = join(stateDir, 'jobs');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(`${name}-`) && f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as JobRecord)
-    .sort((a, b) => ms(a.startedAt) - ms(b.startedAt));
+  return readRunRecords(stateDir, name);
 }
 
 async function history(): Promise<HistoryEvent[]> {
