@@ -2,11 +2,12 @@
  * Throughput of the stream handler on a 1,000-record batch: encoding (CPU only) and writing the
  * batch to S3 (claim lookup, claim, file) against moto, measured separately, then end to end.
  *
- *   npx tsc -p tsconfig.json && node --no-warnings dist/bench/handler-throughput.js
+ *   node bin/ddb-lake.js up && npm run bench:handler
  *
- * Uses the running local stack's moto: start it first with `ddb-lake up`.
+ * Uses the running local stack's moto (the one `DDB_LAKE_STATE` names): start it first with `ddb-lake up`.
  */
 import './no-sdk-notice';
+import { describeError } from '../core/errors';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { toLambdaItem, type SdkAttributeValue } from '../lambda/attribute-value';
 import { createStreamHandler, encodeBatch, handlerConfig, landBatch } from '../lambda/handler';
@@ -117,6 +118,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  console.error(`bench/handler-throughput: ${describeError(err)}`);
   process.exit(1);
 });
