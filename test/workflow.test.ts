@@ -348,6 +348,8 @@ describe('pipeline workflow', () => {
     const firstRun = first.worker.run();
     const handle = await start(tq, testConfig());
     const s = await statusWhere(handle, 'initial load running', (st) => st.currentRun?.kind === 'initialLoad');
+    // The workflow records its current run as it schedules runJob: wait until the job has really started.
+    await eventually(async () => (f.jobs.runs.has(s.currentRun!.runKey) ? true : undefined), 'the job started');
     first.worker.shutdown();
     await firstRun;
     await first.connection.close();
