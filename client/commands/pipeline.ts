@@ -108,7 +108,7 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command('set-interval <pipeline> <seconds>')
-    .description('change the pause between incremental cycles (1-86400 s)')
+    .description('change the cycle interval: seconds from one incremental cycle start to the next (1-86400)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, seconds: string, opts: { json?: boolean }) => {
       const n = Number(seconds);

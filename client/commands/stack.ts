@@ -25,7 +25,7 @@ export function registerStackCommands(program: Command): void {
   portOptions(
     program
       .command('up')
-      .description('start the local stack (Temporal dev server, moto) in the background, or reuse it if running')
+      .description('start the local stack (Temporal dev server, moto, stream poller, worker) in the background, or reuse it if running')
       .option('--start-timeout <seconds>', 'how long each service may take to become healthy', '90'),
   ).action(async (flags: StackFlags) => {
     const started = Date.now();
