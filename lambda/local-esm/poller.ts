@@ -4,6 +4,7 @@
  * children), and calls the same handler as the AWS Lambda with Lambda's batching, retry and
  * partial-failure semantics, checkpointing every shard durably under `<esm>/checkpoints/`.
  */
+import { WakeableSleep } from './wakeable-sleep';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -73,7 +74,7 @@ export class LocalEventSourceMapping {
   private readonly startedAt = new Date().toISOString();
   private mappings: Record<string, string> = {};
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new WakeableSleep();
   private statusTimer: NodeJS.Timeout | undefined;
   private statusWrite: Promise<void> = Promise.resolve();
   private readonly knownBuckets = new Set<string>();
@@ -116,7 +117,7 @@ export class LocalEventSourceMapping {
   stop(): void {
     this.stopping = true;
     for (const s of this.streamsByArn.values()) for (const r of s.shards.values()) r.worker.stop();
-    this.wake?.();
+    this.sleeper.wake();
   }
 
   status(stopped = false): PollerStatus {
@@ -327,7 +328,7 @@ export class LocalEventSourceMapping {
     running.done = worker.run().then(
       (state) => {
         running.state = state;
-        if (state === 'finished') this.wake?.(); // children may start now
+        if (state === 'finished') this.sleeper.wake(); // children may start now
       },
       (err) => {
         // A bug or a broken checkpoint file: drop the worker; discovery starts it again from its checkpoint.
@@ -359,16 +360,7 @@ export class LocalEventSourceMapping {
 
   private sleep(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
+    return this.sleeper.sleep(ms);
   }
 }
 

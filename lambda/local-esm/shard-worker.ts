@@ -2,6 +2,7 @@
  * Reads one stream shard and delivers its records to the handler in batches, one batch at a time
  * (as Lambda does per shard), checkpointing after each delivered batch.
  */
+import { WakeableSleep } from './wakeable-sleep';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -89,7 +90,7 @@ export class ShardWorker {
   /** Batch id of the last batch delivered on this shard (`start`: none yet; `unknown`: not recorded). */
   private lastBatch = 'start';
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new WakeableSleep();
   private readonly s: ShardStatus;
 
   constructor(private readonly p: ShardWorkerParams) {
@@ -120,7 +121,7 @@ export class ShardWorker {
   /** Stop after the batch in flight (if any) is finished or abandoned; never checkpoints past it. */
   stop(): void {
     this.stopping = true;
-    this.wake?.();
+    this.sleeper.wake();
   }
 
   async run(): Promise<ShardState> {
@@ -346,16 +347,7 @@ export class ShardWorker {
 
   private sleep(ms: number): Promise<void> {
     if (this.stopping || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
+    return this.sleeper.sleep(ms);
   }
 }
 
