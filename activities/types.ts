@@ -2,7 +2,7 @@
  * Inputs and outputs of the pipeline activities: what crosses into workflow history, so kept small
  * (no file lists, no config beyond what the activity needs).
  */
-import type { ManifestTable } from '../core/manifest';
+import type { JobSummary, ManifestTable } from '../core/manifest';
 import type { Watermark, WatermarkDelta } from '../core/watermark';
 import type { JobKind } from './job-runner';
 import type { ExportStatus } from './exporter';
@@ -123,16 +123,8 @@ export interface RunJobRequest {
   otherJobs?: { initialLoad: string; incremental: string };
 }
 
-export interface JobCounts {
-  recordsRead: number;
-  upserted: number;
-  deleted: number;
-  rejected: number;
-  durationSeconds: number;
-  commitInstant: string | null;
-  /** Where the run's rejected records are, when it rejected any. */
-  rejectedUri?: string | null;
-}
+/** The figures of a run's summary the workflow keeps. */
+export type JobCounts = Pick<JobSummary, 'recordsRead' | 'upserted' | 'deleted' | 'rejected' | 'durationSeconds' | 'commitInstant' | 'rejectedUri'>;
 
 export interface JobOutcome {
   runKey: string;
