@@ -271,6 +271,8 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       if (lastOutcome.status !== 'paused') s.counters.cycles++;
       if (!rebackfillRequested && (cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) && allHandlersFinished()) {
         s.counters.continuedAsNew++;
+        // A query that reaches this run after it closed is answered from its final state: keep that consistent with the counter.
+        cyclesThisRun = 0;
         await continueAsNew<typeof pipelineWorkflow>({ config, state: s });
       }
       await untilNextCycle(cycleFromStart ? startedMs : Date.now());
