@@ -10,13 +10,11 @@ import { PutItemCommand, TagResourceCommand, UntagResourceCommand, UpdateTableCo
 import { S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig } from '../../core/aws';
 import { parseLinkName, type GapMarker } from '../../core/landing';
-import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
-import { ESM_DEFAULTS, type EsmSettings } from '../../lambda/local-esm/settings';
 import { createStreamTable, ensureBucket, getText, landedChanges, listObjects, tempDir, testStack, uniqueName, waitFor, type TestStack } from './support';
+import { startTestPoller, type TestPollerOptions } from './test-poller';
 import { readWholeStream, streamArnOf } from './transactions';
 
 const BUCKET = 'ddb-lake-gap-tests';
-const FAST: Partial<EsmSettings> = { batchSize: 50, batchWindowSeconds: 0.2, pollIntervalMs: 50, discoverIntervalSeconds: 0.5, statusIntervalSeconds: 0.5 };
 const HOLD = 'ddb-lake:fault:hold-stream';
 const TRIM = 'ddb-lake:fault:trim-stream';
 
@@ -28,27 +26,7 @@ describe('stream gaps seen by the local event source mapping', () => {
   });
   after(async () => stack?.close());
 
-  function startPoller(table: string, options: { settings?: Partial<EsmSettings>; s3?: S3Client; esmDir?: string } = {}) {
-    const prefix = `${table}/`;
-    const esmDir = options.esmDir ?? tempDir('ddb-lake-esm-gaps-');
-    const logs: Record<string, unknown>[] = [];
-    const poller = new LocalEventSourceMapping(
-      { settings: { ...ESM_DEFAULTS, ...FAST, ...options.settings }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${prefix}` }, region: stack.env.aws.region },
-      { dynamodb: stack.dynamodb, streams: stack.streams, s3: options.s3 ?? stack.s3, log: (e) => logs.push(e) },
-    );
-    const done = poller.run();
-    return {
-      poller,
-      prefix,
-      esmDir,
-      logs,
-      delivered: () => poller.status().tables[table]?.shards[0]?.deliveredRecords ?? 0,
-      async stop() {
-        poller.stop();
-        await done;
-      },
-    };
-  }
+  const startPoller = (table: string, options?: TestPollerOptions) => startTestPoller(stack, BUCKET, table, options);
 
   async function put(table: string, id: string) {
     await stack.dynamodb.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, v: { N: '1' } } }));

@@ -13,7 +13,7 @@ import { itemDifference, toLambdaItem, type SdkAttributeValue } from '../../lamb
 import { createStreamHandler, encodeBatch, handlerConfig } from '../../lambda/handler';
 import { CheckpointStore, type ShardCheckpoint } from '../../lambda/local-esm/checkpoints';
 import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
-import { ESM_DEFAULTS, type EsmSettings } from '../../lambda/local-esm/settings';
+import { ESM_DEFAULTS } from '../../lambda/local-esm/settings';
 import { readPollerStatus } from '../../lambda/local-esm/status';
 import { toLambdaRecord } from '../../lambda/local-esm/stream-event';
 import { decodeLine } from '../../lambda/encoding';
@@ -32,10 +32,10 @@ import {
   waitFor,
   type TestStack,
 } from './support';
+import { FAST_ESM, startTestPoller, type TestPollerOptions } from './test-poller';
 import { batchWrite, keyOfTransaction, readWholeStream, rng, streamArnOf, transaction, TRANSACTION_KEYS, TRANSACTION_KEY_NAMES, updateNote } from './transactions';
 
 const BUCKET = 'ddb-lake-poller-tests';
-const FAST: Partial<EsmSettings> = { batchSize: 50, batchWindowSeconds: 0.2, pollIntervalMs: 50, discoverIntervalSeconds: 0.5, statusIntervalSeconds: 0.5 };
 
 describe('local event source mapping against moto', () => {
   let stack: TestStack;
@@ -45,33 +45,7 @@ describe('local event source mapping against moto', () => {
   });
   after(async () => stack?.close());
 
-  function startPoller(table: string, options: { settings?: Partial<EsmSettings>; s3?: S3Client; esmDir?: string } = {}) {
-    const prefix = `${table}/`;
-    const esmDir = options.esmDir ?? tempDir('ddb-lake-esm-');
-    const logs: Record<string, unknown>[] = [];
-    const poller = new LocalEventSourceMapping(
-      { settings: { ...ESM_DEFAULTS, ...FAST, ...options.settings }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${prefix}` }, region: stack.env.aws.region },
-      { dynamodb: stack.dynamodb, streams: stack.streams, s3: options.s3 ?? stack.s3, log: (e) => logs.push(e) },
-    );
-    const done = poller.run();
-    return {
-      poller,
-      prefix,
-      esmDir,
-      logs,
-      async stop() {
-        poller.stop();
-        await done;
-      },
-      /** Resolves once every record now in the stream is delivered (the checkpoint reached the last). */
-      async caughtUp(streamArn: string, timeoutMs = 60_000) {
-        const records = await readWholeStream(stack.streams, streamArn);
-        const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
-        await waitFor(`the poller to deliver through ${last}`, async () => poller.status().tables[table]?.shards.some((s) => s.checkpoint === last), timeoutMs, 50);
-        return records;
-      },
-    };
-  }
+  const startPoller = (table: string, options?: TestPollerOptions) => startTestPoller(stack, BUCKET, table, options);
 
   it('captures inserts, note updates and deletes of the brief\'s transactions; the latest line per key equals the table', async () => {
     const table = uniqueName('txn');
@@ -309,7 +283,7 @@ describe('local event source mapping against moto', () => {
     };
     const esmDir = tempDir('ddb-lake-esm-lineage-');
     const poller = new LocalEventSourceMapping(
-      { settings: { ...ESM_DEFAULTS, ...FAST }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${table}/` }, region: 'us-east-1' },
+      { settings: { ...ESM_DEFAULTS, ...FAST_ESM }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${table}/` }, region: 'us-east-1' },
       { dynamodb: fakeDynamodb as never, streams: fakeStreams as never, s3: stack.s3 },
     );
     const done = poller.run();
