@@ -34,7 +34,7 @@ import { PipelineClient, type StatusDocument } from '../client/pipeline-client';
 import { ensureToolchain } from '../client/setup';
 import { down, up } from '../client/stack/stack';
 import { ProgressLine } from '../client/verify/progress-line';
-import { verifyPipeline, waitForCatchUp } from '../client/verify/verify';
+import { verifyAfterWrites, waitForCatchUp } from '../client/verify/verify';
 import { landingProgressFor } from '../client/verify/landing-progress';
 import { renderFreshnessChart } from './freshness-chart';
 
@@ -132,15 +132,7 @@ async function main(): Promise<number> {
     line.end();
     say(`  wrote ${changes.written} changes at ${changes.ratePerSecond}/s (${changes.inserts} inserts, ${changes.updates} updates, ${changes.deletes} deletes, ${changes.errors} errors; write latency p95 ${changes.latencyMs.p95} ms)`);
 
-    const report = await verifyPipeline(env, client, {
-      pipeline: config.name,
-      timeoutSeconds: 900,
-      sample: 5,
-      segments: 4,
-      wait: true,
-      quietSeconds: 60,
-      onProgress: (p) => line.update(`  verify: waiting ${Math.round(p.elapsedSeconds)} s · ${p.landing} · ${p.lake}`),
-    });
+    const report = await verifyAfterWrites(env, client, config.name, 900, (l) => line.update(`  verify: ${l}`));
     line.end();
     const st = await client.status(config.name);
     const freshness = await measureFreshness({ env, config, writes, exportTimeMs: st.export?.exportTime ? Date.parse(st.export.exportTime) : null });

@@ -19,7 +19,7 @@ import { ensureToolchain } from '../setup';
 import { resolveStackOptions } from '../stack/options';
 import { down, up } from '../stack/stack';
 import { landingProgressFor } from '../verify/landing-progress';
-import { verifyPipeline, waitForCatchUp, type VerifyReport } from '../verify/verify';
+import { verifyAfterWrites, waitForCatchUp, type VerifyReport } from '../verify/verify';
 import { auditJobs, landedTtlRemoves, readJobRecords, rejectedLines, type JobAudit } from './audit';
 import { injectFault, Interrupted, type FaultContext, type FaultOutcome } from './faults';
 import { faultDynamoDbClient, HiddenItemWriter, ttlRemove } from './landing-faults';
@@ -223,15 +223,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await sleep(2000);
       }
     }
-    const report: VerifyReport = await unlessAborted(signal, verifyPipeline(env, client, {
-      pipeline: config.name,
-      timeoutSeconds: 900,
-      sample: 5,
-      segments: 4,
-      wait: true,
-      quietSeconds: 60,
-      onProgress: (p) => o.progress?.(`  verify: waiting ${Math.round(p.elapsedSeconds)} s · ${p.landing} · ${p.lake}`),
-    }));
+    const report: VerifyReport = await unlessAborted(signal, verifyAfterWrites(env, client, config.name, 900, (l) => o.progress?.(`  verify: ${l}`)));
     const final = await client.statusPatiently(config.name);
     const records = readJobRecords(env.stateDir, config.name);
     const jobs = auditJobs(records);

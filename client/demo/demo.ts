@@ -23,7 +23,7 @@ import { ensureToolchain } from '../setup';
 import { resolveStackOptions } from '../stack/options';
 import { up } from '../stack/stack';
 import { ProgressLine } from '../verify/progress-line';
-import { verifyPipeline, type VerifyReport } from '../verify/verify';
+import { verifyAfterWrites, type VerifyReport } from '../verify/verify';
 import { pipelineLine, prepareTableAndBuckets, scenarioConfig, scenarioNames } from './scenario';
 
 export interface DemoOptions {
@@ -183,17 +183,9 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
     );
 
     ui.step('7/7 verify: wait until the pipeline has caught up with the last write, then compare table and lake key by key, value by value');
-    const report = await verifyPipeline(env, client, {
-      pipeline: config.name,
-      timeoutSeconds: options.verifyTimeoutSeconds,
-      sample: 5,
-      segments: 4,
-      wait: true,
-      quietSeconds: 60,
-      onProgress: (p) => {
-        check();
-        ui.live(`    waiting ${Math.round(p.elapsedSeconds)} s · ${p.landing} · ${p.lake}`);
-      },
+    const report = await verifyAfterWrites(env, client, config.name, options.verifyTimeoutSeconds, (l) => {
+      check();
+      ui.live(`    ${l}`);
     });
     ui.endLive();
 

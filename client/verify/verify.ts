@@ -75,6 +75,23 @@ export interface VerifyReport {
   durationSeconds: number;
 }
 
+/**
+ * Verify at the end of a run of writes (the demo, the freshness bench, the chaos run): wait for the
+ * pipeline to catch up (60 s without a new landing file on AWS), a 4-segment Scan, 5 samples per
+ * category. `progress` gets "waiting N s · landing · lake".
+ */
+export function verifyAfterWrites(env: Environment, client: PipelineClient, pipeline: string, timeoutSeconds: number, progress: (line: string) => void): Promise<VerifyReport> {
+  return verifyPipeline(env, client, {
+    pipeline,
+    timeoutSeconds,
+    sample: 5,
+    segments: 4,
+    wait: true,
+    quietSeconds: 60,
+    onProgress: (p) => progress(`waiting ${Math.round(p.elapsedSeconds)} s · ${p.landing} · ${p.lake}`),
+  });
+}
+
 export async function verifyPipeline(env: Environment, client: PipelineClient, options: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const config = await client.config(options.pipeline);
