@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/toolchain';
-import { resolveStackOptions } from '../client/stack/options';
+import { resolveStackOptions } from '../stack/options';
 
 /**
  * The stack a bench runs on: its own state folder (`DDB_LAKE_BENCH_STATE`, else

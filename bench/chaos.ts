@@ -7,7 +7,7 @@
  *
  * Stack in `.ddb-lake/bench-chaos` (DDB_LAKE_BENCH_STATE), ports DDB_LAKE_BENCH_TEMPORAL_PORT 7533,
  * DDB_LAKE_BENCH_TEMPORAL_UI_PORT 8533, DDB_LAKE_BENCH_AWS_PORT 5555. Writes at `rate` for `duration`
- * seconds while each fault kind (client/chaos/schedule.ts) happens `each` times at seeded moments,
+ * seconds while each fault kind (tools/chaos/schedule.ts) happens `each` times at seeded moments,
  * never two at once; then waits for catch-up, verifies, audits the job records and the quarantined
  * records, and prints one table (bench/README.md "chaos"). Figures as JSON in
  * `bench/out/chaos-<time>.json`. Exit 0 only if every check holds; Ctrl-C stops cleanly.
@@ -17,9 +17,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
-import { formatChaosTable, formatFaultLog } from '../client/chaos/report';
-import { Interrupted } from '../client/chaos/faults';
-import { runChaos } from '../client/chaos/run';
+import { formatChaosTable, formatFaultLog } from '../tools/chaos/report';
+import { Interrupted } from '../tools/chaos/faults';
+import { runChaos } from '../tools/chaos/run';
 import { ProgressLine } from '../client/verify/progress-line';
 
 function arg(name: string, fallback: number): number {

@@ -3,7 +3,7 @@
  * dot per change at (write time, freshness), p50 / p95 lines, a tick per lake commit, and a table of
  * where the time goes.
  */
-import { PART_LABELS, PARTS, type FreshnessReport } from '../client/freshness/freshness';
+import { PART_LABELS, PARTS, type FreshnessReport } from '../tools/freshness/freshness';
 
 export interface ChartMeta {
   title: string;

@@ -9,7 +9,7 @@
  * as asked, a fresh Transaction table with a first batch, and the pipeline; waits until it has caught
  * up; then writes at `rate` for `duration` seconds (inserts, note updates, deletes), verifies that the
  * lake equals the table, and measures each change's freshness = time from its write to the completion
- * of the first lake commit holding it (client/freshness/freshness.ts: from the run manifests,
+ * of the first lake commit holding it (tools/freshness/freshness.ts: from the run manifests,
  * summaries and the Hudi timeline, no polling). Prints p50 / p95 / max with every setting used, where
  * the time goes (per part), the load average, and draws freshness over time to
  * `bench/out/freshness-<time>.html` (+ the figures as JSON beside it). Exit 1 unless verify says equal.
@@ -26,13 +26,13 @@ import { resolveEnvironment, type LocalEnvironment } from '../core/environment';
 import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
 import { POLLER_ENV } from '../client/commands/poller';
-import { generateTransactions, type WriteLogRecord } from '../client/data/generator';
-import { FRESH_SCHEDULE, prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../client/demo/scenario';
-import { ESM_DEFAULTS } from '../lambda/local-esm/settings';
-import { measureFreshness, PART_LABELS, PARTS, type FreshnessReport } from '../client/freshness/freshness';
+import { generateTransactions, type WriteLogRecord } from '../tools/generate/generator';
+import { FRESH_SCHEDULE, prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../tools/demo/scenario';
+import { ESM_DEFAULTS } from '../stack/poller/settings';
+import { measureFreshness, PART_LABELS, PARTS, type FreshnessReport } from '../tools/freshness/freshness';
 import { PipelineClient, type StatusDocument } from '../client/pipeline-client';
-import { ensureToolchain } from '../client/setup';
-import { down, up } from '../client/stack/stack';
+import { ensureToolchain } from '../stack/setup';
+import { down, up } from '../stack/stack';
 import { ProgressLine } from '../client/verify/progress-line';
 import { verifyAfterWrites, waitForCatchUp } from '../client/verify/verify';
 import { landingProgressFor } from '../client/verify/landing-progress';

@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../core/aws';
 import { resolveEnvironment } from '../core/environment';
-import { generateTransactions, type GenerateSummary } from '../client/data/generator';
-import { ensureTransactionTable } from '../client/data/transaction-table';
+import { generateTransactions, type GenerateSummary } from '../tools/generate/generator';
+import { ensureTransactionTable } from '../tools/generate/transaction-table';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -13,17 +13,17 @@
  */
 import './no-sdk-notice';
 import { benchStack } from './bench-stack';
-import { transactionTableInput } from '../client/data/transaction-table';
+import { transactionTableInput } from '../tools/generate/transaction-table';
 import { cpus, loadavg } from 'node:os';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../core/environment';
 import { describeError } from '../core/errors';
-import { generateTransactions } from '../client/data/generator';
-import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../client/demo/scenario';
+import { generateTransactions } from '../tools/generate/generator';
+import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../tools/demo/scenario';
 import { PipelineClient } from '../client/pipeline-client';
-import { ensureToolchain } from '../client/setup';
-import { down, up } from '../client/stack/stack';
+import { ensureToolchain } from '../stack/setup';
+import { down, up } from '../stack/stack';
 import { ProgressLine } from '../client/verify/progress-line';
 import { verifyPipeline } from '../client/verify/verify';
 

@@ -3,7 +3,7 @@
  * (docs/landing.md, "The writer's guarantee"; line format docs/encoding.md).
  *
  * The same function runs as the AWS Lambda (lambda/index.ts) and in the local event source mapping
- * (lambda/local-esm/); it gets its S3 client and clock by injection.
+ * (stack/poller/); it gets its S3 client and clock by injection.
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';

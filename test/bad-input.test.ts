@@ -4,7 +4,7 @@
  * exist, pipelines that do not exist, Temporal or the AWS endpoint out of reach. Against the test
  * stack's moto and Temporal; nothing here starts a pipeline.
  */
-import { transactionTableInput } from '../client/data/transaction-table';
+import { transactionTableInput } from '../tools/generate/transaction-table';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';

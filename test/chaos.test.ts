@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../core/toolchain';
-import { formatChaosTable, formatFaultLog } from '../client/chaos/report';
-import { runChaos } from '../client/chaos/run';
+import { formatChaosTable, formatFaultLog } from '../tools/chaos/report';
+import { runChaos } from '../tools/chaos/run';
 
 export const TEST_CHAOS_STATE = join(REPO_ROOT, '.ddb-lake', 'test-chaos');
 

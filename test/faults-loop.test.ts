@@ -10,7 +10,7 @@
  * - no secret of the stack's environment in any workflow history, log or run record.
  * Every comparison is per key and per attribute (the lake read by hudi-rs through `ddb-lake sql`).
  */
-import { transactionTableInput } from '../client/data/transaction-table';
+import { transactionTableInput } from '../tools/generate/transaction-table';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

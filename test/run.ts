@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join, relative } from 'node:path';
 import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
-import { ensureToolchain, stderrProgress } from '../client/setup';
-import { resolveStackOptions } from '../client/stack/options';
-import { down, up } from '../client/stack/stack';
+import { ensureToolchain, stderrProgress } from '../stack/setup';
+import { resolveStackOptions } from '../stack/options';
+import { down, up } from '../stack/stack';
 import { SparkJobRunner } from '../activities/local/spark-job-runner';
 
 const STATE_DIR = join(REPO_ROOT, '.ddb-lake', 'test-stack');

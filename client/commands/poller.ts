@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
-import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
-import { ESM_DEFAULTS, settingsProblems, type EsmSettings } from '../../lambda/local-esm/settings';
+import { LocalEventSourceMapping } from '../../stack/poller/poller';
+import { ESM_DEFAULTS, settingsProblems, type EsmSettings } from '../../stack/poller/settings';
 
 interface PollerFlags {
   table?: string[];

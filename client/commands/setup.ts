@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runSetup } from '../setup';
+import { runSetup } from '../../stack/setup';
 
 export function registerSetupCommand(program: Command): void {
   program

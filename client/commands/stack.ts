@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { PORT_SETTINGS, resolveStackOptions, type StackFlags } from '../stack/options';
-import { down, status, up } from '../stack/stack';
+import { PORT_SETTINGS, resolveStackOptions, type StackFlags } from '../../stack/options';
+import { down, status, up } from '../../stack/stack';
 
 const PORTS_HELP =
   '\nPorts (flag, else environment variable, else default; all bound to 127.0.0.1):\n' +

@@ -8,7 +8,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig, parseS3Uri } from '../../core/aws';
 import type { Environment, LocalEnvironment } from '../../core/environment';
 import { minuteFolder } from '../../core/landing';
-import { readPollerStatus, type PollerStatus } from '../../lambda/local-esm/status';
+import { readPollerStatus, type PollerStatus } from '../../stack/poller/status';
 
 export interface LandingCheck {
   /**

@@ -17,10 +17,10 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { generateTransactions, OperationPlanner, resolveGenerateOptions, type GenerateSummary, type WriteLogRecord } from '../../client/data/generator';
-import { SeededRandom } from '../../client/data/random';
-import { FORMATS, formatTimestamp, MicrosecondClock, randomEntity, randomNote } from '../../client/data/transaction-model';
-import { ensureTransactionTable } from '../../client/data/transaction-table';
+import { generateTransactions, OperationPlanner, resolveGenerateOptions, type GenerateSummary, type WriteLogRecord } from '../../tools/generate/generator';
+import { SeededRandom } from '../../tools/generate/random';
+import { FORMATS, formatTimestamp, MicrosecondClock, randomEntity, randomNote } from '../../tools/generate/transaction-model';
+import { ensureTransactionTable } from '../../tools/generate/transaction-table';
 import { runCli } from '../helpers/cli';
 import { stackMoto, type MotoForTest } from '../helpers/moto-server';
 

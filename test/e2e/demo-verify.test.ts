@@ -11,7 +11,7 @@
  *    row missing;
  *  - bad input: exit 2 with a message.
  */
-import { transactionTableInput } from '../../client/data/transaction-table';
+import { transactionTableInput } from '../../tools/generate/transaction-table';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -28,7 +28,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { toolchainPaths } from '../../core/toolchain';
-import type { DemoSummary } from '../../client/demo/demo';
+import type { DemoSummary } from '../../tools/demo/demo';
 import type { VerifyReport } from '../../client/verify/verify';
 import { runCli } from '../helpers/cli';
 import { testDynamoDbClient, testEnvironment, testScratchDir } from '../helpers/stack';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { transactionTableInput } from '../../client/data/transaction-table';
+import { transactionTableInput } from '../../tools/generate/transaction-table';
 import { after, describe, it } from 'node:test';
 import { CreateTableCommand, DeleteItemCommand, DeleteTableCommand, PutItemCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { readStackInfo, type StackInfo, type StackStatus } from '../../core/environment';
 import { REPO_ROOT } from '../../core/toolchain';
-import { freePort, isPortFree } from '../../client/stack/ports';
-import { isProcessRunning, processGroupMembers } from '../../client/stack/processes';
+import { freePort, isPortFree } from '../../stack/ports';
+import { isProcessRunning, processGroupMembers } from '../../stack/processes';
 import { testScratchDir, uniqueName } from '../helpers/stack';
 
 /**

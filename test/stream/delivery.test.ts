@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { deliverBatch, type DeliveryPolicy, type InvokeOutcome } from '../../lambda/local-esm/delivery';
-import { interpretResponse } from '../../lambda/local-esm/shard-worker';
+import { deliverBatch, type DeliveryPolicy, type InvokeOutcome } from '../../stack/poller/delivery';
+import { interpretResponse } from '../../stack/poller/shard-worker';
 
 type Log = string[];
 

@@ -1,16 +1,16 @@
 /**
- * The moto fixes of python/moto_patches.py, through the real server: binary values reach the
+ * The moto fixes of stack/moto/moto_patches.py, through the real server: binary values reach the
  * stream as the bytes that were written. (Against an unpatched moto both tests fail.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { toLambdaRecord } from '../../lambda/local-esm/stream-event';
+import { toLambdaRecord } from '../../stack/poller/stream-event';
 import { decodeLine, encodeRecord } from '../../lambda/encoding';
 import { createStreamTable, testStack, uniqueName, type TestStack } from './support';
 import { readWholeStream, streamArnOf } from './transactions';
 
-describe('moto stream binary (python/moto_patches.py)', () => {
+describe('moto stream binary (stack/moto/moto_patches.py)', () => {
   let stack: TestStack;
   before(async () => {
     stack = await testStack();

@@ -11,11 +11,11 @@ import { awsClientConfig } from '../../core/aws';
 import { REPO_ROOT } from '../../core/toolchain';
 import { itemDifference, toLambdaItem, type SdkAttributeValue } from '../../lambda/attribute-value';
 import { createStreamHandler, encodeBatch, handlerConfig } from '../../lambda/handler';
-import { CheckpointStore, type ShardCheckpoint } from '../../lambda/local-esm/checkpoints';
-import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
-import { ESM_DEFAULTS } from '../../lambda/local-esm/settings';
-import { readPollerStatus } from '../../lambda/local-esm/status';
-import { toLambdaRecord } from '../../lambda/local-esm/stream-event';
+import { CheckpointStore, type ShardCheckpoint } from '../../stack/poller/checkpoints';
+import { LocalEventSourceMapping } from '../../stack/poller/poller';
+import { ESM_DEFAULTS } from '../../stack/poller/settings';
+import { readPollerStatus } from '../../stack/poller/status';
+import { toLambdaRecord } from '../../stack/poller/stream-event';
 import { decodeLine } from '../../lambda/encoding';
 import {
   createStreamTable,

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { AttributeValue as SdkAttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { isMinuteFolder } from '../../core/landing';
 import { itemDifference } from '../../lambda/attribute-value';
-import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
-import { ESM_DEFAULTS } from '../../lambda/local-esm/settings';
+import { LocalEventSourceMapping } from '../../stack/poller/poller';
+import { ESM_DEFAULTS } from '../../stack/poller/settings';
 import { createStreamTable, ensureBucket, tempDir, landedChanges, latestPerKey, listObjects, scanTable, testStack, uniqueName, waitFor, type TestStack } from './support';
 import { batchWrite, inParallel, keyOfTransaction, readWholeStream, rng, streamArnOf, transaction, TRANSACTION_KEYS, TRANSACTION_KEY_NAMES, updateNote, type TransactionKey } from './transactions';
 

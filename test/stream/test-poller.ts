@@ -1,7 +1,7 @@
 /** A local event source mapping over one table of the test stack, tuned to react within a fraction of a second. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LocalEventSourceMapping } from '../../lambda/local-esm/poller';
-import { ESM_DEFAULTS, type EsmSettings } from '../../lambda/local-esm/settings';
+import { LocalEventSourceMapping } from '../../stack/poller/poller';
+import { ESM_DEFAULTS, type EsmSettings } from '../../stack/poller/settings';
 import { tempDir, waitFor, type TestStack } from './support';
 import { readWholeStream } from './transactions';
 

@@ -2,7 +2,7 @@
  * A real moto server of its own (DynamoDB + Streams + S3) for tests that need one no stream poller
  * writes into (exact landing-zone contents), on a fixed loopback port.
  */
-import { transactionTableInput } from '../../client/data/transaction-table';
+import { transactionTableInput } from '../../tools/generate/transaction-table';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, type StreamViewType } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -21,7 +21,7 @@ export interface Moto {
 
 export async function startMoto(port: number): Promise<Moto> {
   // The same launcher as the stack's (moto with our patches), isolated from the stack's poller.
-  const launcher = join(REPO_ROOT, 'python', 'moto_server.py');
+  const launcher = join(REPO_ROOT, 'stack', 'moto', 'moto_server.py');
   const proc: ChildProcess = spawn(toolchainPaths().python, [launcher, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

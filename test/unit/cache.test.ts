@@ -15,8 +15,8 @@ import {
   tryLock,
   unlock,
   withCacheLock,
-} from '../../client/setup/cache';
-import { jarFileName, missingJars } from '../../client/setup/jars';
+} from '../../stack/setup/cache';
+import { jarFileName, missingJars } from '../../stack/setup/jars';
 import { JARS } from '../../core/toolchain';
 
 const root = mkdtempSync(join(tmpdir(), 'ddb-lake-cache-test-'));

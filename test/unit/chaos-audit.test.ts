@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditJobs, type JobRecord } from '../../client/chaos/audit';
-import { FAULT_KINDS, planFaults } from '../../client/chaos/schedule';
+import { auditJobs, type JobRecord } from '../../tools/chaos/audit';
+import { FAULT_KINDS, planFaults } from '../../tools/chaos/schedule';
 
 test('planFaults: each kind `each` times, reproducible by seed, spread over 10-80% of the duration in order', () => {
   const a = planFaults({ seed: 's', durationSeconds: 600, each: 2 });

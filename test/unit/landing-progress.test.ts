@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalEnvironment } from '../../core/environment';
-import { writePollerStatus, type PollerStatus } from '../../lambda/local-esm/status';
-import { ESM_DEFAULTS } from '../../lambda/local-esm/settings';
+import { writePollerStatus, type PollerStatus } from '../../stack/poller/status';
+import { ESM_DEFAULTS } from '../../stack/poller/settings';
 import { PollerLandingProgress } from '../../client/verify/landing-progress';
 
 const STREAM = 'arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2026-11-27T00:00:00.000';

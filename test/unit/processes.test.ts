@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isProcessRunning, processGroupMembers, processStartToken, spawnDetached, stopProcessGroup } from '../../client/stack/processes';
+import { isProcessRunning, processGroupMembers, processStartToken, spawnDetached, stopProcessGroup } from '../../stack/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-proc-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

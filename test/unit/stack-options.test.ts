@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveStackOptions } from '../../client/stack/options';
+import { resolveStackOptions } from '../../stack/options';
 import { UserError } from '../../core/errors';
 
 describe('stack options', () => {

@@ -8,7 +8,7 @@ import {
   parseTemporalVersion,
   parseVersion,
   temporalCliAcceptable,
-} from '../../client/setup/versions';
+} from '../../stack/setup/versions';
 
 describe('version parsing', () => {
   it('reads Java majors from both version schemes', () => {

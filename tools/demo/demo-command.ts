@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { numberFlag } from '../data/generate-command';
+import { numberFlag } from '../generate/generate-command';
 import { consoleUi, DEMO_DEFAULTS, formatDemoSummary, runDemo, type DemoOptions } from './demo';
 
 interface DemoFlags {

@@ -2,7 +2,7 @@
  * The knobs of the local event source mapping, named and defaulted like Lambda's
  * (CreateEventSourceMapping), except where noted.
  */
-import { DEFAULT_MAX_WRITE_SECONDS } from '../handler';
+import { DEFAULT_MAX_WRITE_SECONDS } from '../../lambda/handler';
 
 export interface EsmSettings {
   /**

@@ -12,7 +12,7 @@ import {
   type GetShardIteratorCommandInput,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import { batchIdOf, type StreamBatchHandler } from '../handler';
+import { batchIdOf, type StreamBatchHandler } from '../../lambda/handler';
 import { writeFileAtomic } from './atomic-file';
 import type { CheckpointStore } from './checkpoints';
 import { defaultBackoffMs, deliverBatch, type InvokeOutcome } from './delivery';

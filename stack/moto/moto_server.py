@@ -1,6 +1,6 @@
 """The local stack's moto server: DynamoDB, DynamoDB Streams and S3 on one loopback port.
 
-Started by ``ddb-lake up`` with the venv's python as ``python python/moto_server.py --port N``.
+Started by ``ddb-lake up`` with the venv's python as ``python stack/moto/moto_server.py --port N``.
 It applies our fixes for moto bugs (moto_patches.apply) before moto serves anything, then runs
 moto's own server, which answers every AWS service it knows on the one port.
 """

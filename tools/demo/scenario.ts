@@ -13,8 +13,8 @@ import type { Environment, LocalEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import { REPO_ROOT } from '../../core/toolchain';
 import type { Phase } from '../../workflows/definitions';
-import type { PipelineClient, StatusDocument } from '../pipeline-client';
-import { ensureTransactionTable } from '../data/transaction-table';
+import type { PipelineClient, StatusDocument } from '../../client/pipeline-client';
+import { ensureTransactionTable } from '../generate/transaction-table';
 
 /**
  * Pipeline settings tuned for freshness on a laptop (bench/freshness measures them; docs/freshness.md).

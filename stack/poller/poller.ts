@@ -13,7 +13,7 @@ import { DescribeStreamCommand, type DynamoDBStreamsClient, type Shard } from '@
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isUserError } from '../../core/errors';
 import { gapMarkerKey, type GapMarker } from '../../core/landing';
-import { createStreamHandler, handlerConfig, type BatchLogEntry, type HandlerConfig, type StreamBatchHandler } from '../handler';
+import { createStreamHandler, handlerConfig, type BatchLogEntry, type HandlerConfig, type StreamBatchHandler } from '../../lambda/handler';
 import { CheckpointStore, parseStreamArn } from './checkpoints';
 import { readLandingMappings } from './mappings';
 import type { EsmSettings } from './settings';

@@ -2,9 +2,9 @@
  * When each fault of a chaos run happens: reproducible from a seed, each kind `each` times, spread
  * over the write phase. Pure (no clock, no I/O), so the schedule itself is unit-tested.
  */
-import { SeededRandom } from '../data/random';
+import { SeededRandom } from '../generate/random';
 
-/** Every kind of fault the chaos run injects (client/chaos/faults.ts; bench/README.md "chaos"). */
+/** Every kind of fault the chaos run injects (tools/chaos/faults.ts; bench/README.md "chaos"). */
 export const FAULT_KINDS = ['worker-kill', 'spark-kill', 'temporal-restart', 'poller-restart', 'redeliver', 'late-file', 'bad-lines'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

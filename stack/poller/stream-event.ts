@@ -1,7 +1,7 @@
 /** Stream records as GetRecords returns them (AWS SDK) → the exact records Lambda hands a function. */
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { toLambdaItem, type SdkAttributeValue } from '../attribute-value';
+import { toLambdaItem, type SdkAttributeValue } from '../../lambda/attribute-value';
 
 export function toLambdaRecord(record: SdkStreamRecord, eventSourceARN: string): DynamoDBRecord {
   const s = record.dynamodb ?? {};

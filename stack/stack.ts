@@ -1,10 +1,10 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readStackInfo, stackInfoPath, type ServiceHealth, type StackInfo, type StackService, type StackStatus } from '../../core/environment';
-import { UserError } from '../../core/errors';
-import { withCacheLock } from '../setup/cache';
-import { tailOfFile } from '../setup/exec';
-import { ensureToolchain, type Toolchain } from '../setup';
+import { readStackInfo, stackInfoPath, type ServiceHealth, type StackInfo, type StackService, type StackStatus } from '../core/environment';
+import { UserError } from '../core/errors';
+import { withCacheLock } from './setup/cache';
+import { tailOfFile } from './setup/exec';
+import { ensureToolchain, type Toolchain } from './setup';
 import { isPortFree, portHolder } from './ports';
 import { isProcessRunning, spawnDetached, stopProcessGroup } from './processes';
 import { PORT_SETTINGS, type PortSetting, type StackOptions } from './options';

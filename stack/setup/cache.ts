@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, closeSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isProcessRunning, processStartToken } from '../stack/processes';
+import { isProcessRunning, processStartToken } from '../processes';
 
 /**
  * The rules that keep the per-user cache honest: an entry is complete only when it sits under its

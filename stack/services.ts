@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../core/toolchain';
-import type { Toolchain } from '../setup';
+import { REPO_ROOT } from '../core/toolchain';
+import type { Toolchain } from './setup';
 import { allOf, httpProbe, motoProbe, temporalProbe, type Probe } from './health';
 import type { PortSetting, StackOptions } from './options';
 
@@ -77,32 +77,23 @@ const moto: ServiceSpec = {
   ports: ['awsPort'],
   launch: ({ options, toolchain }) => ({
     command: toolchain.python,
-    args: [join(REPO_ROOT, 'python', 'moto_server.py'), '--host', options.host, '--port', String(options.awsPort)],
+    args: [join(REPO_ROOT, 'stack', 'moto', 'moto_server.py'), '--host', options.host, '--port', String(options.awsPort)],
     env: { PYTHONNOUSERSITE: '1', PYTHONUNBUFFERED: '1' },
   }),
   probe: ({ options, endpoints }) => motoProbe(endpoints.awsEndpoint, options.region),
   describe: ({ endpoints, options }) => `DynamoDB, DynamoDB Streams and S3 at ${endpoints.awsEndpoint} (region ${options.region})`,
 };
 
-/** Is `ddb-lake <name>` a command of this build? (Loaded lazily: the CLI module imports this one.) */
-function cliHasCommand(name: string): boolean {
-  const cliEntry = join(REPO_ROOT, 'bin', 'ddb-lake.js');
-  if (!existsSync(cliEntry)) return false;
-  const { buildProgram } = require('../cli') as typeof import('../cli');
-  return buildProgram().commands.some((c) => c.name() === name);
-}
-
 /**
  * A service that is our own CLI command (`node bin/ddb-lake.js <command>`); it finds the stack's
- * endpoints through DDB_LAKE_STATE. Absent until that command exists. Its health is "still
- * running" until its owner gives it a real probe.
+ * endpoints through DDB_LAKE_STATE. Its health is "still running".
  */
 function cliService(name: string, command: string, after: string[]): ServiceSpec {
   return {
     name,
     after,
     ports: [],
-    launch: () => (cliHasCommand(command) ? { command: process.execPath, args: [join(REPO_ROOT, 'bin', 'ddb-lake.js'), command] } : undefined),
+    launch: () => ({ command: process.execPath, args: [join(REPO_ROOT, 'bin', 'ddb-lake.js'), command] }),
     probe: () => async () => undefined,
     describe: () => `\`ddb-lake ${command}\``,
   };

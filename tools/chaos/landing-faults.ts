@@ -1,6 +1,6 @@
 /**
  * The landing-zone side of the chaos run: changes that reach the table but not its stream (moto's
- * `x-ddb-lake-fault: no-stream` header, python/moto_patches.py item 7), landed by hand — late in an
+ * `x-ddb-lake-fault: no-stream` header, stack/moto/moto_patches.py item 7), landed by hand — late in an
  * old minute folder, or next to lines the jobs cannot parse — and TTL-style removes (`ttl-remove`).
  */
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -10,10 +10,10 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { awsClientConfig, parseS3Uri } from '../../core/aws';
 import type { LocalEnvironment } from '../../core/environment';
 import { encodeBatch } from '../../lambda/handler';
-import { SeededRandom } from '../data/random';
-import { MicrosecondClock, randomTransactionValues, type Transaction, type TransactionKey } from '../data/transaction-model';
+import { SeededRandom } from '../generate/random';
+import { MicrosecondClock, randomTransactionValues, type Transaction, type TransactionKey } from '../generate/transaction-model';
 
-/** The request header moto's fault patch reads (python/moto_patches.py item 7). */
+/** The request header moto's fault patch reads (stack/moto/moto_patches.py item 7). */
 export const FAULT_HEADER = 'x-ddb-lake-fault';
 export type RequestFault = 'no-stream' | 'ttl-remove';
 

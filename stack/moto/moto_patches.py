@@ -1,6 +1,6 @@
 """Narrow fixes to moto (pinned 5.2.5) so the local stack's DynamoDB Streams carry correct binary.
 
-`apply()` installs them; it is idempotent. `python/moto_server.py` calls it before serving.
+`apply()` installs them; it is idempotent. `stack/moto/moto_server.py` calls it before serving.
 
 Found by putting binary values through moto and reading the stream back (test/stream/moto-binary.test.ts
 checks both through the real server):
@@ -54,7 +54,7 @@ checks both through the real server):
      TRIM_HORIZON starts after the trimmed records, as in DynamoDB.
    Used by the stream-gap tests (test/stream/gaps.test.ts, test/gaps.test.ts); docs/gaps.md.
 
-7. Per-request fault headers for the chaos bench (not a moto bug; client/chaos/, bench/README.md
+7. Per-request fault headers for the chaos bench (not a moto bug; tools/chaos/, bench/README.md
    "chaos"). A PutItem / DeleteItem request carrying the HTTP header `x-ddb-lake-fault`:
    - `ttl-remove` (DeleteItem): the REMOVE stream record carries DynamoDB's TTL identity
      `userIdentity {Type: Service, PrincipalId: dynamodb.amazonaws.com}`, as a delete by DynamoDB's

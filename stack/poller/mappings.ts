@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors';
-import { handlerConfig } from '../handler';
+import { handlerConfig } from '../../lambda/handler';
 
 export function mappingsPath(esmDir: string): string {
   return join(esmDir, 'mappings.json');

@@ -1,5 +1,5 @@
-import { UserError } from '../../core/errors';
-import { stateDir as defaultStateDir } from '../../core/environment';
+import { UserError } from '../core/errors';
+import { stateDir as defaultStateDir } from '../core/environment';
 import { resolve } from 'node:path';
 
 /**

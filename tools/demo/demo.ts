@@ -15,15 +15,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
-import { generateTransactions, type WriteLogRecord } from '../data/generator';
-import { INITIAL_BATCH_SIZE } from '../data/transaction-model';
+import { generateTransactions, type WriteLogRecord } from '../generate/generator';
+import { INITIAL_BATCH_SIZE } from '../generate/transaction-model';
 import { measureFreshness, stats, type FreshnessReport, type Stats } from '../freshness/freshness';
-import { PipelineClient, type StatusDocument } from '../pipeline-client';
-import { ensureToolchain } from '../setup';
-import { resolveStackOptions } from '../stack/options';
-import { up } from '../stack/stack';
-import { ProgressLine } from '../verify/progress-line';
-import { verifyAfterWrites, type VerifyReport } from '../verify/verify';
+import { PipelineClient, type StatusDocument } from '../../client/pipeline-client';
+import { ensureToolchain } from '../../stack/setup';
+import { resolveStackOptions } from '../../stack/options';
+import { up } from '../../stack/stack';
+import { ProgressLine } from '../../client/verify/progress-line';
+import { verifyAfterWrites, type VerifyReport } from '../../client/verify/verify';
 import { pipelineLine, prepareTableAndBuckets, scenarioConfig, scenarioNames } from './scenario';
 
 export interface DemoOptions {

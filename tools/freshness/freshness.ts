@@ -22,7 +22,7 @@ import type { PipelineConfig } from '../../core/config';
 import type { Environment } from '../../core/environment';
 import { LANDING_RESERVED } from '../../core/landing';
 import type { JobManifest } from '../../core/manifest';
-import type { WriteLogRecord } from '../data/generator';
+import type { WriteLogRecord } from '../generate/generator';
 
 export const PARTS = ['landing', 'queue', 'plan', 'startup', 'session', 'batch', 'commit'] as const;
 export type Part = (typeof PARTS)[number];
