@@ -43,7 +43,10 @@ export interface JobRunState {
 
 /** No run with this runKey was ever started (by this runner / state folder / Glue job). */
 export class JobRunNotFoundError extends Error {
-  constructor(readonly runKey: string, where: string) {
+  constructor(
+    readonly runKey: string,
+    where: string,
+  ) {
     super(`no job run with run key ${runKey} in ${where}`);
     this.name = 'JobRunNotFoundError';
   }

@@ -15,6 +15,14 @@ export function createJobRunner(env: Environment): JobRunner {
   // DDB_LAKE_SPARK_DRIVER_MEMORY (e.g. 2g) for big initial loads; the runner's default otherwise.
   const driverMemory = process.env.DDB_LAKE_SPARK_DRIVER_MEMORY?.trim() || undefined;
   if (driverMemory !== undefined && !/^\d+[kmgt]?$/i.test(driverMemory))
-    throw new UserError(`DDB_LAKE_SPARK_DRIVER_MEMORY=${driverMemory} is not a JVM memory size`, 'use e.g. 1g or 2048m');
-  return new SparkJobRunner({ stateDir: env.stateDir, awsEndpoint: env.aws.endpoint, awsRegion: env.aws.region, driverMemory });
+    throw new UserError(
+      `DDB_LAKE_SPARK_DRIVER_MEMORY=${driverMemory} is not a JVM memory size`,
+      'use e.g. 1g or 2048m',
+    );
+  return new SparkJobRunner({
+    stateDir: env.stateDir,
+    awsEndpoint: env.aws.endpoint,
+    awsRegion: env.aws.region,
+    driverMemory,
+  });
 }

@@ -30,10 +30,16 @@ import { tableKeyFields, tableProblems } from './validation';
  * failure reaching AWS becomes one sentence that names the fix (shown in `status` while the activity
  * retries, and as the step's error once it gave up).
  */
-export function createPipelineActivities(services: PipelineServices, clock: { now(): number } = Date): PipelineActivities {
+export function createPipelineActivities(
+  services: PipelineServices,
+  clock: { now(): number } = Date,
+): PipelineActivities {
   const activities = pipelineActivities(services, clock);
   const explained = {} as PipelineActivities;
-  for (const [name, fn] of Object.entries(activities) as [keyof PipelineActivities, (...args: unknown[]) => Promise<unknown>][])
+  for (const [name, fn] of Object.entries(activities) as [
+    keyof PipelineActivities,
+    (...args: unknown[]) => Promise<unknown>,
+  ][])
     (explained as Record<string, unknown>)[name] = async (...args: unknown[]) => {
       try {
         return await fn(...args);
@@ -65,7 +71,12 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
           nonRetryable: true,
         });
       const keyFields = config.keyFields ?? tableKeyFields(table);
-      return { tableArn: table.tableArn, keyFields, streamViewType: table.streamViewType!, manifestTable: manifestTable(config, keyFields) };
+      return {
+        tableArn: table.tableArn,
+        keyFields,
+        streamViewType: table.streamViewType!,
+        manifestTable: manifestTable(config, keyFields),
+      };
     },
 
     /** Start the export, idempotently by client token. */
@@ -73,7 +84,12 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       try {
         const ctx = Context.current();
         const state = await exporter.start(
-          { tableArn: request.tableArn, tableName: request.tableName, ...request.location, clientToken: request.clientToken },
+          {
+            tableArn: request.tableArn,
+            tableName: request.tableName,
+            ...request.location,
+            clientToken: request.clientToken,
+          },
           (detail) => {
             ctx.heartbeat(detail);
             // The local export runs inside this call: a cancelled pipeline stops the scan (a retry starts afresh).
@@ -138,10 +154,18 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const ctx = Context.current();
       const closeAfterMs = request.closeAfterSeconds * 1000;
       const listedAtMs = clock.now();
-      const listing = await lister.list(request.landingUri, listingStartFolder(request.watermark, request.sweep, request.sweepMinutes), (files) => {
-        ctx.heartbeat(`listed ${files.length} files`);
-        return listedEnough(request.watermark, files, { sweep: request.sweep, closeAfterMs, maxFiles: request.maxFiles });
-      });
+      const listing = await lister.list(
+        request.landingUri,
+        listingStartFolder(request.watermark, request.sweep, request.sweepMinutes),
+        (files) => {
+          ctx.heartbeat(`listed ${files.length} files`);
+          return listedEnough(request.watermark, files, {
+            sweep: request.sweep,
+            closeAfterMs,
+            maxFiles: request.maxFiles,
+          });
+        },
+      );
       const input: PlanInput = {
         watermark: request.watermark,
         files: listing.files,
@@ -166,7 +190,11 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
           listedFiles: listing.files.length,
           listedAtMs,
           delta: { closedThrough: request.watermark.closedThrough, taken: {}, sweptAtMs: null, lateTaken: null },
-          backlog: { files: plan.take.length + plan.backlog.files, oldestLastModifiedMs: plan.backlog.oldestLastModifiedMs, more: plan.backlog.more },
+          backlog: {
+            files: plan.take.length + plan.backlog.files,
+            oldestLastModifiedMs: plan.backlog.oldestLastModifiedMs,
+            more: plan.backlog.more,
+          },
           appliedThroughMs: null,
           gaps,
         };
@@ -216,10 +244,19 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const { runKey, kind, job } = request;
       const digest = await manifests.digest(request.run.manifestUri);
       if (digest !== request.run.manifestSha256)
-        throw ApplicationFailure.nonRetryable(`manifest ${request.run.manifestUri} is not the one planned for ${runKey}; the batch will be planned again`, 'ManifestChanged');
+        throw ApplicationFailure.nonRetryable(
+          `manifest ${request.run.manifestUri} is not the one planned for ${runKey}; the batch will be planned again`,
+          'ManifestChanged',
+        );
 
       await waitForOtherRuns(request);
-      let state = await jobRunner.start({ runKey, kind, glueJobName: job.glueJobName, script: job.script, manifestUri: request.run.manifestUri });
+      let state = await jobRunner.start({
+        runKey,
+        kind,
+        glueJobName: job.glueJobName,
+        script: job.script,
+        manifestUri: request.run.manifestUri,
+      });
       ctx.log.info('job running', { runKey, runId: state.runId, kind });
       const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;
       let timedOut = false;
@@ -231,7 +268,12 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
         // Check soon after the start, then less often (¼ s, ½ s, 1 s, … up to the poll interval):
         // a short job is seen to end at once, a long one costs few status calls.
         for (let polls = 0; state.status === 'running'; polls++) {
-          await sleepHeartbeating(ctx, Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls), { runKey, runId: state.runId }, endSeen ? undefined : watch?.ended);
+          await sleepHeartbeating(
+            ctx,
+            Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls),
+            { runKey, runId: state.runId },
+            endSeen ? undefined : watch?.ended,
+          );
           state = await jobRunner.get(runKey, kind, job.glueJobName);
           if (state.status === 'running' && Date.now() > deadline) {
             timedOut = true;
@@ -242,7 +284,10 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       } catch (err) {
         // Only a cancellation the workflow asked for stops the job. On a worker shutdown or a
         // heartbeat timeout the job keeps running and the retried activity picks it up by runKey.
-        if ((err instanceof CancelledFailure || ctx.cancellationSignal.aborted) && ctx.cancellationDetails?.cancelRequested) {
+        if (
+          (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) &&
+          ctx.cancellationDetails?.cancelRequested
+        ) {
           ctx.log.info('cancelled: stopping the job', { runKey });
           await jobRunner.stop(runKey, kind, job.glueJobName);
         }
@@ -251,15 +296,25 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
         watch?.close();
       }
       const summary = state.status === 'succeeded' ? await manifests.readSummary(request.run.summaryUri) : null;
-      const seconds = state.finishedAt ? Math.round((Date.parse(state.finishedAt) - Date.parse(state.startedAt)) / 100) / 10 : null;
-      ctx.log.info('job ended', { runKey, runId: state.runId, status: state.status, seconds, ...(state.error ? { error: state.error.split('\n')[0] } : {}) });
+      const seconds = state.finishedAt
+        ? Math.round((Date.parse(state.finishedAt) - Date.parse(state.startedAt)) / 100) / 10
+        : null;
+      ctx.log.info('job ended', {
+        runKey,
+        runId: state.runId,
+        status: state.status,
+        seconds,
+        ...(state.error ? { error: state.error.split('\n')[0] } : {}),
+      });
       return {
         runKey,
         runId: state.runId,
         status: state.status === 'succeeded' ? 'succeeded' : state.status === 'stopped' ? 'stopped' : 'failed',
         startedAt: state.startedAt,
         finishedAt: state.finishedAt ?? new Date().toISOString(),
-        error: timedOut ? `ran longer than ${job.timeoutMinutes} minutes and was stopped` : (state.error ?? errorOf(state)),
+        error: timedOut
+          ? `ran longer than ${job.timeoutMinutes} minutes and was stopped`
+          : (state.error ?? errorOf(state)),
         logLocation: state.logLocation ?? null,
         counts: summary
           ? {
@@ -284,7 +339,10 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
     const ctx = Context.current();
     const ours = new RegExp(`^${escapeRegExp(request.pipeline)}-[0-9a-f]{8}-(init|inc)-`);
     const jobs: [JobKind, string][] = request.otherJobs
-      ? [['initialLoad', request.otherJobs.initialLoad], ['incremental', request.otherJobs.incremental]]
+      ? [
+          ['initialLoad', request.otherJobs.initialLoad],
+          ['incremental', request.otherJobs.incremental],
+        ]
       : [[request.kind, request.job.glueJobName]];
     for (;;) {
       const running = (await Promise.all(jobs.map(([kind, name]) => jobRunner.listRunning(kind, name)))).flat();
@@ -338,13 +396,18 @@ async function checkChain(
   }
   for (const v of checks.previousToVerify) {
     const claimed = await audit.claimedKey(landingUri, v.previous);
-    const present = claimed !== null ? await audit.exists(landingUri, claimed) : await audit.exists(landingUri, `${LANDING_RESERVED.deadLetter}/${v.previous}.json`);
+    const present =
+      claimed !== null
+        ? await audit.exists(landingUri, claimed)
+        : await audit.exists(landingUri, `${LANDING_RESERVED.deadLetter}/${v.previous}.json`);
     if (present) continue;
     gaps.push({
       kind: 'missing-file',
       message:
         `the batch before ${landingUri}${v.folder}/${v.batch}.json on shard ${v.shardId} (${v.previous}) is not in the landing zone: ` +
-        (claimed ? `its claim names ${landingUri}${claimed}, which does not exist` : 'it has no claim and no dead letters') +
+        (claimed
+          ? `its claim names ${landingUri}${claimed}, which does not exist`
+          : 'it has no claim and no dead letters') +
         ' (deleted before it was applied)',
       detectedAt: at,
     });
@@ -362,12 +425,26 @@ const GAP_LEADS: Record<string, string> = {
 function markerReport(entry: GapMarkerEntry): GapReport {
   const m = entry.marker;
   const detectedAt = new Date(entry.detectedAtMs).toISOString();
-  if (!m) return { kind: 'unknown', message: `gap marker ${entry.key} (not a ddb-lake marker: treated as a gap)`, detectedAt };
-  const where = [m.shardId && `shard ${m.shardId}`, m.afterSequenceNumber && `after sequence number ${m.afterSequenceNumber}`, m.firstSequenceNumber && `records ${m.firstSequenceNumber}…${m.lastSequenceNumber ?? ''}`]
+  if (!m)
+    return {
+      kind: 'unknown',
+      message: `gap marker ${entry.key} (not a ddb-lake marker: treated as a gap)`,
+      detectedAt,
+    };
+  const where = [
+    m.shardId && `shard ${m.shardId}`,
+    m.afterSequenceNumber && `after sequence number ${m.afterSequenceNumber}`,
+    m.firstSequenceNumber && `records ${m.firstSequenceNumber}…${m.lastSequenceNumber ?? ''}`,
+  ]
     .filter(Boolean)
     .join(', ');
-  const kind = (['trimmed', 'shard-gone', 'discarded', 'stream-replaced'] as const).find((k) => k === m.kind) ?? 'unknown';
-  return { kind, message: `${GAP_LEADS[m.kind] ?? m.kind}${where ? ` (${where})` : ''}: ${m.reason}; marker ${entry.key}`, detectedAt: m.detectedAt ?? detectedAt };
+  const kind =
+    (['trimmed', 'shard-gone', 'discarded', 'stream-replaced'] as const).find((k) => k === m.kind) ?? 'unknown';
+  return {
+    kind,
+    message: `${GAP_LEADS[m.kind] ?? m.kind}${where ? ` (${where})` : ''}: ${m.reason}; marker ${entry.key}`,
+    detectedAt: m.detectedAt ?? detectedAt,
+  };
 }
 
 /** Longest gap between two heartbeats of a waiting activity; the workflow's heartbeat timeouts are 3-6× this. */
@@ -430,7 +507,8 @@ function exportFailure(err: unknown): unknown {
     PointInTimeRecoveryUnavailableException: 'turn on point-in-time recovery for the table',
     TableNotFoundException: 'check "table" in the config',
     ExportNotFoundException: 'check export.existingExportArn (and export.location for a local export)',
-    ExportConflictException: 'an export with this client token but other settings exists; start the pipeline under a new name',
+    ExportConflictException:
+      'an export with this client token but other settings exists; start the pipeline under a new name',
     InvalidExportTimeException: 'the export time is outside the point-in-time recovery window',
     AccessDeniedException: 'grant the worker dynamodb:ExportTableToPointInTime and s3:PutObject on export.location',
   };

@@ -40,7 +40,8 @@ export function createServices(env: Environment, overrides: Partial<PipelineServ
   const dynamodb = new DynamoDBClient(clientConfig);
   return {
     inspector: overrides.inspector ?? new SdkTableInspector(dynamodb, s3),
-    exporter: overrides.exporter ?? (env.kind === 'aws' ? new DynamoDbExporter(dynamodb) : new LocalExporter(dynamodb, s3)),
+    exporter:
+      overrides.exporter ?? (env.kind === 'aws' ? new DynamoDbExporter(dynamodb) : new LocalExporter(dynamodb, s3)),
     lister: overrides.lister ?? new S3LandingLister(s3),
     audit: overrides.audit ?? new S3LandingAudit(s3),
     manifests: overrides.manifests ?? new S3ManifestStore(s3),

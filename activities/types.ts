@@ -124,7 +124,10 @@ export interface RunJobRequest {
 }
 
 /** The figures of a run's summary the workflow keeps. */
-export type JobCounts = Pick<JobSummary, 'recordsRead' | 'upserted' | 'deleted' | 'rejected' | 'durationSeconds' | 'commitInstant' | 'rejectedUri'>;
+export type JobCounts = Pick<
+  JobSummary,
+  'recordsRead' | 'upserted' | 'deleted' | 'rejected' | 'durationSeconds' | 'commitInstant' | 'rejectedUri'
+>;
 
 export interface JobOutcome {
   runKey: string;

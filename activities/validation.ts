@@ -5,7 +5,11 @@ import type { TableDescription } from './table-inspector';
  * What must hold before a pipeline starts, each problem as one sentence naming the fix. Pure: the
  * validate activity feeds it what the TableInspector saw.
  */
-export function tableProblems(config: PipelineConfig, table: TableDescription | null, bucketProblems: { field: string; problem: string | null }[]): string[] {
+export function tableProblems(
+  config: PipelineConfig,
+  table: TableDescription | null,
+  bucketProblems: { field: string; problem: string | null }[],
+): string[] {
   const problems: string[] = [];
   const name = config.table;
   if (!table) {
@@ -36,9 +40,13 @@ export function tableProblems(config: PipelineConfig, table: TableDescription | 
       );
     const derived = new Set(config.derivedColumns.map((d) => d.name));
     for (const k of tableKeys)
-      if (derived.has(k)) problems.push(`derived column "${k}" has the name of a key attribute of "${name}": rename it in "derivedColumns"`);
+      if (derived.has(k))
+        problems.push(
+          `derived column "${k}" has the name of a key attribute of "${name}": rename it in "derivedColumns"`,
+        );
   }
-  for (const b of bucketProblems) if (b.problem) problems.push(`${b.field}: ${b.problem}: create the bucket or fix "${b.field}"`);
+  for (const b of bucketProblems)
+    if (b.problem) problems.push(`${b.field}: ${b.problem}: create the bucket or fix "${b.field}"`);
   return problems;
 }
 

@@ -70,10 +70,25 @@ async function main(): Promise<number> {
     sweepEveryCycles: Math.max(1, Math.round(arg('sweep-every', 5))),
   };
   const stateDir = process.env.DDB_LAKE_BENCH_STATE ?? join(REPO_ROOT, '.ddb-lake', 'bench-chaos');
-  const ports = { temporal: port('DDB_LAKE_BENCH_TEMPORAL_PORT', 7533), temporalUi: port('DDB_LAKE_BENCH_TEMPORAL_UI_PORT', 8533), aws: port('DDB_LAKE_BENCH_AWS_PORT', 5555) };
-  say(`bench/chaos: ${o.rate} writes/s for ${o.durationSeconds} s, each fault ×${o.each}, seed ${JSON.stringify(o.seed)}; stack ${stateDir} (Temporal ${ports.temporal}, UI ${ports.temporalUi}, moto ${ports.aws})`);
+  const ports = {
+    temporal: port('DDB_LAKE_BENCH_TEMPORAL_PORT', 7533),
+    temporalUi: port('DDB_LAKE_BENCH_TEMPORAL_UI_PORT', 8533),
+    aws: port('DDB_LAKE_BENCH_AWS_PORT', 5555),
+  };
+  say(
+    `bench/chaos: ${o.rate} writes/s for ${o.durationSeconds} s, each fault ×${o.each}, seed ${JSON.stringify(o.seed)}; stack ${stateDir} (Temporal ${ports.temporal}, UI ${ports.temporalUi}, moto ${ports.aws})`,
+  );
   const started = new Date();
-  const result = await runChaos({ ...o, stateDir, ports, keepStack: process.argv.includes('--keep-stack'), cleanState: false, say, progress: (t) => line.update(t), signal: stop.signal });
+  const result = await runChaos({
+    ...o,
+    stateDir,
+    ports,
+    keepStack: process.argv.includes('--keep-stack'),
+    cleanState: false,
+    say,
+    progress: (t) => line.update(t),
+    signal: stop.signal,
+  });
   line.end();
   const outDir = join(REPO_ROOT, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });

@@ -52,7 +52,11 @@ export function cycleFigures(events: HistoryEvent[], jobs: JobTimes): CycleFigur
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
       const a = e.activityTaskScheduledEventAttributes!;
       const data = a.input?.payloads?.[0]?.data;
-      scheduled.set(id, { type: a.activityType!.name!, input: data ? Buffer.from(data).toString('utf8') : '', index: i });
+      scheduled.set(id, {
+        type: a.activityType!.name!,
+        input: data ? Buffer.from(data).toString('utf8') : '',
+        index: i,
+      });
       if (a.activityType!.name === 'planIncremental') plans.push(i);
     } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
       started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
@@ -73,12 +77,17 @@ export function cycleFigures(events: HistoryEvent[], jobs: JobTimes): CycleFigur
     let wake = from;
     while (wake > 0 && events[wake]!.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) wake--;
     const slice = events.slice(from, to);
-    const jobSched = slice.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes!.activityType!.name === 'runJob');
+    const jobSched = slice.find(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+        e.activityTaskScheduledEventAttributes!.activityType!.name === 'runJob',
+    );
     const jobId = jobSched ? String(jobSched.eventId) : null;
     const last = jobId ? completed.get(jobId) : planDone;
     if (!last) continue; // the job failed or was cancelled: not a cycle to measure
     const lastIdx = events.indexOf(last);
-    const handled = events.slice(lastIdx).find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) ?? last;
+    const handled =
+      events.slice(lastIdx).find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) ?? last;
     const cycleMs = at(handled) - at(events[wake]!);
     const planMs = at(planDone) - at(planStarted);
     let runKey: string | null = null;
@@ -101,7 +110,18 @@ export function cycleFigures(events: HistoryEvent[], jobs: JobTimes): CycleFigur
         if (times.exitedMs !== undefined) exitMs = times.exitedMs - times.finishedMs;
       }
     }
-    out.push({ runKey, events: to - from, cycleMs, jobMs, planMs, startMs, endMs, exitMs, temporalMs: cycleMs - planMs - jobActivityMs, retried });
+    out.push({
+      runKey,
+      events: to - from,
+      cycleMs,
+      jobMs,
+      planMs,
+      startMs,
+      endMs,
+      exitMs,
+      temporalMs: cycleMs - planMs - jobActivityMs,
+      retried,
+    });
   }
   return out;
 }
@@ -120,8 +140,14 @@ export function formatCycleFigures(all: CycleFigure[]): string[] {
   const empty = all.filter((c) => c.runKey === null);
   return [
     `${busy.length} cycles with a job, ${empty.length} empty cycles${all.some((c) => c.retried) ? `, ${all.filter((c) => c.retried).length} with a retried job (left out)` : ''}`,
-    `history events per cycle with a job : ${stats(busy.map((c) => c.events), '')}`,
-    `history events per empty cycle      : ${stats(empty.map((c) => c.events), '')}`,
+    `history events per cycle with a job : ${stats(
+      busy.map((c) => c.events),
+      '',
+    )}`,
+    `history events per empty cycle      : ${stats(
+      empty.map((c) => c.events),
+      '',
+    )}`,
     `job run time                        : ${stats(busy.map((c) => c.jobMs))}`,
     `overhead per cycle (outside the job): ${stats(busy.map((c) => c.cycleMs - c.jobMs))}`,
     `  planning activity (list+manifest) : ${stats(busy.map((c) => c.planMs))}`,

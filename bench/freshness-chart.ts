@@ -28,29 +28,46 @@ export function renderFreshnessChart(f: FreshnessReport, meta: ChartMeta): strin
   const parts: string[] = [];
   // Axes and grid.
   for (let v = 0; v <= yMax + 1e-9; v += tick(yMax)) {
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`);
+    parts.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${M.left - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`,
+    );
   }
   for (let v = 0; v <= xMax + 1e-9; v += tick(xMax)) {
-    parts.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" stroke="#999"/><text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle">${v}</text>`);
+    parts.push(
+      `<line x1="${x(v)}" x2="${x(v)}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" stroke="#999"/><text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle">${v}</text>`,
+    );
   }
   parts.push(`<text x="${(W + M.left) / 2}" y="${H - 6}" text-anchor="middle">seconds since the first write</text>`);
-  parts.push(`<text transform="translate(14 ${(H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">freshness, s</text>`);
+  parts.push(
+    `<text transform="translate(14 ${(H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">freshness, s</text>`,
+  );
   // Commits (incremental runs) as ticks on the x axis.
   for (const r of f.runs) {
     const at = (r.committedAtMs - t0) / 1000;
     if (at < 0 || at > xMax) continue;
-    parts.push(`<line x1="${x(at)}" x2="${x(at)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#d5e8d4" stroke-width="1"><title>${esc(r.runKey)}: ${r.files} files, ${r.recordsRead} records</title></line>`);
+    parts.push(
+      `<line x1="${x(at)}" x2="${x(at)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#d5e8d4" stroke-width="1"><title>${esc(r.runKey)}: ${r.files} files, ${r.recordsRead} records</title></line>`,
+    );
   }
   // Changes (subsampled to at most 20,000 dots to keep the page light).
   const step = Math.max(1, Math.ceil(changes.length / 20000));
   for (let i = 0; i < changes.length; i += step) {
     const c = changes[i]!;
-    parts.push(`<circle cx="${x((c.writtenAtMs - t0) / 1000).toFixed(1)}" cy="${y(c.seconds).toFixed(1)}" r="1.6" fill="${COLORS[c.op] ?? '#555'}" fill-opacity="0.55"/>`);
+    parts.push(
+      `<circle cx="${x((c.writtenAtMs - t0) / 1000).toFixed(1)}" cy="${y(c.seconds).toFixed(1)}" r="1.6" fill="${COLORS[c.op] ?? '#555'}" fill-opacity="0.55"/>`,
+    );
   }
-  for (const [label, v, color] of [['p50', f.seconds.p50, '#333'], ['p95', f.seconds.p95, '#b03a2e']] as const) {
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="${color}" stroke-dasharray="6 4"/><text x="${W - M.right - 4}" y="${y(v) - 4}" text-anchor="end" fill="${color}">${label} ${v} s</text>`);
+  for (const [label, v, color] of [
+    ['p50', f.seconds.p50, '#333'],
+    ['p95', f.seconds.p95, '#b03a2e'],
+  ] as const) {
+    parts.push(
+      `<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="${color}" stroke-dasharray="6 4"/><text x="${W - M.right - 4}" y="${y(v) - 4}" text-anchor="end" fill="${color}">${label} ${v} s</text>`,
+    );
   }
-  parts.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#999"/><line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#999"/>`);
+  parts.push(
+    `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#999"/><line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#999"/>`,
+  );
   const legend = Object.entries(COLORS)
     .map(([op, color]) => `<span style="color:${color}">●</span> ${op}`)
     .join(' &nbsp; ');

@@ -27,7 +27,14 @@ import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
 import { POLLER_ENV } from '../client/commands/poller';
 import { generateTransactions, type WriteLogRecord } from '../tools/generate/generator';
-import { FRESH_SCHEDULE, prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../tools/demo/scenario';
+import {
+  FRESH_SCHEDULE,
+  prepareTableAndBuckets,
+  pipelineLine,
+  scenarioConfig,
+  scenarioNames,
+  waitForPhase,
+} from '../tools/demo/scenario';
 import { ESM_DEFAULTS } from '../stack/poller/settings';
 import { measureFreshness, PART_LABELS, PARTS, type FreshnessReport } from '../tools/freshness/freshness';
 import { PipelineClient, type StatusDocument } from '../client/pipeline-client';
@@ -76,8 +83,12 @@ async function main(): Promise<number> {
   const line = new ProgressLine(process.stderr, 15);
   const loads: number[][] = [loadavg()];
 
-  say(`bench/freshness: ${s.rate} writes/s for ${s.duration} s (${Math.round((1 - s.updateRatio - s.deleteRatio) * 100)}% inserts, ${Math.round(s.updateRatio * 100)}% updates, ${Math.round(s.deleteRatio * 100)}% deletes) after a first batch of ${s.initial}`);
-  say(`  stack: ${stateDir}, Temporal ${stackOptions.temporalPort}, moto ${stackOptions.awsPort}; load average ${fmtLoad(loadavg())} on ${cpus().length} cores`);
+  say(
+    `bench/freshness: ${s.rate} writes/s for ${s.duration} s (${Math.round((1 - s.updateRatio - s.deleteRatio) * 100)}% inserts, ${Math.round(s.updateRatio * 100)}% updates, ${Math.round(s.deleteRatio * 100)}% deletes) after a first batch of ${s.initial}`,
+  );
+  say(
+    `  stack: ${stateDir}, Temporal ${stackOptions.temporalPort}, moto ${stackOptions.awsPort}; load average ${fmtLoad(loadavg())} on ${cpus().length} cores`,
+  );
   const toolchain = await ensureToolchain();
   // A fresh stack, so the poller runs with this bench's batching settings.
   await down({ stateDir, stopTimeoutMs: 15_000 });
@@ -93,13 +104,24 @@ async function main(): Promise<number> {
     const names = scenarioNames('bench');
     const { config } = scenarioConfig(env, names, { intervalSeconds: s.interval });
     await prepareTableAndBuckets(env, config);
-    const first = await generateTransactions(ddb, { table: config.table, count: Math.max(1, s.initial), seed: 'bench-initial' });
+    const first = await generateTransactions(ddb, {
+      table: config.table,
+      count: Math.max(1, s.initial),
+      seed: 'bench-initial',
+    });
     say(`  table ${config.table}: first batch of ${first.written} items`);
     await client.start(config);
-    await waitForPhase(client, config.name, 'incremental', { timeoutSeconds: 900, onStatus: (st) => line.update(`  pipeline ${config.name}: ${pipelineLine(st)}`) });
+    await waitForPhase(client, config.name, 'incremental', {
+      timeoutSeconds: 900,
+      onStatus: (st) => line.update(`  pipeline ${config.name}: ${pipelineLine(st)}`),
+    });
     // Steady state first: the first incremental batch applies the first batch from the stream.
     const progress = landingProgressFor(env, config.table, config.landing.location, 60);
-    await waitForCatchUp(client, progress, Date.now(), { pipeline: config.name, timeoutSeconds: 900, onProgress: (p) => line.update(`  settling: ${p.landing} · ${p.lake}`) });
+    await waitForCatchUp(client, progress, Date.now(), {
+      pipeline: config.name,
+      timeoutSeconds: 900,
+      onProgress: (p) => line.update(`  settling: ${p.landing} · ${p.lake}`),
+    });
     progress.close();
     line.end();
     say(`  pipeline ${config.name} caught up; writing now`);
@@ -112,7 +134,9 @@ async function main(): Promise<number> {
     const poll = (async () => {
       while (writing) {
         status = await client.status(config.name).catch(() => status);
-        line.update(`  ${Math.round((Date.now() - writeStart) / 1000)}/${s.duration} s · written ${written} · ${pipelineLine(status)} · load ${fmtLoad(loadavg())}`);
+        line.update(
+          `  ${Math.round((Date.now() - writeStart) / 1000)}/${s.duration} s · written ${written} · ${pipelineLine(status)} · load ${fmtLoad(loadavg())}`,
+        );
         await new Promise((r) => setTimeout(r, 2000));
       }
     })();
@@ -130,15 +154,32 @@ async function main(): Promise<number> {
     writing = false;
     await poll;
     line.end();
-    say(`  wrote ${changes.written} changes at ${changes.ratePerSecond}/s (${changes.inserts} inserts, ${changes.updates} updates, ${changes.deletes} deletes, ${changes.errors} errors; write latency p95 ${changes.latencyMs.p95} ms)`);
+    say(
+      `  wrote ${changes.written} changes at ${changes.ratePerSecond}/s (${changes.inserts} inserts, ${changes.updates} updates, ${changes.deletes} deletes, ${changes.errors} errors; write latency p95 ${changes.latencyMs.p95} ms)`,
+    );
 
     const report = await verifyAfterWrites(env, client, config.name, 900, (l) => line.update(`  verify: ${l}`));
     line.end();
     const st = await client.status(config.name);
-    const freshness = await measureFreshness({ env, config, writes, exportTimeMs: st.export?.exportTime ? Date.parse(st.export.exportTime) : null });
+    const freshness = await measureFreshness({
+      env,
+      config,
+      writes,
+      exportTimeMs: st.export?.exportTime ? Date.parse(st.export.exportTime) : null,
+    });
     const settings = {
-      writes: { rate: s.rate, durationSeconds: s.duration, updateRatio: s.updateRatio, deleteRatio: s.deleteRatio, initialItems: s.initial },
-      poller: { batchWindowSeconds: s.batchWindow, batchSize: s.batchSize, pollIntervalMs: ESM_DEFAULTS.pollIntervalMs },
+      writes: {
+        rate: s.rate,
+        durationSeconds: s.duration,
+        updateRatio: s.updateRatio,
+        deleteRatio: s.deleteRatio,
+        initialItems: s.initial,
+      },
+      poller: {
+        batchWindowSeconds: s.batchWindow,
+        batchSize: s.batchSize,
+        pollIntervalMs: ESM_DEFAULTS.pollIntervalMs,
+      },
       pipeline: {
         intervalSeconds: config.schedule.intervalSeconds,
         maxFilesPerBatch: config.schedule.maxFilesPerBatch,
@@ -146,7 +187,13 @@ async function main(): Promise<number> {
         jobPollIntervalSeconds: config.jobs.incremental.pollIntervalSeconds,
         lake: config.lake.location,
       },
-      spark: { master: 'local[2]', driverMemory: '1g', javaOptions: DEFAULT_JAVA_OPTIONS.incremental, conf: LOCAL_SPARK_CONF, classDataSharing: true },
+      spark: {
+        master: 'local[2]',
+        driverMemory: '1g',
+        javaOptions: DEFAULT_JAVA_OPTIONS.incremental,
+        conf: LOCAL_SPARK_CONF,
+        classDataSharing: true,
+      },
       machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
     };
     const loadSummary = { atStart: loads[0]!, max1m: Math.max(...loads.map((l) => l[0]!)), atEnd: loadavg() };
@@ -154,11 +201,24 @@ async function main(): Promise<number> {
     const outDir = join(REPO_ROOT, 'bench', 'out');
     mkdirSync(outDir, { recursive: true });
     const html = join(outDir, `freshness-${stamp}.html`);
-    writeFileSync(html, renderFreshnessChart(freshness, { title: `ddb-lake freshness — ${s.rate} writes/s for ${s.duration} s`, settings, load: loadSummary, verify: report.result }));
+    writeFileSync(
+      html,
+      renderFreshnessChart(freshness, {
+        title: `ddb-lake freshness — ${s.rate} writes/s for ${s.duration} s`,
+        settings,
+        load: loadSummary,
+        verify: report.result,
+      }),
+    );
     const json = join(outDir, `freshness-${stamp}.json`);
     const { perChange, ...figures } = freshness;
-    writeFileSync(json, `${JSON.stringify({ settings, load: loadSummary, verify: { result: report.result, items: report.table.items, rows: report.lake.rows }, ...figures }, null, 2)}\n`);
-    process.stdout.write(describe(freshness, settings, loadSummary, report.result, report.table.items, html, json, perChange.length));
+    writeFileSync(
+      json,
+      `${JSON.stringify({ settings, load: loadSummary, verify: { result: report.result, items: report.table.items, rows: report.lake.rows }, ...figures }, null, 2)}\n`,
+    );
+    process.stdout.write(
+      describe(freshness, settings, loadSummary, report.result, report.table.items, html, json, perChange.length),
+    );
     return report.equal ? 0 : 1;
   } finally {
     clearInterval(loadTimer);
@@ -188,12 +248,16 @@ function describe(
   const p = f.seconds;
   out.push('');
   out.push(`freshness over ${measured} changes (write → completion of the first lake commit holding it):`);
-  out.push(`  p50 ${p.p50} s · p95 ${p.p95} s · max ${p.max} s · mean ${p.mean} s${f.notFound ? ` · ${f.notFound} change(s) not found in an applied landing file` : ''}`);
+  out.push(
+    `  p50 ${p.p50} s · p95 ${p.p95} s · max ${p.max} s · mean ${p.mean} s${f.notFound ? ` · ${f.notFound} change(s) not found in an applied landing file` : ''}`,
+  );
   out.push(`verify: ${verify.toUpperCase()} (${items} items)`);
   out.push('where the time goes (seconds per change: p50 / p95 / mean):');
   for (const part of PARTS) {
     const x = f.parts[part];
-    out.push(`  ${PART_LABELS[part].padEnd(74)} ${x.p50.toFixed(1).padStart(6)} ${x.p95.toFixed(1).padStart(6)} ${x.mean.toFixed(1).padStart(6)}`);
+    out.push(
+      `  ${PART_LABELS[part].padEnd(74)} ${x.p50.toFixed(1).padStart(6)} ${x.p95.toFixed(1).padStart(6)} ${x.mean.toFixed(1).padStart(6)}`,
+    );
   }
   const inc = f.runs.filter((r) => r.kind === 'incremental');
   if (inc.length) {
@@ -204,7 +268,9 @@ function describe(
         `commit times from ${inc.filter((r) => r.commitTimeFrom === 'timeline').length} timeline files, ${inc.filter((r) => r.commitTimeFrom === 'summary').length} summaries`,
     );
   }
-  out.push(`load average: ${fmtLoad(load.atStart)} at start, 1-min max ${load.max1m.toFixed(2)}, ${fmtLoad(load.atEnd)} at end`);
+  out.push(
+    `load average: ${fmtLoad(load.atStart)} at start, 1-min max ${load.max1m.toFixed(2)}, ${fmtLoad(load.atEnd)} at end`,
+  );
   out.push(`settings: ${JSON.stringify(settings)}`);
   out.push(`chart: ${html}`);
   out.push(`figures: ${json}`);

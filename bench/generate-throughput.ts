@@ -46,7 +46,15 @@ async function main(): Promise<void> {
     console.log(`\nmax rate: ${writes} writes per level, mix 30% updates, 5% deletes, rest inserts`);
     console.log('concurrency | writes/s | p50 ms | p95 ms | max ms | errors');
     for (const concurrency of levels) {
-      const r = await generateTransactions(client, { table, count: writes, concurrency, updateRatio: 0.3, deleteRatio: 0.05, existingKeys: keys, seed: `bench-${concurrency}` });
+      const r = await generateTransactions(client, {
+        table,
+        count: writes,
+        concurrency,
+        updateRatio: 0.3,
+        deleteRatio: 0.05,
+        existingKeys: keys,
+        seed: `bench-${concurrency}`,
+      });
       keys = r.liveKeys;
       console.log(row(concurrency, r));
     }
@@ -70,7 +78,9 @@ async function main(): Promise<void> {
 }
 
 function row(concurrency: number, r: GenerateSummary): string {
-  return [concurrency, r.ratePerSecond, r.latencyMs.p50, r.latencyMs.p95, r.latencyMs.max, r.errors].map((v, i) => String(v).padStart(i === 0 ? 11 : 8)).join(' | ');
+  return [concurrency, r.ratePerSecond, r.latencyMs.p50, r.latencyMs.p95, r.latencyMs.max, r.errors]
+    .map((v, i) => String(v).padStart(i === 0 ? 11 : 8))
+    .join(' | ');
 }
 
 main().catch((err) => {

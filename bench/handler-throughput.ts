@@ -74,7 +74,9 @@ async function main(): Promise<void> {
     let bytes = 0;
     for (const b of batches) bytes += encodeBatch(b).body.length;
     const ms = performance.now() - t0;
-    console.log(`encode  ${name}: ${batches.length} × ${RECORDS} records in ${ms.toFixed(1)} ms → ${perSecond(batches.length * RECORDS, ms)}, ${((bytes / ms) * 1000 / 1e6).toFixed(1)} MB/s (${(bytes / batches.length / 1024).toFixed(0)} KiB per batch file)`);
+    console.log(
+      `encode  ${name}: ${batches.length} × ${RECORDS} records in ${ms.toFixed(1)} ms → ${perSecond(batches.length * RECORDS, ms)}, ${(((bytes / ms) * 1000) / 1e6).toFixed(1)} MB/s (${(bytes / batches.length / 1024).toFixed(0)} KiB per batch file)`,
+    );
   }
 
   const stack = await testStack(); // the running stack (`ddb-lake up`)
@@ -95,12 +97,16 @@ async function main(): Promise<void> {
     }
     const writeMs = writes.reduce((a, b) => a + b, 0);
     writes.sort((a, b) => a - b);
-    console.log(`write   ${writes.length} batches of ${RECORDS} to moto S3: median ${writes[writes.length >> 1]!.toFixed(1)} ms per batch → ${perSecond(writes.length * RECORDS, writeMs)}`);
+    console.log(
+      `write   ${writes.length} batches of ${RECORDS} to moto S3: median ${writes[writes.length >> 1]!.toFixed(1)} ms per batch → ${perSecond(writes.length * RECORDS, writeMs)}`,
+    );
 
     // Retried batch: claim found, file found, nothing written.
     const t1 = performance.now();
     for (const b of encoded.slice(1)) await landBatch(b, config, deps);
-    console.log(`retry   ${writes.length} already-landed batches: ${((performance.now() - t1) / writes.length).toFixed(1)} ms per batch`);
+    console.log(
+      `retry   ${writes.length} already-landed batches: ${((performance.now() - t1) / writes.length).toFixed(1)} ms per batch`,
+    );
 
     // End to end through the handler (encode + write).
     const handler = createStreamHandler(config, deps);
@@ -111,7 +117,9 @@ async function main(): Promise<void> {
       if (r.batchItemFailures.length) throw new Error('a bench batch failed');
     }
     const e2e = performance.now() - t2;
-    console.log(`handler ${events.length} batches of ${RECORDS} end to end: ${(e2e / events.length).toFixed(1)} ms per batch → ${perSecond(events.length * RECORDS, e2e)}`);
+    console.log(
+      `handler ${events.length} batches of ${RECORDS} end to end: ${(e2e / events.length).toFixed(1)} ms per batch → ${perSecond(events.length * RECORDS, e2e)}`,
+    );
   } finally {
     await stack.close();
   }

@@ -26,7 +26,9 @@ const ALL_VARIANTS: Record<string, Partial<SparkJobRunnerOptions>> = {
   'driver memory 2g': { driverMemory: '2g' },
   'adaptive query execution off': { sparkConf: { 'spark.sql.adaptive.enabled': 'false' } },
   'whole-stage codegen off': { sparkConf: { 'spark.sql.codegen.wholeStage': 'false' } },
-  'AQE and whole-stage codegen off': { sparkConf: { 'spark.sql.adaptive.enabled': 'false', 'spark.sql.codegen.wholeStage': 'false' } },
+  'AQE and whole-stage codegen off': {
+    sparkConf: { 'spark.sql.adaptive.enabled': 'false', 'spark.sql.codegen.wholeStage': 'false' },
+  },
 };
 
 const only = process.env.DDB_LAKE_BENCH_VARIANTS?.split(',');
@@ -34,12 +36,30 @@ const VARIANTS = Object.fromEntries(Object.entries(ALL_VARIANTS).filter((_, i) =
 
 function item(i: number): string {
   const create = new Date(Date.UTC(2023, 6, 30, 16, 0, 0) + i * 1000).toISOString().replace('Z', '000+0000');
-  return JSON.stringify({ Item: { account: { S: `acc-${i}` }, create_at: { S: create }, update_at: { S: create }, note: { S: 'n' }, amount: { N: String(i) } } });
+  return JSON.stringify({
+    Item: {
+      account: { S: `acc-${i}` },
+      create_at: { S: create },
+      update_at: { S: create },
+      note: { S: 'n' },
+      amount: { N: String(i) },
+    },
+  });
 }
 
 function landing(i: number, run: number): string {
   const create = new Date(Date.UTC(2023, 6, 30, 16, 0, 0) + i * 1000).toISOString().replace('Z', '000+0000');
-  return JSON.stringify({ account: `acc-${i}`, create_at: create, update_at: `2023-07-30T18:00:${String(run % 60).padStart(2, '0')}.000000+0000`, note: `run ${run}`, amount: i, _op: 'modify', _seq: String(1000 + run * 100 + i), _ts: EXPORT_MS + run, _ttl: false });
+  return JSON.stringify({
+    account: `acc-${i}`,
+    create_at: create,
+    update_at: `2023-07-30T18:00:${String(run % 60).padStart(2, '0')}.000000+0000`,
+    note: `run ${run}`,
+    amount: i,
+    _op: 'modify',
+    _seq: String(1000 + run * 100 + i),
+    _ts: EXPORT_MS + run,
+    _ttl: false,
+  });
 }
 
 async function waitDone(runner: SparkJobRunner, key: string): Promise<JobRunState> {
@@ -52,29 +72,71 @@ async function waitDone(runner: SparkJobRunner, key: string): Promise<JobRunStat
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-bench-overhead-'));
-  console.log(`job overhead: incremental jobs of 20 changes into a 1,000-row table, ${RUNS} runs per variant, local[2]`);
+  console.log(
+    `job overhead: incremental jobs of 20 changes into a 1,000-row table, ${RUNS} runs per variant, local[2]`,
+  );
   console.log('variant | wall s (start → succeeded), each run | mean | in-job s (summary) mean (phases)');
   let n = 0;
   try {
     for (const [name, variant] of Object.entries(VARIANTS)) {
-      const runner = new SparkJobRunner({ stateDir: join(dir, 'state'), ports: { driver: PORT, blockManager: PORT + 2, maxRetries: 1 }, ...variant });
+      const runner = new SparkJobRunner({
+        stateDir: join(dir, 'state'),
+        ports: { driver: PORT, blockManager: PORT + 2, maxRetries: 1 },
+        ...variant,
+      });
       const vdir = join(dir, `v${++n}`);
       mkdirSync(join(vdir, 'export', 'data'), { recursive: true });
       const items = Array.from({ length: 1000 }, (_, i) => item(i));
       writeFileSync(join(vdir, 'export', 'data', 'a.json.gz'), gzipSync(items.join('\n') + '\n'));
-      writeFileSync(join(vdir, 'export', 'manifest-files.json'), JSON.stringify({ itemCount: items.length, dataFileS3Key: 'x/data/a.json.gz' }) + '\n');
-      writeFileSync(join(vdir, 'export', 'manifest-summary.json'), JSON.stringify({ itemCount: items.length, outputFormat: 'DYNAMODB_JSON' }));
+      writeFileSync(
+        join(vdir, 'export', 'manifest-files.json'),
+        JSON.stringify({ itemCount: items.length, dataFileS3Key: 'x/data/a.json.gz' }) + '\n',
+      );
+      writeFileSync(
+        join(vdir, 'export', 'manifest-summary.json'),
+        JSON.stringify({ itemCount: items.length, outputFormat: 'DYNAMODB_JSON' }),
+      );
       const table = {
-        lakeLocation: `file://${vdir}/lake`, tableName: 'bench', keyFields: ['account', 'create_at'], orderingField: 'update_at',
-        derivedColumns: ['year', 'month', 'day', 'hour', 'minute'].map((p) => ({ name: `create_${p}`, from: 'create_at', part: p })),
-        partitionFields: ['create_year', 'create_month', 'create_day', 'create_hour', 'create_minute'], maxRejectedShare: 0,
+        lakeLocation: `file://${vdir}/lake`,
+        tableName: 'bench',
+        keyFields: ['account', 'create_at'],
+        orderingField: 'update_at',
+        derivedColumns: ['year', 'month', 'day', 'hour', 'minute'].map((p) => ({
+          name: `create_${p}`,
+          from: 'create_at',
+          part: p,
+        })),
+        partitionFields: ['create_year', 'create_month', 'create_day', 'create_hour', 'create_minute'],
+        maxRejectedShare: 0,
       };
       const manifest = (key: string, kind: string, extra: object) => {
         const file = join(vdir, `${key}.json`);
-        writeFileSync(file, JSON.stringify({ version: 1, runKey: key, pipeline: 'bench', kind, table, files: [], export: null, rejectedLocation: `file://${vdir}/rej/${key}`, summaryUri: `file://${vdir}/${key}.summary.json`, ...extra }));
+        writeFileSync(
+          file,
+          JSON.stringify({
+            version: 1,
+            runKey: key,
+            pipeline: 'bench',
+            kind,
+            table,
+            files: [],
+            export: null,
+            rejectedLocation: `file://${vdir}/rej/${key}`,
+            summaryUri: `file://${vdir}/${key}.summary.json`,
+            ...extra,
+          }),
+        );
         return `file://${file}`;
       };
-      const il = await runner.start({ runKey: `v${n}-il`, kind: 'initialLoad', glueJobName: '', script: 'glue/initial_load.py', manifestUri: manifest(`v${n}-il`, 'initialLoad', { export: { root: `file://${vdir}/export`, exportTimeMs: EXPORT_MS } }) });
+      const il = await runner.start({
+        runKey: `v${n}-il`,
+        kind: 'initialLoad',
+        glueJobName: '',
+        script: 'glue/initial_load.py',
+        manifestUri: manifest(`v${n}-il`, 'initialLoad', {
+          export: { root: `file://${vdir}/export`, exportTimeMs: EXPORT_MS },
+        }),
+      });
       const ilDone = await waitDone(runner, il.runKey);
       if (ilDone.status !== 'succeeded') throw new Error(`${name}: initial load failed: ${ilDone.error}`);
       const walls: number[] = [];
@@ -85,7 +147,13 @@ async function main(): Promise<void> {
         writeFileSync(f, Array.from({ length: 20 }, (_, i) => landing(980 + i, r)).join('\n') + '\n');
         const key = `v${n}-inc-${r}`;
         const t0 = Date.now();
-        await runner.start({ runKey: key, kind: 'incremental', glueJobName: '', script: 'glue/incremental.py', manifestUri: manifest(key, 'incremental', { files: [`file://${f}`] }) });
+        await runner.start({
+          runKey: key,
+          kind: 'incremental',
+          glueJobName: '',
+          script: 'glue/incremental.py',
+          manifestUri: manifest(key, 'incremental', { files: [`file://${f}`] }),
+        });
         const done = await waitDone(runner, key);
         walls.push((Date.now() - t0) / 1000);
         if (done.status !== 'succeeded') throw new Error(`${name}: ${done.error}`);
@@ -94,8 +162,12 @@ async function main(): Promise<void> {
         for (const [k, v] of Object.entries(p)) (phases[k] ??= []).push(v);
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      const phaseText = Object.entries(phases).map(([k, v]) => `${k} ${mean(v).toFixed(1)}`).join(', ');
-      console.log(`${name} | ${walls.map((w) => w.toFixed(1)).join(', ')} | ${mean(walls).toFixed(1)} | ${mean(inJob).toFixed(1)} (${phaseText})`);
+      const phaseText = Object.entries(phases)
+        .map(([k, v]) => `${k} ${mean(v).toFixed(1)}`)
+        .join(', ');
+      console.log(
+        `${name} | ${walls.map((w) => w.toFixed(1)).join(', ')} | ${mean(walls).toFixed(1)} | ${mean(inJob).toFixed(1)} (${phaseText})`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -42,15 +42,29 @@ function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-async function measure(env: TestWorkflowEnvironment, label: string, f: Fakes, produce: () => Promise<void>, cycles: number): Promise<void> {
+async function measure(
+  env: TestWorkflowEnvironment,
+  label: string,
+  f: Fakes,
+  produce: () => Promise<void>,
+  cycles: number,
+): Promise<void> {
   await withWorker(env, f, async (taskQueue) => {
     const config = testConfig({
       name: `bench-${label}`,
       schedule: { intervalSeconds: 1, continueAsNewAfterCycles: 10_000 },
       landing: { location: 's3://ddb-lake-local/landing/Bench/', closeAfterSeconds: 120, sweepEveryCycles: 10_000 },
     });
-    const handle = await env.client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: `bench-${label}-${Date.now()}`, args: [{ config }] });
-    await eventually(async () => ((await handle.query(statusQuery)).phase === 'incremental' ? true : undefined), 'incremental', 60_000);
+    const handle = await env.client.workflow.start(pipelineWorkflow, {
+      taskQueue,
+      workflowId: `bench-${label}-${Date.now()}`,
+      args: [{ config }],
+    });
+    await eventually(
+      async () => ((await handle.query(statusQuery)).phase === 'incremental' ? true : undefined),
+      'incremental',
+      60_000,
+    );
 
     // Cycles with a batch: a producer keeps one new landing file ahead of every cycle.
     let producing = true;
@@ -61,24 +75,37 @@ async function measure(env: TestWorkflowEnvironment, label: string, f: Fakes, pr
       }
     })();
     const start = (await handle.query(statusQuery)).counters;
-    await eventually(async () => ((await handle.query(statusQuery)).counters.jobsSucceeded >= start.jobsSucceeded + cycles ? true : undefined), 'busy cycles', cycles * 10_000);
+    await eventually(
+      async () =>
+        (await handle.query(statusQuery)).counters.jobsSucceeded >= start.jobsSucceeded + cycles ? true : undefined,
+      'busy cycles',
+      cycles * 10_000,
+    );
     producing = false;
     await producer;
     // Then empty cycles.
     const mid = (await handle.query(statusQuery)).counters;
-    await eventually(async () => ((await handle.query(statusQuery)).counters.emptyCycles >= mid.emptyCycles + cycles + 2 ? true : undefined), 'empty cycles', cycles * 10_000);
+    await eventually(
+      async () =>
+        (await handle.query(statusQuery)).counters.emptyCycles >= mid.emptyCycles + cycles + 2 ? true : undefined,
+      'empty cycles',
+      cycles * 10_000,
+    );
     const history = await handle.fetchHistory();
     await handle.cancel();
 
     const times: JobTimes = new Map();
-    for (const [key, r] of f.jobs.runs) if (r.endedMs) times.set(key, { startedMs: r.startedMs, finishedMs: r.endedMs });
+    for (const [key, r] of f.jobs.runs)
+      if (r.endedMs) times.set(key, { startedMs: r.startedMs, finishedMs: r.endedMs });
     const all = cycleFigures(history.events ?? [], times);
     // The first two empty cycles are left out: they may still see a late producer file.
     const firstEmpties = all.filter((c) => c.runKey === null).slice(0, 2);
     const figures = all.filter((c) => !firstEmpties.includes(c));
     console.log(`\n== landing in ${label} (fake jobs) ==`);
     for (const line of formatCycleFigures(figures)) console.log(line);
-    console.log(`history events in the whole run     : ${history.events?.length} (continueAsNew bounds it; default every 200 cycles)`);
+    console.log(
+      `history events in the whole run     : ${history.events?.length} (continueAsNew bounds it; default every 200 cycles)`,
+    );
   });
 }
 
@@ -101,9 +128,16 @@ async function measurePipeline(pipeline: string): Promise<void> {
       if (!existsSync(file)) continue;
       const r = JSON.parse(readFileSync(file, 'utf8')) as { startedAt: string; finishedAt?: string };
       const exit = join(env.stateDir, 'jobs', `${runKey}.exit`);
-      if (r.finishedAt) times.set(runKey, { startedMs: Date.parse(r.startedAt), finishedMs: Date.parse(r.finishedAt), exitedMs: existsSync(exit) ? statSync(exit).mtimeMs : undefined });
+      if (r.finishedAt)
+        times.set(runKey, {
+          startedMs: Date.parse(r.startedAt),
+          finishedMs: Date.parse(r.finishedAt),
+          exitedMs: existsSync(exit) ? statSync(exit).mtimeMs : undefined,
+        });
     }
-    console.log(`== pipeline ${pipeline} (real jobs; ${events.length} history events in run ${(await handle.describe()).runId}) ==`);
+    console.log(
+      `== pipeline ${pipeline} (real jobs; ${events.length} history events in run ${(await handle.describe()).runId}) ==`,
+    );
     for (const line of formatCycleFigures(cycleFigures(events, times))) console.log(line);
   } finally {
     await connection.close();
@@ -115,14 +149,22 @@ async function main(): Promise<void> {
   if (pipeline) return measurePipeline(pipeline);
   const cycles = Number(arg('cycles', '30'));
   const landing = arg('landing', 'both');
-  console.log(`orchestration bench: ${cycles} cycles with a batch + ${cycles} empty, per landing kind; dev server ${process.version}`);
+  console.log(
+    `orchestration bench: ${cycles} cycles with a batch + ${cycles} empty, per landing kind; dev server ${process.version}`,
+  );
   const env = await startTemporal();
   let moto: Moto | undefined;
   try {
     if (landing === 'memory' || landing === 'both') {
       const f = createFakes(Date.now());
       let n = 0;
-      await measure(env, 'memory', f, async () => void f.landing.add(`shardId-bench_${++n}_${n}.json`, minuteFolder(f.clock.now())), cycles);
+      await measure(
+        env,
+        'memory',
+        f,
+        async () => void f.landing.add(`shardId-bench_${++n}_${n}.json`, minuteFolder(f.clock.now())),
+        cycles,
+      );
     }
     if (landing === 'moto' || landing === 'both') {
       moto = await startMoto(Number(process.env.DDB_LAKE_BENCH_MOTO_PORT || 5303));
@@ -134,7 +176,9 @@ async function main(): Promise<void> {
       const jobs = new FakeJobRunner({
         readManifest: async (uri) => {
           const { bucket, key } = parseS3Uri(uri);
-          return JSON.parse((await readBody((await m.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString()) as JobManifest;
+          return JSON.parse(
+            (await readBody((await m.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString(),
+          ) as JobManifest;
         },
         writeSummary: async (uri, summary) => {
           const { bucket, key } = parseS3Uri(uri);
@@ -151,7 +195,11 @@ async function main(): Promise<void> {
         real,
         async () =>
           void (await m.s3.send(
-            new PutObjectCommand({ Bucket: 'ddb-lake-local', Key: `landing/Bench/${minuteFolder(Date.now())}/shardId-bench_${++n}_${n}.json`, Body: '{}\n' }),
+            new PutObjectCommand({
+              Bucket: 'ddb-lake-local',
+              Key: `landing/Bench/${minuteFolder(Date.now())}/shardId-bench_${++n}_${n}.json`,
+              Body: '{}\n',
+            }),
           )),
         cycles,
       );

@@ -20,7 +20,13 @@ import { awsClientConfig } from '../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../core/environment';
 import { describeError } from '../core/errors';
 import { generateTransactions } from '../tools/generate/generator';
-import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../tools/demo/scenario';
+import {
+  prepareTableAndBuckets,
+  pipelineLine,
+  scenarioConfig,
+  scenarioNames,
+  waitForPhase,
+} from '../tools/demo/scenario';
 import { PipelineClient } from '../client/pipeline-client';
 import { ensureToolchain } from '../stack/setup';
 import { down, up } from '../stack/stack';
@@ -38,7 +44,11 @@ async function main(): Promise<number> {
   const { stateDir, stackOptions: options } = benchStack('verify');
   const say = (t: string) => process.stderr.write(`${t}\n`);
   const line = new ProgressLine(process.stderr, 15);
-  say(`bench/verify-scale: ${items} items; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
+  say(
+    `bench/verify-scale: ${items} items; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} cores`,
+  );
   const toolchain = await ensureToolchain();
   await down({ stateDir, stopTimeoutMs: 15_000 });
   process.env.DDB_LAKE_STATE = stateDir;
@@ -50,9 +60,7 @@ async function main(): Promise<number> {
   try {
     const names = scenarioNames('big');
     const { config } = scenarioConfig(env, names);
-    await ddb.send(
-      new CreateTableCommand(transactionTableInput(config.table, null)),
-    );
+    await ddb.send(new CreateTableCommand(transactionTableInput(config.table, null)));
     await waitUntilTableExists({ client: ddb, maxWaitTime: 60 }, { TableName: config.table });
     const load = await generateTransactions(ddb, {
       table: config.table,
@@ -67,11 +75,16 @@ async function main(): Promise<number> {
     await prepareTableAndBuckets(env, config); // stream + PITR on now, buckets
     const started = Date.now();
     await client.start(config);
-    await waitForPhase(client, config.name, 'incremental', { timeoutSeconds: 7200, onStatus: (s) => line.update(`  pipeline: ${pipelineLine(s)} · ${Math.round((Date.now() - started) / 1000)} s`) });
+    await waitForPhase(client, config.name, 'incremental', {
+      timeoutSeconds: 7200,
+      onStatus: (s) => line.update(`  pipeline: ${pipelineLine(s)} · ${Math.round((Date.now() - started) / 1000)} s`),
+    });
     line.end();
     const status = await client.status(config.name);
     const init = status.lastRuns?.find((r) => r.kind === 'initialLoad');
-    say(`  export + initial load took ${Math.round((Date.now() - started) / 1000)} s (initial-load job ${init?.durationSeconds ?? '?'} s)`);
+    say(
+      `  export + initial load took ${Math.round((Date.now() - started) / 1000)} s (initial-load job ${init?.durationSeconds ?? '?'} s)`,
+    );
 
     const load1 = loadavg();
     const report = await verifyPipeline(env, client, {
@@ -90,7 +103,9 @@ async function main(): Promise<number> {
         '',
         `verify on ${report.table.items} items / ${report.lake.rows} lake rows: ${report.result.toUpperCase()} in ${report.durationSeconds} s`,
         `  wait for catch-up ${c.waitSeconds} s; Scan (${report.table.segments} segments, moto) ${report.table.scanSeconds} s; lake read (hudi-rs) ${report.lake.readSeconds} s; comparison (Arrow + DuckDB) ${report.compareSeconds} s`,
-        `  load average ${load1.map((l) => l.toFixed(2)).join(' ')} at the start of verify, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at its end`,
+        `  load average ${load1.map((l) => l.toFixed(2)).join(' ')} at the start of verify, ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} at its end`,
         '',
       ].join('\n'),
     );

@@ -16,11 +16,14 @@ export function historyFromJson(json: unknown): History {
     fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): History | null;
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot(root: unknown): { lookupType(name: string): unknown } };
+  const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as {
+    patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
+  };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const historyType = patchProtobufRoot(require('@temporalio/proto')).lookupType('temporal.api.history.v1.History');
   const h = json as { events?: Record<string, unknown>[] };
-  if (typeof h !== 'object' || h === null || !Array.isArray(h.events)) throw new TypeError('not a workflow history: expected an object with an "events" array');
+  if (typeof h !== 'object' || h === null || !Array.isArray(h.events))
+    throw new TypeError('not a workflow history: expected an object with an "events" array');
   const loaded = fromJson(historyType, { events: h.events.map(constantCaseEventType) }, { ignoreUnknownFields: true });
   if (!loaded) throw new TypeError('not a workflow history');
   return loaded;

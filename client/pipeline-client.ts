@@ -45,7 +45,12 @@ export interface StatusDocument extends Partial<PipelineStatus> {
    * An activity that has failed at least once and is being retried by Temporal (the workflow sees
    * its failure only once it gives up): its type, attempt and last failure, which names the fix.
    */
-  retryingActivity?: { activity: string; attempt: number; lastFailure: string | null; nextAttemptAt: string | null } | null;
+  retryingActivity?: {
+    activity: string;
+    attempt: number;
+    lastFailure: string | null;
+    nextAttemptAt: string | null;
+  } | null;
   execution: {
     workflowId: string;
     runId: string;
@@ -102,7 +107,10 @@ export class PipelineClient {
       return { runId: handle.firstExecutionRunId, workerPolling: await this.workerPolling() };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new UserError(`pipeline "${config.name}" is already running`, `stop it first with \`ddb-lake stop ${config.name}\`, or give the config another "name"`);
+        throw new UserError(
+          `pipeline "${config.name}" is already running`,
+          `stop it first with \`ddb-lake stop ${config.name}\`, or give the config another "name"`,
+        );
       throw this.translate(err, config.name);
     }
   }
@@ -149,7 +157,9 @@ export class PipelineClient {
       return { schemaVersion: 1, pipeline, lagSeconds: null, execution };
     }
     const status = await this.query(pipeline);
-    const lagSeconds = status.appliedThrough ? Math.max(0, Math.round((Date.now() - Date.parse(status.appliedThrough)) / 100) / 10) : null;
+    const lagSeconds = status.appliedThrough
+      ? Math.max(0, Math.round((Date.now() - Date.parse(status.appliedThrough)) / 100) / 10)
+      : null;
     return { ...status, lagSeconds, retryingActivity: retryingActivity(d), execution };
   }
 
@@ -158,10 +168,16 @@ export class PipelineClient {
       return await this.connection.withDeadline(Date.now() + 10_000, () => this.handle(pipeline).query(statusQuery));
     } catch (err) {
       if (isDeadline(err))
-        throw new UserError(`pipeline "${pipeline}" did not answer within 10 s: no worker is serving it`, 'start one with `ddb-lake worker`');
+        throw new UserError(
+          `pipeline "${pipeline}" did not answer within 10 s: no worker is serving it`,
+          'start one with `ddb-lake worker`',
+        );
       const translated = this.translate(err, pipeline);
       if (translated === err && typeof (err as { code?: unknown })?.code === 'number')
-        throw new UserError(`pipeline "${pipeline}" did not answer its status query (${firstLine((err as Error).message)})`, 'is a worker running? start one with `ddb-lake worker`');
+        throw new UserError(
+          `pipeline "${pipeline}" did not answer its status query (${firstLine((err as Error).message)})`,
+          'is a worker running? start one with `ddb-lake worker`',
+        );
       throw translated;
     }
   }
@@ -184,7 +200,11 @@ export class PipelineClient {
     } catch (err) {
       throw this.translate(err, pipeline);
     }
-    if (!input?.config) throw new UserError(`pipeline "${pipeline}" has no config in its history (run ${d.runId})`, 'is it a ddb-lake pipeline? `ddb-lake list` shows them');
+    if (!input?.config)
+      throw new UserError(
+        `pipeline "${pipeline}" has no config in its history (run ${d.runId})`,
+        'is it a ddb-lake pipeline? `ddb-lake list` shows them',
+      );
     return input.config;
   }
 
@@ -230,12 +250,23 @@ export class PipelineClient {
   }
 
   /** Every pipeline's latest run, newest first. */
-  async list(): Promise<{ pipeline: string; runId: string; status: string; startTime: string; closeTime: string | null }[]> {
-    const seen = new Map<string, { pipeline: string; runId: string; status: string; startTime: string; closeTime: string | null }>();
+  async list(): Promise<
+    { pipeline: string; runId: string; status: string; startTime: string; closeTime: string | null }[]
+  > {
+    const seen = new Map<
+      string,
+      { pipeline: string; runId: string; status: string; startTime: string; closeTime: string | null }
+    >();
     for await (const w of this.client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
       const prev = seen.get(w.workflowId);
       if (prev && prev.startTime >= w.startTime.toISOString()) continue;
-      seen.set(w.workflowId, { pipeline: w.workflowId, runId: w.runId, status: w.status.name, startTime: w.startTime.toISOString(), closeTime: w.closeTime?.toISOString() ?? null });
+      seen.set(w.workflowId, {
+        pipeline: w.workflowId,
+        runId: w.runId,
+        status: w.status.name,
+        startTime: w.startTime.toISOString(),
+        closeTime: w.closeTime?.toISOString() ?? null,
+      });
     }
     return [...seen.values()].sort((a, b) => (a.startTime < b.startTime ? 1 : -1));
   }
@@ -252,14 +283,21 @@ export class PipelineClient {
 
   private async running(pipeline: string): Promise<void> {
     const d = await this.describe(pipeline);
-    if (d.status.name !== 'RUNNING') throw new UserError(`pipeline "${pipeline}" is not running (${d.status.name})`, `start it with \`ddb-lake start <config.json>\``);
+    if (d.status.name !== 'RUNNING')
+      throw new UserError(
+        `pipeline "${pipeline}" is not running (${d.status.name})`,
+        `start it with \`ddb-lake start <config.json>\``,
+      );
   }
 
   private async update<T>(pipeline: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`pipeline "${pipeline}" refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new UserError(
+          `pipeline "${pipeline}" refused: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+        );
       throw this.translate(err, pipeline);
     }
   }
@@ -276,7 +314,10 @@ export class PipelineClient {
 
   private translate(err: unknown, pipeline: string): unknown {
     if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5)
-      return new UserError(`no pipeline named "${pipeline}"`, 'run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`');
+      return new UserError(
+        `no pipeline named "${pipeline}"`,
+        'run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`',
+      );
     if (isUnavailable(err)) return unreachable(this.env, err);
     return err;
   }
@@ -307,11 +348,13 @@ function firstLine(s: string): string {
 }
 
 function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
+  const code =
+    (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
   return code === 14 || /ECONNREFUSED|UNAVAILABLE|Failed to connect/i.test((err as Error)?.message ?? '');
 }
 
 function isDeadline(err: unknown): boolean {
-  const code = (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
+  const code =
+    (err as { code?: number; cause?: { code?: number } })?.code ?? (err as { cause?: { code?: number } })?.cause?.code;
   return code === 4 || /DEADLINE_EXCEEDED|deadline/i.test((err as Error)?.message ?? '');
 }

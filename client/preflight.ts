@@ -20,14 +20,20 @@ export async function preflight(env: Environment, config: PipelineConfig): Promi
   const inspector = new SdkTableInspector(dynamodb, s3);
   try {
     const table = await inspector.describeTable(config.table);
-    const buckets = [{ field: 'export.location', uri: config.export.location }, { field: 'landing.location', uri: config.landing.location }];
+    const buckets = [
+      { field: 'export.location', uri: config.export.location },
+      { field: 'landing.location', uri: config.landing.location },
+    ];
     if (config.lake.location.startsWith('s3://')) buckets.push({ field: 'lake.location', uri: config.lake.location });
     const bucketProblems = [];
     for (const b of buckets) bucketProblems.push({ field: b.field, problem: await inspector.bucketProblem(b.uri) });
     const problems = tableProblems(config, table, bucketProblems);
     if (problems.length === 1) throw new UserError(problems[0]!);
     if (problems.length > 1)
-      throw new UserError(`pipeline "${config.name}" cannot start (${problems.length} problems):\n${problems.map((p) => `  - ${p}`).join('\n')}`, 'fix each problem above, then run `ddb-lake start` again');
+      throw new UserError(
+        `pipeline "${config.name}" cannot start (${problems.length} problems):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+        'fix each problem above, then run `ddb-lake start` again',
+      );
   } catch (err) {
     if (err instanceof UserError) throw err;
     const failure = awsNetworkFailure(err);
@@ -36,7 +42,10 @@ export async function preflight(env: Environment, config: PipelineConfig): Promi
       throw new UserError(`${message}: the table and buckets cannot be checked`, hint);
     }
     const e = err as Error;
-    throw new UserError(`cannot check table "${config.table}": ${e.name}: ${e.message.split('\n')[0]}`, 'check the AWS credentials and permissions of this shell, or pass --no-checks to leave the checks to the worker');
+    throw new UserError(
+      `cannot check table "${config.table}": ${e.name}: ${e.message.split('\n')[0]}`,
+      'check the AWS credentials and permissions of this shell, or pass --no-checks to leave the checks to the worker',
+    );
   } finally {
     dynamodb.destroy();
     s3.destroy();

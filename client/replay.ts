@@ -23,7 +23,9 @@ export async function replayHistory(
   quietRuntime();
   try {
     await Worker.runReplayHistory(
-      opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH },
+      opts.workflowBundle
+        ? { workflowBundle: opts.workflowBundle }
+        : { workflowsPath: opts.workflowsPath ?? WORKFLOWS_PATH },
       history,
       opts.workflowId,
     );
@@ -38,7 +40,10 @@ const EventType = temporal.api.enums.v1.EventType;
 /** The replay worker bundles the workflow code and logs every step at INFO; a CLI wants warnings only. */
 function quietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     /* a runtime is already installed (worker process, tests): keep it */
   }
@@ -57,7 +62,11 @@ export function explainReplayFailure(err: unknown, history: History): string {
     const [, machine, id, kind] = m;
     lines.push(`  at event ${id} the history has: ${describeEvent(history, Number(id)) ?? kind}`);
     lines.push(`  the current code instead: ${describeCommand(machine!)}`);
-  } else if ((m = /Activity type of scheduled event '([^']+)' does not match activity type of activity command '([^']+)'/.exec(core))) {
+  } else if (
+    (m = /Activity type of scheduled event '([^']+)' does not match activity type of activity command '([^']+)'/.exec(
+      core,
+    ))
+  ) {
     const [, recorded, now] = m;
     const id = findEvent(history, (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === recorded);
     lines.push(`  ${id ? `at event ${id} ` : ''}the history scheduled activity ${recorded}`);
@@ -67,12 +76,16 @@ export function explainReplayFailure(err: unknown, history: History): string {
     lines.push(`  at event ${id} the history has: ${describeEvent(history, Number(id)) ?? kind}`);
     lines.push('  the current code issues no command there (the step was removed or moved)');
   } else if ((m = /Timer id of scheduled event '([^']+)' does not match timer id of command '([^']+)'/.exec(core))) {
-    lines.push(`  the history started timer ${m[1]}, the current code starts timer ${m[2]} (timers were added, removed or reordered)`);
+    lines.push(
+      `  the history started timer ${m[1]}, the current code starts timer ${m[2]} (timers were added, removed or reordered)`,
+    );
   } else {
     lines.push(`  ${core}`);
   }
   lines.push(`  (Temporal: ${core})`);
-  lines.push('  fix: keep the old code path for histories that took it (guard the change with patched()), or let running pipelines finish their run first.');
+  lines.push(
+    '  fix: keep the old code path for histories that took it (guard the change with patched()), or let running pipelines finish their run first.',
+  );
   return lines.join('\n');
 }
 

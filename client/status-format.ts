@@ -25,15 +25,22 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
   }
   let head = `pipeline ${s.pipeline} (table ${s.table}) — ${s.phase}, ${STEP_WORDS[s.step ?? ''] ?? s.step}`;
   if (s.step === 'sleep' && s.nextCycleAt) head += ` (next in ${secondsUntil(s.nextCycleAt, now)})`;
-  if (s.step === 'backoff' && s.retry?.nextAttemptAt) head += ` (attempt ${s.retry.failures + 1} of ${s.retry.maxAttempts} in ${secondsUntil(s.retry.nextAttemptAt, now)})`;
+  if (s.step === 'backoff' && s.retry?.nextAttemptAt)
+    head += ` (attempt ${s.retry.failures + 1} of ${s.retry.maxAttempts} in ${secondsUntil(s.retry.nextAttemptAt, now)})`;
   if (s.paused && s.step !== 'paused') head += ' — pause requested (the running step finishes first)';
   out.push(head);
   if (s.stalled?.gaps?.length) {
-    out.push(`  STALLED since ${s.stalled.since}: a stream gap — the pipeline cannot prove every change reached the lake:`);
+    out.push(
+      `  STALLED since ${s.stalled.since}: a stream gap — the pipeline cannot prove every change reached the lake:`,
+    );
     for (const g of s.stalled.gaps) out.push(`    - ${g.kind}: ${indent(g.message, '      ')}`);
-    out.push(`    nothing after it is applied: \`ddb-lake rebackfill ${s.pipeline}\` reloads the lake from a fresh export (docs/gaps.md)`);
+    out.push(
+      `    nothing after it is applied: \`ddb-lake rebackfill ${s.pipeline}\` reloads the lake from a fresh export (docs/gaps.md)`,
+    );
   } else if (s.stalled) {
-    out.push(`  STALLED since ${s.stalled.since} after ${s.stalled.attempts} attempt(s)${s.stalled.runKey ? ` of ${s.stalled.runKey}` : ''}:`);
+    out.push(
+      `  STALLED since ${s.stalled.since} after ${s.stalled.attempts} attempt(s)${s.stalled.runKey ? ` of ${s.stalled.runKey}` : ''}:`,
+    );
     out.push(`    ${indent(s.stalled.error, '    ')}`);
     out.push(`    nothing is skipped: fix the cause, then \`ddb-lake resume ${s.pipeline}\``);
   }
@@ -47,28 +54,46 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
         `for ${secondsSince(s.currentRun.startedAt, now)}, since ${isoSeconds(s.currentRun.startedAt)}`,
     );
   if (s.watermark) {
-    const open = s.watermark.openFolders.map((o) => `${o.folder} (${o.filesTaken} file${o.filesTaken === 1 ? '' : 's'})`).join(', ');
+    const open = s.watermark.openFolders
+      .map((o) => `${o.folder} (${o.filesTaken} file${o.filesTaken === 1 ? '' : 's'})`)
+      .join(', ');
     out.push(`  watermark   closed through ${s.watermark.closedThrough}${open ? `; open: ${open}` : ''}`);
   }
   if (s.lagSeconds !== null) {
-    const backlog = s.backlog ? `; backlog ${s.backlog.files}${s.backlog.more ? '+' : ''} file${s.backlog.files === 1 && !s.backlog.more ? '' : 's'}` : '';
-    out.push(`  lag         ${s.lagSeconds} s (every landing file written before ${isoSeconds(s.appliedThrough!)} is in the lake)${backlog}`);
+    const backlog = s.backlog
+      ? `; backlog ${s.backlog.files}${s.backlog.more ? '+' : ''} file${s.backlog.files === 1 && !s.backlog.more ? '' : 's'}`
+      : '';
+    out.push(
+      `  lag         ${s.lagSeconds} s (every landing file written before ${isoSeconds(s.appliedThrough!)} is in the lake)${backlog}`,
+    );
   }
   if (s.export)
-    out.push(`  export      ${s.export.status}${s.export.itemCount !== null ? `, ${s.export.itemCount} items` : ''}${s.export.exportTime ? ` as of ${isoSeconds(s.export.exportTime)}` : ''}${s.export.adopted ? ' (adopted)' : ''}`);
+    out.push(
+      `  export      ${s.export.status}${s.export.itemCount !== null ? `, ${s.export.itemCount} items` : ''}${s.export.exportTime ? ` as of ${isoSeconds(s.export.exportTime)}` : ''}${s.export.adopted ? ' (adopted)' : ''}`,
+    );
   out.push(`  interval    ${s.intervalSeconds} s`);
   const c = s.counters;
   if (c) {
-    out.push(`  totals      ${c.cycles} cycles (${c.emptyCycles} empty), ${c.jobsSucceeded} jobs ok, ${c.jobsFailed} failed, ${plural(c.failures, 'failure')}; ${plural(c.filesApplied, 'file')} applied (${c.lateFilesApplied} late)`);
-    out.push(`              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×${c.rebackfills ? `; rebackfills ${c.rebackfills}` : ''}`);
+    out.push(
+      `  totals      ${c.cycles} cycles (${c.emptyCycles} empty), ${c.jobsSucceeded} jobs ok, ${c.jobsFailed} failed, ${plural(c.failures, 'failure')}; ${plural(c.filesApplied, 'file')} applied (${c.lateFilesApplied} late)`,
+    );
+    out.push(
+      `              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×${c.rebackfills ? `; rebackfills ${c.rebackfills}` : ''}`,
+    );
   }
   if (s.lastRuns?.length) {
     out.push('  last runs   newest first: input, records read / upserted / deleted / rejected, wall time, end');
     for (const line of formatRuns(s.lastRuns)) out.push(`    ${line}`);
     const rejected = s.lastRuns.find((r) => r.rejected && r.rejectedUri);
-    if (rejected) out.push(`  rejected    ${plural(rejected.rejected!, 'record')} of ${rejected.runKey} set aside with their reasons in ${rejected.rejectedUri}`);
+    if (rejected)
+      out.push(
+        `  rejected    ${plural(rejected.rejected!, 'record')} of ${rejected.runKey} set aside with their reasons in ${rejected.rejectedUri}`,
+      );
   }
-  if (s.lastError) out.push(`  last error  ${isoSeconds(s.lastError.at)} ${s.lastError.runKey ?? s.lastError.phase}: ${indent(s.lastError.message, '              ')}`);
+  if (s.lastError)
+    out.push(
+      `  last error  ${isoSeconds(s.lastError.at)} ${s.lastError.runKey ?? s.lastError.phase}: ${indent(s.lastError.message, '              ')}`,
+    );
   out.push(`  workflow    run ${ex.runId}, ${ex.historyLength} history events, started ${isoSeconds(ex.startTime)}`);
   return out.join('\n');
 }
@@ -86,7 +111,9 @@ function formatRuns(runs: RunRecord[]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const right = new Set([4]);
   return runs.flatMap((r, n) => {
-    const line = rows[n]!.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+    const line = rows[n]!.map((cell, i) => (right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
     return r.error ? [line, `  ${r.error.split('\n')[0]}`] : [line];
   });
 }
@@ -104,12 +131,16 @@ function secondsSince(iso: string, now: number): string {
   return `${Math.max(0, Math.round((now - Date.parse(iso)) / 1000))} s`;
 }
 
-export function formatList(rows: { pipeline: string; runId: string; status: string; startTime: string; phase?: string | null }[]): string {
+export function formatList(
+  rows: { pipeline: string; runId: string; status: string; startTime: string; phase?: string | null }[],
+): string {
   if (rows.length === 0) return 'no pipelines (start one with `ddb-lake start <config.json>`)';
   const w = Math.max(8, ...rows.map((r) => r.pipeline.length));
   return [
     `${'PIPELINE'.padEnd(w)}  ${'STATUS'.padEnd(10)}  ${'PHASE'.padEnd(12)}  STARTED`,
-    ...rows.map((r) => `${r.pipeline.padEnd(w)}  ${r.status.padEnd(10)}  ${(r.phase ?? '-').padEnd(12)}  ${r.startTime}`),
+    ...rows.map(
+      (r) => `${r.pipeline.padEnd(w)}  ${r.status.padEnd(10)}  ${(r.phase ?? '-').padEnd(12)}  ${r.startTime}`,
+    ),
   ].join('\n');
 }
 

@@ -61,14 +61,29 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   return { bucket: m[1]!, key: m[2]! };
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
 
 /**
  * The network failure behind an SDK error (`ECONNREFUSED`, …, `TimeoutError`), or null when the
  * service answered (an AWS error code is a different problem).
  */
 export function awsNetworkFailure(err: unknown): string | null {
-  const e = err as { name?: string; code?: string; errors?: { code?: string }[]; cause?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = err as {
+    name?: string;
+    code?: string;
+    errors?: { code?: string }[];
+    cause?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   if (!e || typeof e !== 'object') return null;
   const code = e.code ?? e.errors?.[0]?.code;
   if (code && NETWORK_CODES.has(code)) return code;
@@ -80,13 +95,18 @@ export function awsNetworkFailure(err: unknown): string | null {
 
 /** Where the AWS calls go, for messages: moto's endpoint locally, the region on AWS. */
 export function awsEndpointName(env: Environment): string {
-  return env.kind === 'local' ? `the local stack's AWS endpoint (moto) at ${env.aws.endpoint}` : `AWS (region ${env.aws.region ?? process.env.AWS_REGION ?? 'from the default chain'})`;
+  return env.kind === 'local'
+    ? `the local stack's AWS endpoint (moto) at ${env.aws.endpoint}`
+    : `AWS (region ${env.aws.region ?? process.env.AWS_REGION ?? 'from the default chain'})`;
 }
 
 /** One sentence naming the fix for an AWS endpoint that cannot be reached. */
 export function awsUnreachableMessage(env: Environment, failure: string): { message: string; hint: string } {
   return {
     message: `cannot reach ${awsEndpointName(env)} (${failure})`,
-    hint: env.kind === 'local' ? 'start the local stack with `ddb-lake up` (or check DDB_LAKE_STATE)' : 'check the network, AWS_REGION and any AWS_ENDPOINT_URL setting',
+    hint:
+      env.kind === 'local'
+        ? 'start the local stack with `ddb-lake up` (or check DDB_LAKE_STATE)'
+        : 'check the network, AWS_REGION and any AWS_ENDPOINT_URL setting',
   };
 }

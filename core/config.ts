@@ -30,13 +30,20 @@ const derivedColumn = z
 /** A lake column type override; see docs/types.md. */
 const columnType = z
   .string()
-  .regex(/^(string|long|double|boolean|binary|decimal\(\d{1,2},\d{1,2}\))$/, 'must be string, long, double, boolean, binary or decimal(p,s)');
+  .regex(
+    /^(string|long|double|boolean|binary|decimal\(\d{1,2},\d{1,2}\))$/,
+    'must be string, long, double, boolean, binary or decimal(p,s)',
+  );
 
 const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
   z
     .object({
       glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
-      script: z.string().min(1).default(script).describe('local: path of the PySpark script, relative to the repository'),
+      script: z
+        .string()
+        .min(1)
+        .default(script)
+        .describe('local: path of the PySpark script, relative to the repository'),
       timeoutMinutes: z
         .number()
         .int()
@@ -53,7 +60,10 @@ export const PipelineConfigSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'must be 1-100 characters of a-z, 0-9, "-" and "_", starting with a letter or digit')
+      .regex(
+        /^[a-z0-9][a-z0-9_-]{0,99}$/,
+        'must be 1-100 characters of a-z, 0-9, "-" and "_", starting with a letter or digit',
+      )
       .describe('pipeline name; also the Temporal workflow id'),
     table: z
       .string()
@@ -69,10 +79,19 @@ export const PipelineConfigSchema = z
         location: s3Uri.describe('where DynamoDB exports the table (s3://bucket/prefix/)'),
         existingExportArn: z
           .string()
-          .regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/export\/[A-Za-z0-9-]+$/, 'must be a DynamoDB export ARN (arn:aws:dynamodb:<region>:<account>:table/<table>/export/<id>)')
+          .regex(
+            /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/export\/[A-Za-z0-9-]+$/,
+            'must be a DynamoDB export ARN (arn:aws:dynamodb:<region>:<account>:table/<table>/export/<id>)',
+          )
           .optional()
           .describe('adopt this export instead of starting one'),
-        pollIntervalSeconds: z.number().int().min(1).max(3600).default(30).describe('how often a running export is checked'),
+        pollIntervalSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(30)
+          .describe('how often a running export is checked'),
       })
       .strict(),
     landing: z
@@ -81,18 +100,38 @@ export const PipelineConfigSchema = z
         closeAfterSeconds: z
           .number()
           .int()
-          .min(60, 'must be at least 60: a minute folder receives files for 60 s plus the writer\'s deadline (docs/landing.md)')
+          .min(
+            60,
+            "must be at least 60: a minute folder receives files for 60 s plus the writer's deadline (docs/landing.md)",
+          )
           .max(3600)
           .default(120)
-          .describe('a minute folder M is closed once M + closeAfterSeconds has passed (≥ 60 + writer deadline + clock skew)'),
-        sweepEveryCycles: z.number().int().min(1).max(100000).default(30).describe('every N cycles, re-list recently closed folders for late files'),
-        sweepMinutes: z.number().int().min(1).max(10080).default(60).describe('how many minutes of closed folders a sweep re-lists'),
+          .describe(
+            'a minute folder M is closed once M + closeAfterSeconds has passed (≥ 60 + writer deadline + clock skew)',
+          ),
+        sweepEveryCycles: z
+          .number()
+          .int()
+          .min(1)
+          .max(100000)
+          .default(30)
+          .describe('every N cycles, re-list recently closed folders for late files'),
+        sweepMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(10080)
+          .default(60)
+          .describe('how many minutes of closed folders a sweep re-lists'),
       })
       .strict(),
     lake: z
       .object({
         location: lakeLocation,
-        tableName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits and _').optional(),
+        tableName: z
+          .string()
+          .regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits and _')
+          .optional(),
         glueDatabase: z.string().min(1).optional().describe('AWS: sync the table into this Glue Data Catalog database'),
       })
       .strict(),
@@ -103,13 +142,29 @@ export const PipelineConfigSchema = z
       })
       .strict()
       .default({
-        initialLoad: { glueJobName: 'ddb-lake-initial-load', script: 'glue/initial_load.py', timeoutMinutes: 1440, pollIntervalSeconds: 5 },
-        incremental: { glueJobName: 'ddb-lake-incremental', script: 'glue/incremental.py', timeoutMinutes: 60, pollIntervalSeconds: 5 },
+        initialLoad: {
+          glueJobName: 'ddb-lake-initial-load',
+          script: 'glue/initial_load.py',
+          timeoutMinutes: 1440,
+          pollIntervalSeconds: 5,
+        },
+        incremental: {
+          glueJobName: 'ddb-lake-incremental',
+          script: 'glue/incremental.py',
+          timeoutMinutes: 60,
+          pollIntervalSeconds: 5,
+        },
       }),
     schedule: z
       .object({
         intervalSeconds: z.number().int().min(1).max(86400).default(10).describe('pause between incremental cycles'),
-        maxFilesPerBatch: z.number().int().min(1).max(100000).default(5000).describe('most landing files one incremental job takes'),
+        maxFilesPerBatch: z
+          .number()
+          .int()
+          .min(1)
+          .max(100000)
+          .default(5000)
+          .describe('most landing files one incremental job takes'),
         continueAsNewAfterCycles: z
           .number()
           .int()
@@ -122,7 +177,13 @@ export const PipelineConfigSchema = z
       .default({ intervalSeconds: 10, maxFilesPerBatch: 5000, continueAsNewAfterCycles: 200 }),
     retry: z
       .object({
-        maxAttempts: z.number().int().min(1).max(100).default(5).describe('job attempts before the pipeline stalls and waits for `resume`'),
+        maxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(5)
+          .describe('job attempts before the pipeline stalls and waits for `resume`'),
         initialIntervalSeconds: z.number().int().min(1).max(86400).default(10),
         maxIntervalSeconds: z.number().int().min(1).max(86400).default(300),
         backoffCoefficient: z.number().min(1).max(10).default(2),
@@ -131,7 +192,10 @@ export const PipelineConfigSchema = z
       .default({ maxAttempts: 5, initialIntervalSeconds: 10, maxIntervalSeconds: 300, backoffCoefficient: 2 }),
     types: z
       .object({
-        numbers: z.enum(['auto', 'decimal', 'string']).default('auto').describe('default rule for N attributes; docs/types.md'),
+        numbers: z
+          .enum(['auto', 'decimal', 'string'])
+          .default('auto')
+          .describe('default rule for N attributes; docs/types.md'),
         columns: z.record(attributeName, columnType).default({}),
       })
       .strict()
@@ -148,20 +212,36 @@ export const PipelineConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['keyFields'], message: 'must not repeat a field' });
     for (const d of c.derivedColumns) {
       if (c.keyFields?.includes(d.name))
-        ctx.addIssue({ code: 'custom', path: ['derivedColumns'], message: `"${d.name}" is a key field; derived columns need new names` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['derivedColumns'],
+          message: `"${d.name}" is a key field; derived columns need new names`,
+        });
     }
     if (c.orderingField && derived.has(c.orderingField))
-      ctx.addIssue({ code: 'custom', path: ['orderingField'], message: 'must be an attribute of the table, not a derived column' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['orderingField'],
+        message: 'must be an attribute of the table, not a derived column',
+      });
     if (derived.size !== c.derivedColumns.length)
       ctx.addIssue({ code: 'custom', path: ['derivedColumns'], message: 'two derived columns have the same name' });
     if (new Set(c.partitionFields).size !== c.partitionFields.length)
       ctx.addIssue({ code: 'custom', path: ['partitionFields'], message: 'must not repeat a field' });
     if (c.retry.maxIntervalSeconds < c.retry.initialIntervalSeconds)
-      ctx.addIssue({ code: 'custom', path: ['retry', 'maxIntervalSeconds'], message: 'must be at least retry.initialIntervalSeconds' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retry', 'maxIntervalSeconds'],
+        message: 'must be at least retry.initialIntervalSeconds',
+      });
     const exportAt = withTrailingSlash(c.export.location);
     const landingAt = withTrailingSlash(c.landing.location);
     if (landingAt.startsWith(exportAt) || exportAt.startsWith(landingAt))
-      ctx.addIssue({ code: 'custom', path: ['landing', 'location'], message: 'export.location and landing.location must not contain each other' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['landing', 'location'],
+        message: 'export.location and landing.location must not contain each other',
+      });
   });
 
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
@@ -175,11 +255,17 @@ export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export function parsePipelineConfig(raw: unknown, source = 'config', baseDir = process.cwd()): PipelineConfig {
   const result = PipelineConfigSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`);
-    if (issues.length === 1) throw new UserError(`${source} is not a valid pipeline config: ${issues[0]}`, 'docs/config.md lists every field');
+    const issues = result.error.issues.map(
+      (i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${issueMessage(i)}`,
+    );
+    if (issues.length === 1)
+      throw new UserError(`${source} is not a valid pipeline config: ${issues[0]}`, 'docs/config.md lists every field');
     const lines = issues.slice(0, 8).map((i) => `  - ${i}`);
     if (issues.length > 8) lines.push(`  - … and ${issues.length - 8} more`);
-    throw new UserError(`${source} is not a valid pipeline config (${issues.length} problems):\n${lines.join('\n')}`, 'fix the fields above; docs/config.md lists every field');
+    throw new UserError(
+      `${source} is not a valid pipeline config (${issues.length} problems):\n${lines.join('\n')}`,
+      'fix the fields above; docs/config.md lists every field',
+    );
   }
   const config = result.data;
   config.export.location = withTrailingSlash(config.export.location);
@@ -195,13 +281,19 @@ export function loadPipelineConfig(file: string): PipelineConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'pass the path of a pipeline config JSON file');
+    throw new UserError(
+      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      'pass the path of a pipeline config JSON file',
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file} is not valid JSON (${(err as Error).message.split('\n')[0]})`, 'fix the JSON syntax at that position; docs/config.md shows a complete config');
+    throw new UserError(
+      `${file} is not valid JSON (${(err as Error).message.split('\n')[0]})`,
+      'fix the JSON syntax at that position; docs/config.md shows a complete config',
+    );
   }
   return parsePipelineConfig(raw, file, resolve(file, '..'));
 }
@@ -213,12 +305,16 @@ function withTrailingSlash(uri: string): string {
 /** A lake location as the config stores it: s3://… without a trailing slash, or a file:// URI. */
 export function normaliseLakeLocation(location: string, baseDir = process.cwd()): string {
   if (/^s3:\/\//.test(location)) {
-    if (!s3Uri.safeParse(location).success) throw new UserError(`lake location ${location} is not a valid S3 URI`, 'use s3://bucket/prefix/');
+    if (!s3Uri.safeParse(location).success)
+      throw new UserError(`lake location ${location} is not a valid S3 URI`, 'use s3://bucket/prefix/');
     return location.endsWith('/') ? location.slice(0, -1) : location;
   }
   if (location.startsWith('file://')) return location.replace(/\/$/, '');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
-    throw new UserError(`lake location ${location} has an unsupported scheme`, 'use s3://…, file://… or a local folder');
+    throw new UserError(
+      `lake location ${location} has an unsupported scheme`,
+      'use s3://…, file://… or a local folder',
+    );
   const abs = isAbsolute(location) ? location : resolve(baseDir, location);
   return pathToFileURL(abs).href.replace(/\/$/, '');
 }
@@ -236,7 +332,8 @@ const REQUIRED_EXAMPLES: Record<string, string> = {
 };
 
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them (docs/config.md lists every field)`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove them (docs/config.md lists every field)`;
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     const example = REQUIRED_EXAMPLES[issue.path.join('.')];
     return `is required (${issue.expected})${example ? `: add ${example}` : ''}`;

@@ -80,7 +80,10 @@ export function readStackInfo(dir = stateDir()): StackInfo | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
   } catch (err) {
-    throw new UserError(`${file} is damaged (${(err as Error).message})`, 'stop the stack\'s processes by hand (see its logs/ folder) and delete the file');
+    throw new UserError(
+      `${file} is damaged (${(err as Error).message})`,
+      "stop the stack's processes by hand (see its logs/ folder) and delete the file",
+    );
   }
 }
 
@@ -97,9 +100,11 @@ export function resolveEnvironment(): Environment {
       aws: { region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION },
     };
   }
-  if (kind !== 'local') throw new UserError(`DDB_LAKE_ENV=${kind} is not valid`, 'set DDB_LAKE_ENV to local (default) or aws');
+  if (kind !== 'local')
+    throw new UserError(`DDB_LAKE_ENV=${kind} is not valid`, 'set DDB_LAKE_ENV to local (default) or aws');
   const dir = stateDir();
   const stack = readStackInfo(dir);
-  if (!stack) throw new UserError(`the local stack is not running (no ${stackInfoPath(dir)})`, 'start it with `ddb-lake up`');
+  if (!stack)
+    throw new UserError(`the local stack is not running (no ${stackInfoPath(dir)})`, 'start it with `ddb-lake up`');
   return { kind: 'local', stateDir: dir, temporal: stack.temporal, aws: stack.aws };
 }

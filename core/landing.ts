@@ -40,7 +40,9 @@ export function batchFileName(id: string): string {
 const BATCH_FILE = /^(\d{1,40})_(\d{1,40})_([0-9a-f]+)\.json$/;
 
 /** The parts of a batch file name, or undefined for a name that is not one. */
-export function parseBatchFileName(name: string): { firstSequenceNumber: string; lastSequenceNumber: string; digest: string } | undefined {
+export function parseBatchFileName(
+  name: string,
+): { firstSequenceNumber: string; lastSequenceNumber: string; digest: string } | undefined {
   const m = BATCH_FILE.exec(name);
   return m ? { firstSequenceNumber: m[1]!, lastSequenceNumber: m[2]!, digest: m[3]! } : undefined;
 }

@@ -1,4 +1,11 @@
-import { isMinuteFolder, minuteFolder, minuteFolderStart, parseBatchFileName, parseLinkName, type BatchLink } from './landing';
+import {
+  isMinuteFolder,
+  minuteFolder,
+  minuteFolderStart,
+  parseBatchFileName,
+  parseLinkName,
+  type BatchLink,
+} from './landing';
 import type { Watermark, WatermarkDelta } from './watermark';
 
 /**
@@ -88,7 +95,11 @@ export function planBatch(input: PlanInput): BatchPlan {
   const remember: [string, number][] = [];
   for (const { file, late } of taken) if (late) remember.push([`${file.folder}/${file.name}`, file.lastModifiedMs]);
   for (const file of files)
-    if (file.folder > w.closedThrough && file.folder <= closedThrough && file.lastModifiedMs > minuteFolderStart(file.folder) + closeAfterMs)
+    if (
+      file.folder > w.closedThrough &&
+      file.folder <= closedThrough &&
+      file.lastModifiedMs > minuteFolderStart(file.folder) + closeAfterMs
+    )
       remember.push([`${file.folder}/${file.name}`, file.lastModifiedMs]);
   let lateTaken: Record<string, number> | null = null;
   if (sweepDone || remember.length > 0) {
@@ -97,7 +108,10 @@ export function planBatch(input: PlanInput): BatchPlan {
     for (const [key, lm] of [...Object.entries(w.lateTaken), ...remember]) if (lm > floor) lateTaken[key] = lm;
   }
 
-  const oldestLeft = left.reduce<number | null>((m, c) => (m === null || c.file.lastModifiedMs < m ? c.file.lastModifiedMs : m), null);
+  const oldestLeft = left.reduce<number | null>(
+    (m, c) => (m === null || c.file.lastModifiedMs < m ? c.file.lastModifiedMs : m),
+    null,
+  );
   let appliedThroughMs: number | null;
   if (oldestLeft !== null) appliedThroughMs = Math.min(oldestLeft, listedAtMs);
   else appliedThroughMs = input.complete ? listedAtMs : null;
@@ -132,7 +146,10 @@ export function startAfterKey(prefixKey: string, folder: string): string {
  * Interpret a listed key under the landing prefix. Minute-folder files are returned; `stop` is true
  * for the first key past the minute folders (reserved `_…` folders and anything else sort after digits).
  */
-export function classifyLandingKey(prefixKey: string, key: string): { file?: { folder: string; name: string }; link?: LandingLink; stop: boolean } {
+export function classifyLandingKey(
+  prefixKey: string,
+  key: string,
+): { file?: { folder: string; name: string }; link?: LandingLink; stop: boolean } {
   if (!key.startsWith(prefixKey)) return { stop: true };
   const rest = key.slice(prefixKey.length);
   const slash = rest.indexOf('/');
@@ -159,7 +176,10 @@ export function chainChecks(
   files: LandingFile[],
   links: LandingLink[],
   take: LandingFile[],
-): { previousToVerify: { batch: string; previous: string; shardId: string; folder: string }[]; orphanLinks: LandingLink[] } {
+): {
+  previousToVerify: { batch: string; previous: string; shardId: string; folder: string }[];
+  orphanLinks: LandingLink[];
+} {
   const listed = new Set<string>();
   const present = new Set<string>();
   for (const f of files) {
@@ -173,7 +193,14 @@ export function chainChecks(
   const asked = new Set<string>();
   for (const f of take) {
     const link = linkOf.get(`${f.folder}/${f.name}`);
-    if (!link || link.previous === 'start' || link.previous === 'unknown' || listed.has(link.previous) || asked.has(link.previous)) continue;
+    if (
+      !link ||
+      link.previous === 'start' ||
+      link.previous === 'unknown' ||
+      listed.has(link.previous) ||
+      asked.has(link.previous)
+    )
+      continue;
     asked.add(link.previous);
     previousToVerify.push({ batch: link.batch, previous: link.previous, shardId: link.shardId, folder: f.folder });
   }

@@ -32,7 +32,9 @@ export const PYTHON_REQUIREMENTS = join(REPO_ROOT, 'python', 'requirements.txt')
 
 /** Per-user cache for heavy tools, shared by every clone: $DDB_LAKE_CACHE or ~/.cache/ddb-lake. */
 export function cacheRoot(): string {
-  return resolve(process.env.DDB_LAKE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ddb-lake'));
+  return resolve(
+    process.env.DDB_LAKE_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ddb-lake'),
+  );
 }
 
 /** The venv folder is keyed by the requirements' content, so a change of pins builds a new one. */

@@ -46,7 +46,12 @@ export function applyDelta(w: Watermark, delta: WatermarkDelta): Watermark {
     const names = new Set([...(w.open[folder] ?? []), ...(delta.taken[folder] ?? [])]);
     open[folder] = [...names].sort();
   }
-  return { closedThrough, open: sortKeys(open), sweptAtMs: delta.sweptAtMs ?? w.sweptAtMs, lateTaken: delta.lateTaken ?? w.lateTaken };
+  return {
+    closedThrough,
+    open: sortKeys(open),
+    sweptAtMs: delta.sweptAtMs ?? w.sweptAtMs,
+    lateTaken: delta.lateTaken ?? w.lateTaken,
+  };
 }
 
 /** Open folders with the number of files taken from each (for status output). */

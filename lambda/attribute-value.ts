@@ -45,7 +45,11 @@ export function toLambdaItem(item: Record<string, SdkAttributeValue>): Record<st
 }
 
 /** The first difference between two items, as a path and a reason; undefined when they are equal. */
-export function itemDifference(a: Record<string, AttributeValue>, b: Record<string, AttributeValue>, path = ''): string | undefined {
+export function itemDifference(
+  a: Record<string, AttributeValue>,
+  b: Record<string, AttributeValue>,
+  path = '',
+): string | undefined {
   const keysA = Object.keys(a).sort();
   const keysB = Object.keys(b).sort();
   if (keysA.join('\u0000') !== keysB.join('\u0000')) return `${path || 'item'}: attributes [${keysA}] ≠ [${keysB}]`;
@@ -63,12 +67,16 @@ export function valueDifference(a: AttributeValue, b: AttributeValue, path: stri
   const show = (v: unknown) => JSON.stringify(v);
   switch (ta) {
     case 'N':
-      return canonicalNumber(va as string) === canonicalNumber(vb as string) ? undefined : `${path}: ${show(va)} ≠ ${show(vb)}`;
+      return canonicalNumber(va as string) === canonicalNumber(vb as string)
+        ? undefined
+        : `${path}: ${show(va)} ≠ ${show(vb)}`;
     case 'NS':
     case 'SS':
     case 'BS': {
       const norm = (s: string[]) => s.map((x) => (ta === 'NS' ? canonicalNumber(x) : x)).sort();
-      return show(norm(va as string[])) === show(norm(vb as string[])) ? undefined : `${path}: ${show(va)} ≠ ${show(vb)}`;
+      return show(norm(va as string[])) === show(norm(vb as string[]))
+        ? undefined
+        : `${path}: ${show(va)} ≠ ${show(vb)}`;
     }
     case 'M':
       return itemDifference(va as Record<string, AttributeValue>, vb as Record<string, AttributeValue>, path);

@@ -17,12 +17,7 @@ export class EncodingError extends Error {
 
 /** Type descriptor of a value whose plain JSON is ambiguous (docs/encoding.md, "Values"). */
 export type TypeDescriptor =
-  | 'B'
-  | 'SS'
-  | 'NS'
-  | 'BS'
-  | { M: Record<string, TypeDescriptor> }
-  | { L: Record<string, TypeDescriptor> };
+  'B' | 'SS' | 'NS' | 'BS' | { M: Record<string, TypeDescriptor> } | { L: Record<string, TypeDescriptor> };
 
 export type ChangeOp = 'insert' | 'modify' | 'remove';
 
@@ -84,7 +79,8 @@ export function encodeRecord(record: DynamoDBRecord): string {
   const stream = record.dynamodb;
   if (!stream) throw new EncodingError('record has no dynamodb section');
   const seq = stream.SequenceNumber;
-  if (typeof seq !== 'string' || !SEQUENCE_NUMBER.test(seq)) throw new EncodingError(`SequenceNumber ${JSON.stringify(seq)} is not 1-40 digits`);
+  if (typeof seq !== 'string' || !SEQUENCE_NUMBER.test(seq))
+    throw new EncodingError(`SequenceNumber ${JSON.stringify(seq)} is not 1-40 digits`);
   const created = stream.ApproximateCreationDateTime;
   if (typeof created !== 'number' || !Number.isFinite(created) || created < 0)
     throw new EncodingError(`ApproximateCreationDateTime ${JSON.stringify(created)} is not epoch seconds`);
@@ -113,9 +109,15 @@ export function encodeRecord(record: DynamoDBRecord): string {
       throw err;
     }
     parts.push(`${JSON.stringify(name.charCodeAt(0) === 95 /* _ */ ? `_${name}` : name)}:${encoded.json}`);
-    if (encoded.type !== undefined) (types ??= Object.create(null) as Record<string, TypeDescriptor>)[name] = encoded.type;
+    if (encoded.type !== undefined)
+      (types ??= Object.create(null) as Record<string, TypeDescriptor>)[name] = encoded.type;
   }
-  parts.push(`"_op":"${op}"`, `"_seq":"${seq}"`, `"_ts":${Math.round(created * 1000)}`, `"_ttl":${isTtlRemoval(record)}`);
+  parts.push(
+    `"_op":"${op}"`,
+    `"_seq":"${seq}"`,
+    `"_ts":${Math.round(created * 1000)}`,
+    `"_ttl":${isTtlRemoval(record)}`,
+  );
   if (types) parts.push(`"_types":${JSON.stringify(types)}`);
   return `{${parts.join(',')}}`;
 }
@@ -123,7 +125,9 @@ export function encodeRecord(record: DynamoDBRecord): string {
 /** A REMOVE done by DynamoDB's TTL process (docs: userIdentity Service / dynamodb.amazonaws.com). */
 function isTtlRemoval(record: DynamoDBRecord): boolean {
   const identity = record.userIdentity as { type?: unknown; principalId?: unknown } | undefined;
-  return record.eventName === 'REMOVE' && identity?.type === 'Service' && identity.principalId === 'dynamodb.amazonaws.com';
+  return (
+    record.eventName === 'REMOVE' && identity?.type === 'Service' && identity.principalId === 'dynamodb.amazonaws.com'
+  );
 }
 
 interface EncodedValue {
@@ -149,19 +153,26 @@ function encodeValue(value: AttributeValue): EncodedValue {
     case 'B':
       return { json: JSON.stringify(checkBase64(raw)), type: 'B' };
     case 'SS':
-      return { json: encodeSet(raw, 'SS', (s) => {
-        if (typeof s !== 'string') throw new EncodingError('SS member is not a string');
-        return JSON.stringify(s);
-      }), type: 'SS' };
+      return {
+        json: encodeSet(raw, 'SS', (s) => {
+          if (typeof s !== 'string') throw new EncodingError('SS member is not a string');
+          return JSON.stringify(s);
+        }),
+        type: 'SS',
+      };
     case 'NS':
-      return { json: encodeSet(raw, 'NS', (n) => {
-        if (typeof n !== 'string') throw new EncodingError('NS member is not a string');
-        return jsonNumberLiteral(n);
-      }), type: 'NS' };
+      return {
+        json: encodeSet(raw, 'NS', (n) => {
+          if (typeof n !== 'string') throw new EncodingError('NS member is not a string');
+          return jsonNumberLiteral(n);
+        }),
+        type: 'NS',
+      };
     case 'BS':
       return { json: encodeSet(raw, 'BS', (b) => JSON.stringify(checkBase64(b))), type: 'BS' };
     case 'M': {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new EncodingError('M value is not an object');
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw new EncodingError('M value is not an object');
       const map = raw as Record<string, AttributeValue>;
       const parts: string[] = [];
       let inner: Record<string, TypeDescriptor> | undefined;
@@ -170,7 +181,8 @@ function encodeValue(value: AttributeValue): EncodedValue {
         if (member === undefined) continue;
         const encoded = encodeValue(member);
         parts.push(`${JSON.stringify(key)}:${encoded.json}`);
-        if (encoded.type !== undefined) (inner ??= Object.create(null) as Record<string, TypeDescriptor>)[key] = encoded.type;
+        if (encoded.type !== undefined)
+          (inner ??= Object.create(null) as Record<string, TypeDescriptor>)[key] = encoded.type;
       }
       return { json: `{${parts.join(',')}}`, type: inner && { M: inner } };
     }
@@ -181,7 +193,8 @@ function encodeValue(value: AttributeValue): EncodedValue {
       for (let i = 0; i < raw.length; i++) {
         const encoded = encodeValue(raw[i] as AttributeValue);
         parts.push(encoded.json);
-        if (encoded.type !== undefined) (inner ??= Object.create(null) as Record<string, TypeDescriptor>)[String(i)] = encoded.type;
+        if (encoded.type !== undefined)
+          (inner ??= Object.create(null) as Record<string, TypeDescriptor>)[String(i)] = encoded.type;
       }
       return { json: `[${parts.join(',')}]`, type: inner && { L: inner } };
     }
@@ -227,8 +240,10 @@ export function decodeLine(line: string): DecodedChange {
   const seq = parsed.get('_seq');
   const ts = parsed.get('_ts');
   const ttl = parsed.get('_ttl');
-  if (op !== 'insert' && op !== 'modify' && op !== 'remove') throw new Error(`_op ${describe(op)} is not insert, modify or remove`);
-  if (typeof seq !== 'string' || !SEQUENCE_NUMBER.test(seq)) throw new Error(`_seq ${describe(seq)} is not a string of digits`);
+  if (op !== 'insert' && op !== 'modify' && op !== 'remove')
+    throw new Error(`_op ${describe(op)} is not insert, modify or remove`);
+  if (typeof seq !== 'string' || !SEQUENCE_NUMBER.test(seq))
+    throw new Error(`_seq ${describe(seq)} is not a string of digits`);
   if (!(ts instanceof ExactJsonNumber) || !/^\d+$/.test(ts.text) || !Number.isSafeInteger(Number(ts.text)))
     throw new Error(`_ts ${describe(ts)} is not epoch milliseconds`);
   if (typeof ttl !== 'boolean') throw new Error(`_ttl ${describe(ttl)} is not a boolean`);
@@ -241,12 +256,14 @@ export function decodeLine(line: string): DecodedChange {
   for (const [field, value] of parsed) {
     let name: string;
     if (field.startsWith('__')) name = field.slice(1);
-    else if (field.startsWith('_')) continue; // metadata (unknown metadata fields are ignored)
+    else if (field.startsWith('_'))
+      continue; // metadata (unknown metadata fields are ignored)
     else name = field;
     seen.add(name);
     setOwn(item, name, toAttributeValue(value, types.get(name), name));
   }
-  for (const name of types.keys()) if (!seen.has(name)) throw new Error(`_types names ${JSON.stringify(name)}, which the line does not hold`);
+  for (const name of types.keys())
+    if (!seen.has(name)) throw new Error(`_types names ${JSON.stringify(name)}, which the line does not hold`);
   return { op, seq, ts: Number(ts.text), ttl, item };
 }
 
@@ -261,11 +278,22 @@ function toAttributeValue(value: ExactJsonValue, descriptor: ExactJsonValue | un
   }
   if (descriptor === 'B') return { B: base64At(value, path) };
   if (descriptor === 'SS' || descriptor === 'NS' || descriptor === 'BS') {
-    if (!Array.isArray(value) || value.length === 0) throw new Error(`${path}: a ${descriptor} value must be a non-empty array`);
+    if (!Array.isArray(value) || value.length === 0)
+      throw new Error(`${path}: a ${descriptor} value must be a non-empty array`);
     if (descriptor === 'SS')
-      return { SS: value.map((v) => { if (typeof v !== 'string') throw new Error(`${path}: SS member is not a string`); return v; }) };
+      return {
+        SS: value.map((v) => {
+          if (typeof v !== 'string') throw new Error(`${path}: SS member is not a string`);
+          return v;
+        }),
+      };
     if (descriptor === 'NS')
-      return { NS: value.map((v) => { if (!(v instanceof ExactJsonNumber)) throw new Error(`${path}: NS member is not a number`); return v.text; }) };
+      return {
+        NS: value.map((v) => {
+          if (!(v instanceof ExactJsonNumber)) throw new Error(`${path}: NS member is not a number`);
+          return v.text;
+        }),
+      };
     return { BS: value.map((v) => base64At(v, path)) };
   }
   if (descriptor instanceof Map && descriptor.size === 1) {
@@ -277,23 +305,33 @@ function toAttributeValue(value: ExactJsonValue, descriptor: ExactJsonValue | un
     }
     if (!Array.isArray(value)) throw new Error(`${path}: descriptor says L but the value is not an array`);
     for (const index of inner.keys())
-      if (!/^\d+$/.test(index) || Number(index) >= value.length) throw new Error(`${path}: descriptor names element ${index}, which the list does not hold`);
+      if (!/^\d+$/.test(index) || Number(index) >= value.length)
+        throw new Error(`${path}: descriptor names element ${index}, which the list does not hold`);
     return { L: value.map((v, i) => toAttributeValue(v, inner.get(String(i)), `${path}[${i}]`)) };
   }
   throw new Error(`${path}: bad type descriptor ${describe(descriptor)}`);
 }
 
-function mapValue(value: ExactJsonValue, descriptors: Map<string, ExactJsonValue> | undefined, path: string): Record<string, AttributeValue> {
+function mapValue(
+  value: ExactJsonValue,
+  descriptors: Map<string, ExactJsonValue> | undefined,
+  path: string,
+): Record<string, AttributeValue> {
   if (!(value instanceof Map)) throw new Error(`${path}: not an object`);
   const out: Record<string, AttributeValue> = {};
-  for (const [key, member] of value) setOwn(out, key, toAttributeValue(member, descriptors?.get(key), `${path}.${key}`));
-  if (descriptors) for (const key of descriptors.keys()) if (!value.has(key)) throw new Error(`${path}: descriptor names ${JSON.stringify(key)}, which the map does not hold`);
+  for (const [key, member] of value)
+    setOwn(out, key, toAttributeValue(member, descriptors?.get(key), `${path}.${key}`));
+  if (descriptors)
+    for (const key of descriptors.keys())
+      if (!value.has(key))
+        throw new Error(`${path}: descriptor names ${JSON.stringify(key)}, which the map does not hold`);
   return out;
 }
 
 /** Assigns an own property, even one named `__proto__` (which plain assignment would turn into a prototype). */
 function setOwn(target: Record<string, AttributeValue>, key: string, value: AttributeValue): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 

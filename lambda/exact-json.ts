@@ -60,7 +60,8 @@ class Parser {
       default: {
         NUMBER.lastIndex = this.pos;
         const m = NUMBER.exec(this.text);
-        if (!m || m[0].length === 0) this.fail(c === undefined ? 'unexpected end' : `unexpected character ${JSON.stringify(c)}`);
+        if (!m || m[0].length === 0)
+          this.fail(c === undefined ? 'unexpected end' : `unexpected character ${JSON.stringify(c)}`);
         this.pos += m[0].length;
         return new ExactJsonNumber(m[0]);
       }
@@ -143,14 +144,30 @@ class Parser {
       out += t.slice(chunkStart, p);
       const e = t[p + 1];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const hex = t.slice(p + 2, p + 6);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) {

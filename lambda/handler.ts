@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { UserError } from '../core/errors';
-import { batchClaimKey, batchFileName, batchId, deadLetterKey, landingKeyPrefix, linkName, minuteFolder } from '../core/landing';
+import {
+  batchClaimKey,
+  batchFileName,
+  batchId,
+  deadLetterKey,
+  landingKeyPrefix,
+  linkName,
+  minuteFolder,
+} from '../core/landing';
 import { encodeRecord } from './encoding';
 
 /** Environment variables of the Lambda (validated on cold start by loadHandlerConfig). */
@@ -41,16 +49,26 @@ export function handlerConfig(
   names: { landing: string; maxWriteSeconds: string } = { landing: 'landing', maxWriteSeconds: 'maxWriteSeconds' },
 ): HandlerConfig {
   const landing = input.landing?.trim();
-  if (!landing) throw new UserError(`${names.landing} is not set`, `set ${names.landing} to the landing location, e.g. s3://my-bucket/landing/transactions/`);
+  if (!landing)
+    throw new UserError(
+      `${names.landing} is not set`,
+      `set ${names.landing} to the landing location, e.g. s3://my-bucket/landing/transactions/`,
+    );
   const m = S3_URI.exec(landing);
   if (!m || (m[2] ?? '').split('/').some((part, i, all) => part === '' && i < all.length - 1))
-    throw new UserError(`${names.landing}=${landing} is not an S3 location`, `set ${names.landing} to s3://<bucket>/<prefix>/`);
+    throw new UserError(
+      `${names.landing}=${landing} is not an S3 location`,
+      `set ${names.landing} to s3://<bucket>/<prefix>/`,
+    );
   let maxWriteSeconds = DEFAULT_MAX_WRITE_SECONDS;
   if (input.maxWriteSeconds !== undefined && String(input.maxWriteSeconds).trim() !== '') {
     const text = String(input.maxWriteSeconds).trim();
     maxWriteSeconds = Number(text);
     if (!/^\d+$/.test(text) || maxWriteSeconds < 1 || maxWriteSeconds > 900)
-      throw new UserError(`${names.maxWriteSeconds}=${text} is not a whole number of seconds from 1 to 900`, `set ${names.maxWriteSeconds} below the function timeout (default ${DEFAULT_MAX_WRITE_SECONDS})`);
+      throw new UserError(
+        `${names.maxWriteSeconds}=${text} is not a whole number of seconds from 1 to 900`,
+        `set ${names.maxWriteSeconds} below the function timeout (default ${DEFAULT_MAX_WRITE_SECONDS})`,
+      );
   }
   return { landing, bucket: m[1]!, prefix: landingKeyPrefix(m[2] ?? ''), maxWriteSeconds };
 }
@@ -140,13 +158,25 @@ const SEQUENCE_NUMBER = /^\d{1,40}$/;
 export function batchDigest(records: DynamoDBRecord[]): string {
   const first = records[0];
   const last = records[records.length - 1];
-  const parts = [first?.eventSourceARN, first?.eventID, first?.dynamodb?.SequenceNumber, last?.eventID, last?.dynamodb?.SequenceNumber, String(records.length)];
-  return createHash('sha256').update(parts.map((p) => p ?? '').join('\n')).digest('hex').slice(0, 12);
+  const parts = [
+    first?.eventSourceARN,
+    first?.eventID,
+    first?.dynamodb?.SequenceNumber,
+    last?.eventID,
+    last?.dynamodb?.SequenceNumber,
+    String(records.length),
+  ];
+  return createHash('sha256')
+    .update(parts.map((p) => p ?? '').join('\n'))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** The id `encodeBatch` gives these records, without encoding them. */
 export function batchIdOf(records: DynamoDBRecord[]): string {
-  const sequenceNumbers = records.map((r) => r?.dynamodb?.SequenceNumber).filter((s): s is string => typeof s === 'string' && SEQUENCE_NUMBER.test(s));
+  const sequenceNumbers = records
+    .map((r) => r?.dynamodb?.SequenceNumber)
+    .filter((s): s is string => typeof s === 'string' && SEQUENCE_NUMBER.test(s));
   return batchId(sequenceNumbers[0] ?? '0', sequenceNumbers[sequenceNumbers.length - 1] ?? '0', batchDigest(records));
 }
 
@@ -207,9 +237,13 @@ export async function landBatch(
   if (batch.dead.length) {
     deadKey = deadLetterKey(config.prefix, batch.id);
     const body = batch.dead.map((d) => deadLetterLine(d, batch.id)).join('');
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: deadKey, Body: body, ContentType: 'application/x-ndjson' }), signal('writing the dead letters'));
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: deadKey, Body: body, ContentType: 'application/x-ndjson' }),
+      signal('writing the dead letters'),
+    );
   }
-  if (batch.lineCount === 0) return { status: batch.dead.length ? 'dead-letter-only' : 'empty', deadLetterKey: deadKey, writeStart };
+  if (batch.lineCount === 0)
+    return { status: batch.dead.length ? 'dead-letter-only' : 'empty', deadLetterKey: deadKey, writeStart };
 
   const claimKey = batchClaimKey(config.prefix, batch.id);
   const claim = await readClaim(s3, bucket, claimKey, signal('reading the claim'));
@@ -219,14 +253,33 @@ export async function landBatch(
   // Claim first, then the file: a claim may name a file that was never written, but a file
   // always has a claim naming it, so a retry never writes a second copy of a landed batch.
   const key = `${config.prefix}${minuteFolder(writeStart)}/${batchFileName(batch.id)}`;
-  const claimBody: BatchClaim = { key, batch: batch.id, records: batch.lineCount, claimedAt: new Date(writeStart).toISOString() };
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: claimKey, Body: JSON.stringify(claimBody), ContentType: 'application/json' }), signal('writing the claim'));
+  const claimBody: BatchClaim = {
+    key,
+    batch: batch.id,
+    records: batch.lineCount,
+    claimedAt: new Date(writeStart).toISOString(),
+  };
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: claimKey,
+      Body: JSON.stringify(claimBody),
+      ContentType: 'application/json',
+    }),
+    signal('writing the claim'),
+  );
   if (chain) {
     // The chain link, before the file: the planner sees every file with its link (docs/gaps.md).
     const link = `${config.prefix}${minuteFolder(writeStart)}/${linkName(batch.id, chain.shardId, chain.previousBatch)}`;
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: link, Body: new Uint8Array(0), ContentLength: 0 }), signal('writing the chain link'));
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: link, Body: new Uint8Array(0), ContentLength: 0 }),
+      signal('writing the chain link'),
+    );
   }
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: batch.body, ContentType: 'application/x-ndjson' }), signal('writing the file'));
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: batch.body, ContentType: 'application/x-ndjson' }),
+    signal('writing the file'),
+  );
   return { status: 'written', key, deadLetterKey: deadKey, writeStart };
 }
 
@@ -248,7 +301,12 @@ function deadLetterLine(dead: DeadRecord, batch: string): string {
   return `${JSON.stringify({ batch, index: dead.index, reason: dead.reason, record })}\n`;
 }
 
-async function readClaim(s3: S3Client, bucket: string, key: string, options: { abortSignal: AbortSignal }): Promise<BatchClaim | undefined> {
+async function readClaim(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: { abortSignal: AbortSignal },
+): Promise<BatchClaim | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
     const claim = JSON.parse(await out.Body!.transformToString()) as BatchClaim;
@@ -259,7 +317,12 @@ async function readClaim(s3: S3Client, bucket: string, key: string, options: { a
   }
 }
 
-async function objectExists(s3: S3Client, bucket: string, key: string, options: { abortSignal: AbortSignal }): Promise<boolean> {
+async function objectExists(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: { abortSignal: AbortSignal },
+): Promise<boolean> {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), options);
     return true;
@@ -288,7 +351,13 @@ export function createStreamHandler(config: HandlerConfig, deps: HandlerDeps): S
     const batch = encodeBatch(records);
     const encodeMs = performance.now() - t0;
     try {
-      const result = await landBatch(batch, config, deps, context?.getRemainingTimeInMillis(), validChain(event.ddbLakeChain));
+      const result = await landBatch(
+        batch,
+        config,
+        deps,
+        context?.getRemainingTimeInMillis(),
+        validChain(event.ddbLakeChain),
+      );
       log({
         level: 'info',
         message: 'batch landed',
@@ -302,7 +371,14 @@ export function createStreamHandler(config: HandlerConfig, deps: HandlerDeps): S
       });
       return { batchItemFailures: [] };
     } catch (err) {
-      log({ level: 'error', message: 'batch not landed; asking for a retry', batch: batch.id, records: records.length, dead: batch.dead.length, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      log({
+        level: 'error',
+        message: 'batch not landed; asking for a retry',
+        batch: batch.id,
+        records: records.length,
+        dead: batch.dead.length,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
       return { batchItemFailures: [{ itemIdentifier: batch.firstItemIdentifier }] };
     }
   };
@@ -312,5 +388,7 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function validChain(chain: unknown): ChainContext | undefined {
   const c = chain as ChainContext | undefined;
-  return c && typeof c.shardId === 'string' && c.shardId && typeof c.previousBatch === 'string' && c.previousBatch ? c : undefined;
+  return c && typeof c.shardId === 'string' && c.shardId && typeof c.previousBatch === 'string' && c.previousBatch
+    ? c
+    : undefined;
 }

@@ -11,7 +11,8 @@ function configFromEnvironment(): HandlerConfig {
     return loadHandlerConfig(process.env);
   } catch (err) {
     // Lambda shows an init error's message only: put the hint into it.
-    if (isUserError(err)) throw new Error(`stream handler configuration: ${describeError(err).replace('\n  → ', '; ')}`);
+    if (isUserError(err))
+      throw new Error(`stream handler configuration: ${describeError(err).replace('\n  → ', '; ')}`);
     throw err;
   }
 }

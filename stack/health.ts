@@ -31,7 +31,9 @@ export function temporalProbe(address: string, namespace: string): Probe {
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address, connectTimeout: PROBE_TIMEOUT_MS });
-      await connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => connection!.workflowService.describeNamespace({ namespace }));
+      await connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () =>
+        connection!.workflowService.describeNamespace({ namespace }),
+      );
       return undefined;
     } catch (err) {
       return `Temporal at ${address}: ${reason(err)}`;
@@ -46,18 +48,26 @@ export function temporalProbe(address: string, namespace: string): Probe {
  * the credential scope of its Authorization header; it does not check the signature).
  */
 export function motoProbe(endpoint: string, region: string): Probe {
-  const auth = (service: string) => `AWS4-HMAC-SHA256 Credential=moto/20240101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
+  const auth = (service: string) =>
+    `AWS4-HMAC-SHA256 Credential=moto/20240101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
   return async () => {
     try {
       const ddb = await fetch(endpoint, {
         method: 'POST',
-        headers: { 'X-Amz-Target': 'DynamoDB_20120810.ListTables', 'Content-Type': 'application/x-amz-json-1.0', Authorization: auth('dynamodb') },
+        headers: {
+          'X-Amz-Target': 'DynamoDB_20120810.ListTables',
+          'Content-Type': 'application/x-amz-json-1.0',
+          Authorization: auth('dynamodb'),
+        },
         body: '{}',
         signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
       });
       const tables = await ddb.text();
       if (ddb.status !== 200 || !tables.includes('TableNames')) return `moto DynamoDB answered ${ddb.status}`;
-      const s3 = await fetch(`${endpoint}/`, { headers: { Authorization: auth('s3') }, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const s3 = await fetch(`${endpoint}/`, {
+        headers: { Authorization: auth('s3') },
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
       const buckets = await s3.text();
       if (s3.status !== 200 || !buckets.includes('ListAllMyBucketsResult')) return `moto S3 answered ${s3.status}`;
       return undefined;

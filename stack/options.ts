@@ -52,7 +52,8 @@ export function parsePort(value: string, source: string): number {
 
 function parseSeconds(value: string, source: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new UserError(`${source} is "${value}", not a number of seconds`, 'use a number from 1 to 3600');
+  if (!Number.isFinite(n) || n <= 0 || n > 3600)
+    throw new UserError(`${source} is "${value}", not a number of seconds`, 'use a number from 1 to 3600');
   return Math.round(n * 1000);
 }
 
@@ -81,12 +82,15 @@ export function resolveStackOptions(flags: StackFlags = {}, env: NodeJS.ProcessE
   const seen = new Map<number, string>();
   for (const [key, port] of Object.entries(ports) as [PortSetting, number][]) {
     const other = seen.get(port);
-    if (other) throw new UserError(`${PORT_SETTINGS[key].what} and ${other} are both ${port}`, 'give each service its own port');
+    if (other)
+      throw new UserError(`${PORT_SETTINGS[key].what} and ${other} are both ${port}`, 'give each service its own port');
     seen.set(port, PORT_SETTINGS[key].what);
   }
-  if (temporalUiPort > 65535) throw new UserError(`the Temporal UI port would be ${temporalUiPort}`, 'set --temporal-ui-port');
+  if (temporalUiPort > 65535)
+    throw new UserError(`the Temporal UI port would be ${temporalUiPort}`, 'set --temporal-ui-port');
   const region = flags.region ?? env.DDB_LAKE_REGION ?? 'us-east-1';
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UserError(`region "${region}" is not an AWS region name`, 'use a name like us-east-1');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new UserError(`region "${region}" is not an AWS region name`, 'use a name like us-east-1');
   return {
     stateDir: flags.stateDir ? resolve(flags.stateDir) : defaultStateDir(),
     host: '127.0.0.1',

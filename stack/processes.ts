@@ -98,7 +98,11 @@ export interface DetachedProcess {
  * Start a program in its own session/process group with stdout+stderr appended to `logFile`.
  * Resolves once the process exists (or rejects if it could not be started at all).
  */
-export function spawnDetached(command: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; logFile: string }): Promise<DetachedProcess> {
+export function spawnDetached(
+  command: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string; logFile: string },
+): Promise<DetachedProcess> {
   const fd = openSync(opts.logFile, 'a');
   writeSync(fd, `\n=== ${new Date().toISOString()} $ ${[command, ...args].join(' ')}\n`);
   return new Promise((resolve, reject) => {

@@ -58,17 +58,25 @@ const temporal: ServiceSpec = {
     return {
       command: toolchain.temporalCli,
       args: [
-        'server', 'start-dev',
-        '--ip', options.host,
-        '--port', String(options.temporalPort),
-        '--ui-port', String(options.temporalUiPort),
-        '--db-filename', join(dataDir, 'temporal.db'),
-        '--namespace', options.namespace,
+        'server',
+        'start-dev',
+        '--ip',
+        options.host,
+        '--port',
+        String(options.temporalPort),
+        '--ui-port',
+        String(options.temporalUiPort),
+        '--db-filename',
+        join(dataDir, 'temporal.db'),
+        '--namespace',
+        options.namespace,
       ],
     };
   },
-  probe: ({ options, endpoints }) => allOf(temporalProbe(endpoints.temporalAddress, options.namespace), httpProbe(endpoints.uiUrl)),
-  describe: ({ endpoints, options }) => `Temporal ${endpoints.temporalAddress} (namespace ${options.namespace}), UI ${endpoints.uiUrl}`,
+  probe: ({ options, endpoints }) =>
+    allOf(temporalProbe(endpoints.temporalAddress, options.namespace), httpProbe(endpoints.uiUrl)),
+  describe: ({ endpoints, options }) =>
+    `Temporal ${endpoints.temporalAddress} (namespace ${options.namespace}), UI ${endpoints.uiUrl}`,
 };
 
 const moto: ServiceSpec = {
@@ -77,11 +85,18 @@ const moto: ServiceSpec = {
   ports: ['awsPort'],
   launch: ({ options, toolchain }) => ({
     command: toolchain.python,
-    args: [join(REPO_ROOT, 'stack', 'moto', 'moto_server.py'), '--host', options.host, '--port', String(options.awsPort)],
+    args: [
+      join(REPO_ROOT, 'stack', 'moto', 'moto_server.py'),
+      '--host',
+      options.host,
+      '--port',
+      String(options.awsPort),
+    ],
     env: { PYTHONNOUSERSITE: '1', PYTHONUNBUFFERED: '1' },
   }),
   probe: ({ options, endpoints }) => motoProbe(endpoints.awsEndpoint, options.region),
-  describe: ({ endpoints, options }) => `DynamoDB, DynamoDB Streams and S3 at ${endpoints.awsEndpoint} (region ${options.region})`,
+  describe: ({ endpoints, options }) =>
+    `DynamoDB, DynamoDB Streams and S3 at ${endpoints.awsEndpoint} (region ${options.region})`,
 };
 
 /**

@@ -1,6 +1,13 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readStackInfo, stackInfoPath, type ServiceHealth, type StackInfo, type StackService, type StackStatus } from '../core/environment';
+import {
+  readStackInfo,
+  stackInfoPath,
+  type ServiceHealth,
+  type StackInfo,
+  type StackService,
+  type StackStatus,
+} from '../core/environment';
 import { UserError } from '../core/errors';
 import { withCacheLock } from './setup/cache';
 import { tailOfFile } from './setup/exec';
@@ -41,7 +48,11 @@ function baseInfo(options: StackOptions): StackInfo {
 /** Settings not chosen explicitly follow the stack already running in the state folder. */
 function reconcile(options: StackOptions, existing: StackInfo | undefined): StackOptions {
   if (!existing) return options;
-  const recorded: Record<PortSetting, number> = { temporalPort: existing.ports.temporal, temporalUiPort: existing.ports.temporalUi, awsPort: existing.ports.aws };
+  const recorded: Record<PortSetting, number> = {
+    temporalPort: existing.ports.temporal,
+    temporalUiPort: existing.ports.temporalUi,
+    awsPort: existing.ports.aws,
+  };
   const merged = { ...options };
   for (const key of Object.keys(recorded) as PortSetting[]) {
     if (!options.explicit.has(key)) merged[key] = recorded[key];
@@ -67,7 +78,10 @@ async function waitHealthy(spec: ServiceSpec, record: StackService, ctx: Service
   let last: string | undefined = 'not probed yet';
   while (Date.now() < deadline) {
     if (!isProcessRunning(record.pid, record.processToken))
-      throw new UserError(`${spec.name} exited while starting; last lines of ${record.logFile}:\n${tailOfFile(record.logFile)}`, 'fix the cause above and run `ddb-lake up` again');
+      throw new UserError(
+        `${spec.name} exited while starting; last lines of ${record.logFile}:\n${tailOfFile(record.logFile)}`,
+        'fix the cause above and run `ddb-lake up` again',
+      );
     last = await probe();
     if (last === undefined) return;
     await sleep(250);
@@ -87,10 +101,15 @@ async function assertPortsFree(specs: ServiceSpec[], options: StackOptions): Pro
       if (await isPortFree(port, options.host)) continue;
       const holder = portHolder(port);
       const setting = PORT_SETTINGS[key];
-      taken.push(`port ${port} on ${options.host} (the ${setting.what}) is already in use${holder ? ` by ${holder}` : ''}; ${spec.name} cannot start: choose another port with ${setting.flag} or ${setting.env}`);
+      taken.push(
+        `port ${port} on ${options.host} (the ${setting.what}) is already in use${holder ? ` by ${holder}` : ''}; ${spec.name} cannot start: choose another port with ${setting.flag} or ${setting.env}`,
+      );
     }
   if (taken.length)
-    throw new UserError(taken.join('\n'), 'stop the program holding the port, or start the stack on other ports as shown; if it is a stack of ours started elsewhere, `ddb-lake down` there (with its DDB_LAKE_STATE)');
+    throw new UserError(
+      taken.join('\n'),
+      'stop the program holding the port, or start the stack on other ports as shown; if it is a stack of ours started elsewhere, `ddb-lake down` there (with its DDB_LAKE_STATE)',
+    );
 }
 
 export interface UpResult {
@@ -103,7 +122,11 @@ export interface UpResult {
  * Start the local stack, or reuse what of it is already running and healthy. On failure, the
  * services this call started are stopped again and the error says why.
  */
-export async function up(options: StackOptions, report: Report = () => undefined, toolchain?: Toolchain): Promise<UpResult> {
+export async function up(
+  options: StackOptions,
+  report: Report = () => undefined,
+  toolchain?: Toolchain,
+): Promise<UpResult> {
   const tools = toolchain ?? (await ensureToolchain());
   mkdirSync(logsDir(options.stateDir), { recursive: true });
   return withCacheLock(options.stateDir, 'stack', async () => {
@@ -134,14 +157,23 @@ export async function up(options: StackOptions, report: Report = () => undefined
     }
     // Recorded services this build no longer knows stay recorded, so `down` still stops them.
     for (const record of existing?.services ?? [])
-      if (!SERVICES.some((s) => s.name === record.name) && isProcessRunning(record.pid, record.processToken)) info.services.push(record);
-    await assertPortsFree(toStart.map((s) => s.spec), opts);
+      if (!SERVICES.some((s) => s.name === record.name) && isProcessRunning(record.pid, record.processToken))
+        info.services.push(record);
+    await assertPortsFree(
+      toStart.map((s) => s.spec),
+      opts,
+    );
     writeStackInfo(info);
 
     const healthy = new Map<string, Promise<void>>();
     for (const s of info.services) healthy.set(s.name, Promise.resolve());
     const startOne = async ({ spec, launch }: (typeof toStart)[number]): Promise<void> => {
-      await Promise.all(spec.after.map((dep) => healthy.get(dep) ?? Promise.reject(new Error(`${spec.name} needs ${dep}, which is not part of the stack`))));
+      await Promise.all(
+        spec.after.map(
+          (dep) =>
+            healthy.get(dep) ?? Promise.reject(new Error(`${spec.name} needs ${dep}, which is not part of the stack`)),
+        ),
+      );
       const logFile = join(logsDir(opts.stateDir), `${spec.name}.log`);
       const proc = await spawnDetached(launch.command, launch.args, {
         cwd: opts.stateDir,
@@ -175,14 +207,17 @@ export async function up(options: StackOptions, report: Report = () => undefined
     if (failure) {
       // Leave nothing half-started behind: stop what this call started, keep what it reused.
       const mine = info.services.filter((s) => !result.reused.includes(s.name));
-      for (const s of mine.reverse()) await stopProcessGroup(s.pid, s.processToken, opts.stopTimeoutMs).catch(() => undefined);
+      for (const s of mine.reverse())
+        await stopProcessGroup(s.pid, s.processToken, opts.stopTimeoutMs).catch(() => undefined);
       info.services = info.services.filter((s) => result.reused.includes(s.name));
       if (info.services.length) writeStackInfo(info);
       else rmSync(stackInfoPath(opts.stateDir), { force: true });
       throw failure.reason;
     }
     // Record services in start order, whatever order they became healthy in.
-    info.services.sort((a, b) => SERVICES.findIndex((s) => s.name === a.name) - SERVICES.findIndex((s) => s.name === b.name));
+    info.services.sort(
+      (a, b) => SERVICES.findIndex((s) => s.name === a.name) - SERVICES.findIndex((s) => s.name === b.name),
+    );
     writeStackInfo(info);
     return result;
   });
@@ -193,7 +228,10 @@ export interface DownResult {
 }
 
 /** Stop exactly the processes `up` recorded (by pid and start token), last started first. */
-export async function down(options: Pick<StackOptions, 'stateDir' | 'stopTimeoutMs'>, report: Report = () => undefined): Promise<DownResult> {
+export async function down(
+  options: Pick<StackOptions, 'stateDir' | 'stopTimeoutMs'>,
+  report: Report = () => undefined,
+): Promise<DownResult> {
   const result: DownResult = { stopped: [] };
   if (!readStackInfo(options.stateDir)) {
     report(`no local stack recorded in ${options.stateDir}; nothing to stop`);
@@ -204,7 +242,9 @@ export async function down(options: Pick<StackOptions, 'stateDir' | 'stopTimeout
     for (const s of [...(info?.services ?? [])].reverse()) {
       const outcome = await stopProcessGroup(s.pid, s.processToken, options.stopTimeoutMs);
       result.stopped.push({ name: s.name, pid: s.pid, outcome });
-      report(`${s.name}: ${outcome === 'not ours' ? `pid ${s.pid} is now another program; left alone` : `${outcome} (pid ${s.pid})`}`);
+      report(
+        `${s.name}: ${outcome === 'not ours' ? `pid ${s.pid} is now another program; left alone` : `${outcome} (pid ${s.pid})`}`,
+      );
     }
     rmSync(stackInfoPath(options.stateDir), { force: true });
     return result;
@@ -220,9 +260,18 @@ export async function status(options: StackOptions): Promise<StackStatus> {
   const services: StackService[] = [];
   for (const record of existing.services) {
     const spec = SERVICES.find((s) => s.name === record.name);
-    const health: ServiceHealth = spec ? await healthOf(spec, record, ctx) : isProcessRunning(record.pid, record.processToken) ? 'unhealthy' : 'stopped';
+    const health: ServiceHealth = spec
+      ? await healthOf(spec, record, ctx)
+      : isProcessRunning(record.pid, record.processToken)
+        ? 'unhealthy'
+        : 'stopped';
     services.push({ ...record, health });
   }
-  const state = services.length > 0 && services.every((s) => s.health === 'healthy') ? 'running' : services.every((s) => s.health === 'stopped') ? 'stopped' : 'degraded';
+  const state =
+    services.length > 0 && services.every((s) => s.health === 'healthy')
+      ? 'running'
+      : services.every((s) => s.health === 'stopped')
+        ? 'stopped'
+        : 'degraded';
   return { ...existing, services, state };
 }

@@ -21,7 +21,10 @@ const BUCKET = 'ddb-lake-bad-input';
 let dir: string;
 
 /** The CLI in-process, as a user runs it; what it prints, its exit code. */
-async function cli(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  env: Record<string, string | undefined>,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
   const r = await runCliInProcess(args, env);
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
@@ -38,10 +41,14 @@ function assertOneLine(r: { code: number; err: string }, message: RegExp, hint?:
 }
 
 async function table(name: string, opts: { pitr: boolean; stream: StreamViewType | null }): Promise<void> {
-  await dynamodb.send(
-    new CreateTableCommand(transactionTableInput(name, opts.stream)),
-  );
-  if (opts.pitr) await dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+  await dynamodb.send(new CreateTableCommand(transactionTableInput(name, opts.stream)));
+  if (opts.pitr)
+    await dynamodb.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: name,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    );
 }
 
 function config(name: string, tableName: string, over: Record<string, unknown> = {}): string {
@@ -73,56 +80,107 @@ describe('bad input: one line that names the fix', () => {
   test('a config that is not JSON, or misses fields, or has a wrong one', async () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"name": "x", "table": ');
-    assertOneLine(await cli({}, 'start', broken), /broken\.json is not valid JSON \(.*\)$/, /→ fix the JSON syntax at that position/);
+    assertOneLine(
+      await cli({}, 'start', broken),
+      /broken\.json is not valid JSON \(.*\)$/,
+      /→ fix the JSON syntax at that position/,
+    );
     const missing = join(dir, 'missing.json');
-    writeFileSync(missing, JSON.stringify({ name: 'x', table: 'Transaction', export: { location: 's3://my-bucket/e/' }, landing: { location: 's3://my-bucket/l/' } }));
+    writeFileSync(
+      missing,
+      JSON.stringify({
+        name: 'x',
+        table: 'Transaction',
+        export: { location: 's3://my-bucket/e/' },
+        landing: { location: 's3://my-bucket/l/' },
+      }),
+    );
     assertOneLine(
       await cli({}, 'start', missing),
       /missing\.json is not a valid pipeline config: lake: is required \(object\): add "lake": \{ "location": "s3:\/\/my-bucket\/lake\/transactions" \}$/,
       /→ docs\/config\.md lists every field/,
     );
     const wrong = join(dir, 'wrong.json');
-    writeFileSync(wrong, JSON.stringify({ name: 'x', table: 'Transaction', export: { location: 's3://my-bucket/e/' }, landing: { location: 's3://my-bucket/l/' }, lake: { location: '/tmp/x' }, schedule: { intervalSeconds: 0 } }));
-    assertOneLine(await cli({}, 'start', wrong), /wrong\.json is not a valid pipeline config: schedule\.intervalSeconds: .*>=1/);
-    assertOneLine(await cli({}, 'start', join(dir, 'nope.json')), /cannot read config file .*nope\.json: ENOENT$/, /→ pass the path of a pipeline config JSON file/);
+    writeFileSync(
+      wrong,
+      JSON.stringify({
+        name: 'x',
+        table: 'Transaction',
+        export: { location: 's3://my-bucket/e/' },
+        landing: { location: 's3://my-bucket/l/' },
+        lake: { location: '/tmp/x' },
+        schedule: { intervalSeconds: 0 },
+      }),
+    );
+    assertOneLine(
+      await cli({}, 'start', wrong),
+      /wrong\.json is not a valid pipeline config: schedule\.intervalSeconds: .*>=1/,
+    );
+    assertOneLine(
+      await cli({}, 'start', join(dir, 'nope.json')),
+      /cannot read config file .*nope\.json: ENOENT$/,
+      /→ pass the path of a pipeline config JSON file/,
+    );
   });
 
   test('tables that do not qualify, buckets that do not exist: start checks before it starts anything', async () => {
     const missingTable = uniqueName('NoSuchTable');
-    assertOneLine(await cli({}, 'start', config('p-missing', missingTable)), new RegExp(`table "${missingTable}" does not exist: create it, or fix "table" in the config$`));
+    assertOneLine(
+      await cli({}, 'start', config('p-missing', missingTable)),
+      new RegExp(`table "${missingTable}" does not exist: create it, or fix "table" in the config$`),
+    );
 
     const noPitr = uniqueName('NoPitr');
     await table(noPitr, { pitr: false, stream: 'NEW_AND_OLD_IMAGES' });
     assertOneLine(
       await cli({}, 'start', config('p-nopitr', noPitr)),
-      new RegExp(`point-in-time recovery is off for table "${noPitr}" \\(the export needs it\\): turn it on with \`aws dynamodb update-continuous-backups --table-name ${noPitr} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true\`$`),
+      new RegExp(
+        `point-in-time recovery is off for table "${noPitr}" \\(the export needs it\\): turn it on with \`aws dynamodb update-continuous-backups --table-name ${noPitr} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true\`$`,
+      ),
     );
 
     const noStream = uniqueName('NoStream');
     await table(noStream, { pitr: true, stream: null });
     assertOneLine(
       await cli({}, 'start', config('p-nostream', noStream)),
-      new RegExp(`table "${noStream}" has no stream: enable one with new images, \`aws dynamodb update-table --table-name ${noStream} --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES\`$`),
+      new RegExp(
+        `table "${noStream}" has no stream: enable one with new images, \`aws dynamodb update-table --table-name ${noStream} --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES\`$`,
+      ),
     );
 
     const keysOnly = uniqueName('KeysOnly');
     await table(keysOnly, { pitr: true, stream: 'KEYS_ONLY' });
     assertOneLine(
       await cli({}, 'start', config('p-keysonly', keysOnly)),
-      new RegExp(`the stream of table "${keysOnly}" has view type KEYS_ONLY, which carries no new images: disable the stream and enable it again with StreamViewType=NEW_AND_OLD_IMAGES \\(or NEW_IMAGE\\)$`),
+      new RegExp(
+        `the stream of table "${keysOnly}" has view type KEYS_ONLY, which carries no new images: disable the stream and enable it again with StreamViewType=NEW_AND_OLD_IMAGES \\(or NEW_IMAGE\\)$`,
+      ),
     );
 
     const good = uniqueName('Qualifies');
     await table(good, { pitr: true, stream: 'NEW_AND_OLD_IMAGES' });
     const noBucket = config('p-nobucket', good, { export: { location: 's3://ddb-lake-no-such-bucket/export/' } });
-    assertOneLine(await cli({}, 'start', noBucket), /export\.location: bucket ddb-lake-no-such-bucket does not exist: create the bucket or fix "export\.location"$/);
+    assertOneLine(
+      await cli({}, 'start', noBucket),
+      /export\.location: bucket ddb-lake-no-such-bucket does not exist: create the bucket or fix "export\.location"$/,
+    );
     const wrongKeys = config('p-keys', good, { keyFields: ['account'] });
-    assertOneLine(await cli({}, 'start', wrongKeys), /keyFields \[account\] are not the key of table .* \(\[account, create_at\]\): remove "keyFields" from the config or set it to the table's key$/);
+    assertOneLine(
+      await cli({}, 'start', wrongKeys),
+      /keyFields \[account\] are not the key of table .* \(\[account, create_at\]\): remove "keyFields" from the config or set it to the table's key$/,
+    );
 
     // Several problems: one line each, under one heading.
-    const both = await cli({}, 'start', config('p-both', noPitr, { landing: { location: 's3://ddb-lake-no-such-bucket/l/' } }));
+    const both = await cli(
+      {},
+      'start',
+      config('p-both', noPitr, { landing: { location: 's3://ddb-lake-no-such-bucket/l/' } }),
+    );
     assert.equal(both.code, 2);
-    assert.match(both.err, /^ddb-lake: pipeline "p-both" cannot start \(2 problems\):\n {2}- point-in-time recovery is off[^\n]*\n {2}- landing\.location: bucket ddb-lake-no-such-bucket does not exist[^\n]*\n {2}→ fix each problem above/);
+    assert.match(
+      both.err,
+      /^ddb-lake: pipeline "p-both" cannot start \(2 problems\):\n {2}- point-in-time recovery is off[^\n]*\n {2}- landing\.location: bucket ddb-lake-no-such-bucket does not exist[^\n]*\n {2}→ fix each problem above/,
+    );
     // None of them was started.
     for (const name of ['p-missing', 'p-nopitr', 'p-nostream', 'p-keysonly', 'p-nobucket', 'p-both'])
       assertOneLine(await cli({}, 'status', name), new RegExp(`no pipeline named "${name}"$`), /→ run `ddb-lake list`/);
@@ -130,9 +188,26 @@ describe('bad input: one line that names the fix', () => {
 
   test('every command on a pipeline that does not exist', async () => {
     const name = uniqueName('ghost');
-    for (const args of [['status', name], ['pause', name], ['resume', name], ['run-now', name], ['set-interval', name, '30'], ['stop', name], ['rebackfill', name], ['replay', name]])
-      assertOneLine(await cli({}, ...args), new RegExp(`no pipeline named "${name}"$`), /→ run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`/);
-    assertOneLine(await cli({}, 'status', 'Not A Name'), /"Not A Name" is not a pipeline name$/, /→ pipeline names are 1-100 characters/);
+    for (const args of [
+      ['status', name],
+      ['pause', name],
+      ['resume', name],
+      ['run-now', name],
+      ['set-interval', name, '30'],
+      ['stop', name],
+      ['rebackfill', name],
+      ['replay', name],
+    ])
+      assertOneLine(
+        await cli({}, ...args),
+        new RegExp(`no pipeline named "${name}"$`),
+        /→ run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`/,
+      );
+    assertOneLine(
+      await cli({}, 'status', 'Not A Name'),
+      /"Not A Name" is not a pipeline name$/,
+      /→ pipeline names are 1-100 characters/,
+    );
   });
 
   test('Temporal or the AWS endpoint out of reach, or no stack at all', async () => {
@@ -149,7 +224,11 @@ describe('bad input: one line that names the fix', () => {
     writeFileSync(join(dead, 'stack.json'), JSON.stringify(info));
     const at = { DDB_LAKE_STATE: dead };
     for (const args of [['status', 'x'], ['list'], ['stop', 'x'], ['rebackfill', 'x']])
-      assertOneLine(await cli(at, ...args), /cannot reach the Temporal server at 127\.0\.0\.1:1 \(.+\)$/, /→ start the local stack with `ddb-lake up`/);
+      assertOneLine(
+        await cli(at, ...args),
+        /cannot reach the Temporal server at 127\.0\.0\.1:1 \(.+\)$/,
+        /→ start the local stack with `ddb-lake up`/,
+      );
     const good = uniqueName('Reach');
     await table(good, { pitr: true, stream: 'NEW_AND_OLD_IMAGES' });
     const file = config('p-reach', good);
@@ -162,12 +241,23 @@ describe('bad input: one line that names the fix', () => {
     // The worker cannot start without Temporal: it says so and exits non-zero.
     const worker = await runCli(['worker'], { ...process.env, DDB_LAKE_STATE: dead }, 60_000);
     assert.equal(worker.code, 2, worker.stderr);
-    assert.match(worker.stderr, /^ddb-lake: cannot reach the Temporal server at 127\.0\.0\.1:1 \(.+\)\n {2}→ start the local stack with `ddb-lake up`\n$/m);
+    assert.match(
+      worker.stderr,
+      /^ddb-lake: cannot reach the Temporal server at 127\.0\.0\.1:1 \(.+\)\n {2}→ start the local stack with `ddb-lake up`\n$/m,
+    );
     assert.doesNotMatch(worker.stderr, /\n\s+at .+:\d+:\d+/);
 
     const none = join(dir, 'no-stack');
     mkdirSync(none, { recursive: true });
-    assertOneLine(await cli({ DDB_LAKE_STATE: none }, 'status', 'x'), /the local stack is not running \(no .*no-stack\/stack\.json\)$/, /→ start it with `ddb-lake up`/);
-    assertOneLine(await cli({ DDB_LAKE_ENV: 'mars' }, 'status', 'x'), /DDB_LAKE_ENV=mars is not valid$/, /→ set DDB_LAKE_ENV to local \(default\) or aws/);
+    assertOneLine(
+      await cli({ DDB_LAKE_STATE: none }, 'status', 'x'),
+      /the local stack is not running \(no .*no-stack\/stack\.json\)$/,
+      /→ start it with `ddb-lake up`/,
+    );
+    assertOneLine(
+      await cli({ DDB_LAKE_ENV: 'mars' }, 'status', 'x'),
+      /DDB_LAKE_ENV=mars is not valid$/,
+      /→ set DDB_LAKE_ENV to local \(default\) or aws/,
+    );
   });
 });

@@ -17,33 +17,46 @@ export const TEST_CHAOS_STATE = join(REPO_ROOT, '.ddb-lake', 'test-chaos');
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-test('chaos: every fault kind once under live writes — the lake equals the table, bad lines quarantined exactly, no duplicate or overlapping job', { timeout: 20 * 60_000 }, async () => {
-  const result = await runChaos({
-    stateDir: TEST_CHAOS_STATE,
-    ports: {
-      temporal: port('DDB_LAKE_TEST_CHAOS_TEMPORAL_PORT', 17533),
-      temporalUi: port('DDB_LAKE_TEST_CHAOS_TEMPORAL_UI_PORT', 18533),
-      aws: port('DDB_LAKE_TEST_CHAOS_AWS_PORT', 15555),
-    },
-    rate: 10,
-    durationSeconds: 150,
-    each: 1,
-    seed: 'test-chaos',
-    initial: 500,
-    updateRatio: 0.3,
-    deleteRatio: 0.05,
-    ttlRate: 0.5,
-    intervalSeconds: 2,
-    sweepEveryCycles: 3,
-    keepStack: false,
-    cleanState: true,
-    say: (line) => console.log(`[chaos]${line}`),
-  });
-  console.log(`[chaos] faults:\n${formatFaultLog(result)}`);
-  console.log(formatChaosTable(result));
-  const failed = result.checks.filter((c) => !c.ok);
-  assert.deepEqual(failed.map((c) => `${c.name}: ${c.value} (expected ${c.expected})`), []);
-  assert.ok(result.writes.ttlRemoves > 0 && result.writes.deletes > 0 && result.writes.updates > 0, 'every kind of change was written');
-  assert.ok(result.quarantined.injected > 0 && result.writes.handLanded > 0, 'bad lines and late changes were injected');
-  assert.equal(result.verify.result, 'equal');
-});
+test(
+  'chaos: every fault kind once under live writes — the lake equals the table, bad lines quarantined exactly, no duplicate or overlapping job',
+  { timeout: 20 * 60_000 },
+  async () => {
+    const result = await runChaos({
+      stateDir: TEST_CHAOS_STATE,
+      ports: {
+        temporal: port('DDB_LAKE_TEST_CHAOS_TEMPORAL_PORT', 17533),
+        temporalUi: port('DDB_LAKE_TEST_CHAOS_TEMPORAL_UI_PORT', 18533),
+        aws: port('DDB_LAKE_TEST_CHAOS_AWS_PORT', 15555),
+      },
+      rate: 10,
+      durationSeconds: 150,
+      each: 1,
+      seed: 'test-chaos',
+      initial: 500,
+      updateRatio: 0.3,
+      deleteRatio: 0.05,
+      ttlRate: 0.5,
+      intervalSeconds: 2,
+      sweepEveryCycles: 3,
+      keepStack: false,
+      cleanState: true,
+      say: (line) => console.log(`[chaos]${line}`),
+    });
+    console.log(`[chaos] faults:\n${formatFaultLog(result)}`);
+    console.log(formatChaosTable(result));
+    const failed = result.checks.filter((c) => !c.ok);
+    assert.deepEqual(
+      failed.map((c) => `${c.name}: ${c.value} (expected ${c.expected})`),
+      [],
+    );
+    assert.ok(
+      result.writes.ttlRemoves > 0 && result.writes.deletes > 0 && result.writes.updates > 0,
+      'every kind of change was written',
+    );
+    assert.ok(
+      result.quarantined.injected > 0 && result.writes.handLanded > 0,
+      'bad lines and late changes were injected',
+    );
+    assert.equal(result.verify.result, 'equal');
+  },
+);

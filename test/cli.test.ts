@@ -35,7 +35,9 @@ let savedEnv: NodeJS.ProcessEnv;
 
 async function getText(uri: string): Promise<string> {
   const { bucket, key } = parseS3Uri(uri);
-  return (await readBody((await moto.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString('utf8');
+  return (await readBody((await moto.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).toString(
+    'utf8',
+  );
 }
 
 /** Run the CLI in-process; capture what it prints. */
@@ -67,7 +69,8 @@ before(async () => {
       },
     },
   }));
-  for (let i = 0; i < items.length; i += 25) await moto.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { Transaction: items.slice(i, i + 25) } }));
+  for (let i = 0; i < items.length; i += 25)
+    await moto.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { Transaction: items.slice(i, i + 25) } }));
 
   // A state folder whose stack.json names this test's servers, as `ddb-lake up` would write it.
   dir = mkdtempSync(join(tmpdir(), 'ddb-lake-cli-'));
@@ -89,7 +92,12 @@ before(async () => {
       await moto.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(summary) }));
     },
   });
-  const w = await createPipelineWorker({ env: resolveEnvironment(), services: { jobRunner: jobs }, workflowBundle: await workflowBundle(), shutdownGraceTime: '1 second' });
+  const w = await createPipelineWorker({
+    env: resolveEnvironment(),
+    services: { jobRunner: jobs },
+    workflowBundle: await workflowBundle(),
+    shutdownGraceTime: '1 second',
+  });
   worker = { ...w, run: w.worker.run() };
 });
 
@@ -121,12 +129,19 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
 
     const again = await cli('start', file);
     assert.equal(again.code, 2);
-    assert.match(again.err, /pipeline "transaction" is already running\n {2}→ stop it first with `ddb-lake stop transaction`/);
+    assert.match(
+      again.err,
+      /pipeline "transaction" is already running\n {2}→ stop it first with `ddb-lake stop transaction`/,
+    );
 
-    const s1 = await eventually(async () => {
-      const s = await statusJson('transaction');
-      return s.phase === 'incremental' && s.counters!.cycles >= 1 ? s : undefined;
-    }, 'incremental phase', 60_000);
+    const s1 = await eventually(
+      async () => {
+        const s = await statusJson('transaction');
+        return s.phase === 'incremental' && s.counters!.cycles >= 1 ? s : undefined;
+      },
+      'incremental phase',
+      60_000,
+    );
     assert.equal(s1.schemaVersion, 1);
     assert.equal(s1.execution.status, 'RUNNING');
     assert.equal(s1.export!.status, 'COMPLETED');
@@ -136,7 +151,9 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
     assert.equal(typeof s1.lagSeconds, 'number');
     const init = s1.lastRuns!.find((r) => r.kind === 'initialLoad')!;
     assert.equal(init.status, 'succeeded');
-    const initManifest = JSON.parse(await getText(`s3://ddb-lake-local/landing/Transaction/_manifests/transaction/${init.runKey}.json`)) as JobManifest;
+    const initManifest = JSON.parse(
+      await getText(`s3://ddb-lake-local/landing/Transaction/_manifests/transaction/${init.runKey}.json`),
+    ) as JobManifest;
     assert.equal(initManifest.kind, 'initialLoad');
     assert.deepEqual(initManifest.export, { root: s1.export!.root, exportTimeMs: Date.parse(s1.export!.exportTime!) });
     assert.deepEqual(initManifest.table.keyFields, ['account', 'create_at']);
@@ -148,14 +165,27 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
     await eventually(async () => ((await statusJson('transaction')).step === 'sleep' ? true : undefined), 'sleeping');
     const folder = minuteFolder(Date.now());
     for (const name of ['shardId-0001_100_109.json', 'shardId-0002_200_201.json', 'shardId-0001_110_119.json'])
-      await moto.s3.send(new PutObjectCommand({ Bucket: 'ddb-lake-local', Key: `landing/Transaction/${folder}/${name}`, Body: '{"account":"a","create_at":"b","_op":"insert","_seq":"1","_ts":1,"_ttl":false}\n' }));
+      await moto.s3.send(
+        new PutObjectCommand({
+          Bucket: 'ddb-lake-local',
+          Key: `landing/Transaction/${folder}/${name}`,
+          Body: '{"account":"a","create_at":"b","_op":"insert","_seq":"1","_ts":1,"_ttl":false}\n',
+        }),
+      );
     const ran = await cli('run-now', 'transaction', '--json');
     assert.equal(ran.code, 0, ran.err);
     const outcome = JSON.parse(ran.out);
     assert.equal(outcome.status, 'succeeded');
     assert.equal(outcome.files, 3);
-    const incManifest = JSON.parse(await getText(`s3://ddb-lake-local/landing/Transaction/_manifests/transaction/${outcome.runKey}.json`)) as JobManifest;
-    assert.deepEqual(incManifest.files.sort(), ['shardId-0001_100_109.json', 'shardId-0001_110_119.json', 'shardId-0002_200_201.json'].map((n) => `s3://ddb-lake-local/landing/Transaction/${folder}/${n}`));
+    const incManifest = JSON.parse(
+      await getText(`s3://ddb-lake-local/landing/Transaction/_manifests/transaction/${outcome.runKey}.json`),
+    ) as JobManifest;
+    assert.deepEqual(
+      incManifest.files.sort(),
+      ['shardId-0001_100_109.json', 'shardId-0001_110_119.json', 'shardId-0002_200_201.json'].map(
+        (n) => `s3://ddb-lake-local/landing/Transaction/${folder}/${n}`,
+      ),
+    );
     const s2 = await statusJson('transaction');
     assert.equal(s2.lastRuns![0]!.recordsRead, 30);
     assert.deepEqual(s2.watermark!.openFolders, [{ folder, filesTaken: 3 }]);
@@ -181,7 +211,9 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
 
     const list = JSON.parse((await cli('list', '--json')).out);
     assert.deepEqual(
-      list.pipelines.filter((p: { pipeline: string }) => p.pipeline === 'transaction').map((p: { status: string; phase: string }) => [p.status, p.phase]),
+      list.pipelines
+        .filter((p: { pipeline: string }) => p.pipeline === 'transaction')
+        .map((p: { status: string; phase: string }) => [p.status, p.phase]),
       [['RUNNING', 'incremental']],
     );
 
@@ -207,7 +239,10 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
     // `start` checks first and starts nothing …
     const refused = await cli('start', file);
     assert.equal(refused.code, 2);
-    assert.match(refused.err, /^ddb-lake: pipeline "no-pitr" cannot start \(2 problems\):\n {2}- point-in-time recovery is off for table "NoPitr"/);
+    assert.match(
+      refused.err,
+      /^ddb-lake: pipeline "no-pitr" cannot start \(2 problems\):\n {2}- point-in-time recovery is off for table "NoPitr"/,
+    );
     assert.match((await cli('status', 'no-pitr')).err, /no pipeline named "no-pitr"/);
     // … and the workflow checks again (a config started with --no-checks, or a table changed since).
     assert.equal((await cli('start', file, '--no-checks')).code, 0);
@@ -224,20 +259,29 @@ describe('ddb-lake pipeline commands (dev server + moto)', () => {
   test('one-line errors: unknown pipeline, bad config, unreachable Temporal', async () => {
     const unknown = await cli('status', 'nosuch');
     assert.equal(unknown.code, 2);
-    assert.equal(unknown.err, 'ddb-lake: no pipeline named "nosuch"\n  → run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`');
+    assert.equal(
+      unknown.err,
+      'ddb-lake: no pipeline named "nosuch"\n  → run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`',
+    );
 
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ name: 'x', table: 'T' }));
     const badStart = await cli('start', bad);
     assert.equal(badStart.code, 2);
-    assert.match(badStart.err, /bad\.json is not a valid pipeline config \(\d problems\):\n {2}- table: must be a DynamoDB table name[^\n]*\n {2}- export: is required \(object\): add "export": \{ "location": "s3:\/\/my-bucket\/export\/Transaction\/" \}/);
+    assert.match(
+      badStart.err,
+      /bad\.json is not a valid pipeline config \(\d problems\):\n {2}- table: must be a DynamoDB table name[^\n]*\n {2}- export: is required \(object\): add "export": \{ "location": "s3:\/\/my-bucket\/export\/Transaction\/" \}/,
+    );
 
     process.env.DDB_LAKE_ENV = 'aws';
     process.env.TEMPORAL_ADDRESS = '127.0.0.1:5308';
     try {
       const down = await cli('status', 'transaction');
       assert.equal(down.code, 2);
-      assert.match(down.err, /^ddb-lake: cannot reach the Temporal server at 127\.0\.0\.1:5308 .*\n {2}→ check TEMPORAL_ADDRESS/);
+      assert.match(
+        down.err,
+        /^ddb-lake: cannot reach the Temporal server at 127\.0\.0\.1:5308 .*\n {2}→ check TEMPORAL_ADDRESS/,
+      );
     } finally {
       process.env.DDB_LAKE_ENV = 'local';
       delete process.env.TEMPORAL_ADDRESS;

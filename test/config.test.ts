@@ -29,7 +29,10 @@ describe('pipeline config', () => {
     assert.deepEqual(c.keyFields, ['account', 'create_at']);
     assert.equal(c.orderingField, 'update_at');
     assert.deepEqual(c.partitionFields, ['create_year', 'create_month', 'create_day', 'create_hour', 'create_minute']);
-    assert.deepEqual(c.derivedColumns.map((d) => d.part), ['year', 'month', 'day', 'hour', 'minute']);
+    assert.deepEqual(
+      c.derivedColumns.map((d) => d.part),
+      ['year', 'month', 'day', 'hour', 'minute'],
+    );
     assert.equal(c.landing.location, 's3://ddb-lake-local/landing/Transaction/');
     assert.equal(c.lake.location, `file://${join(REPO_ROOT, '.ddb-lake', 'lake', 'transaction')}`);
   });
@@ -50,31 +53,52 @@ describe('pipeline config', () => {
 
   test('errors name the field and what to fix', () => {
     const m = messageOf(() =>
-      parsePipelineConfig({ ...minimal, name: 'Bad Name', landing: { location: 'landing/' }, extra: 1, schedule: { intervalSeconds: 0 } }, 'my.json'),
+      parsePipelineConfig(
+        { ...minimal, name: 'Bad Name', landing: { location: 'landing/' }, extra: 1, schedule: { intervalSeconds: 0 } },
+        'my.json',
+      ),
     );
     assert.match(m, /^my\.json is not a valid pipeline config \(\d problems\):/);
     assert.match(m, /name: must be 1-100 characters of a-z/);
     assert.match(m, /landing\.location: must be an S3 URI like s3:\/\/bucket\/prefix\//);
     assert.match(m, /unknown field\(s\) "extra"/);
     assert.match(m, /schedule\.intervalSeconds/);
-    assert.match(messageOf(() => parsePipelineConfig({ ...minimal, table: undefined })), /table: is required/);
+    assert.match(
+      messageOf(() => parsePipelineConfig({ ...minimal, table: undefined })),
+      /table: is required/,
+    );
     assert.match(
       messageOf(() => parsePipelineConfig({ ...minimal, landing: { location: 's3://b/l/', closeAfterSeconds: 30 } })),
       /closeAfterSeconds: must be at least 60: a minute folder receives files/,
     );
     assert.match(
-      messageOf(() => parsePipelineConfig({ ...minimal, landing: { location: 's3://ddb-lake-local/export/Transaction/landing/' } })),
+      messageOf(() =>
+        parsePipelineConfig({ ...minimal, landing: { location: 's3://ddb-lake-local/export/Transaction/landing/' } }),
+      ),
       /must not contain each other/,
     );
     assert.match(
-      messageOf(() => parsePipelineConfig({ ...minimal, retry: { initialIntervalSeconds: 60, maxIntervalSeconds: 10 } })),
+      messageOf(() =>
+        parsePipelineConfig({ ...minimal, retry: { initialIntervalSeconds: 60, maxIntervalSeconds: 10 } }),
+      ),
       /retry\.maxIntervalSeconds: must be at least retry\.initialIntervalSeconds/,
     );
-    assert.match(messageOf(() => parsePipelineConfig({ ...minimal, export: { location: 's3://b/e/', existingExportArn: 'nope' } })), /must be a DynamoDB export ARN/);
-    assert.match(messageOf(() => parsePipelineConfig({ ...minimal, lake: { location: 'hdfs://x/y' } })), /unsupported scheme/);
+    assert.match(
+      messageOf(() =>
+        parsePipelineConfig({ ...minimal, export: { location: 's3://b/e/', existingExportArn: 'nope' } }),
+      ),
+      /must be a DynamoDB export ARN/,
+    );
+    assert.match(
+      messageOf(() => parsePipelineConfig({ ...minimal, lake: { location: 'hdfs://x/y' } })),
+      /unsupported scheme/,
+    );
   });
 
   test('a missing or broken file is a one-line UserError', () => {
-    assert.match(messageOf(() => loadPipelineConfig('/nonexistent/config.json')), /cannot read config file \/nonexistent\/config\.json: ENOENT/);
+    assert.match(
+      messageOf(() => loadPipelineConfig('/nonexistent/config.json')),
+      /cannot read config file \/nonexistent\/config\.json: ENOENT/,
+    );
   });
 });

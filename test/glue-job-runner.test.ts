@@ -14,9 +14,18 @@ class FakeGlue implements GlueRunsApi {
 
   async startJobRun(input: { JobName: string; Arguments: Record<string, string> }) {
     this.calls.push('start');
-    const running = this.runs.filter((r) => r.JobName === input.JobName && ['STARTING', 'RUNNING', 'STOPPING', 'WAITING'].includes(r.JobRunState!));
-    if (running.length >= this.maxConcurrentRuns) throw Object.assign(new Error('Concurrent runs exceeded'), { name: 'ConcurrentRunsExceededException' });
-    const run: JobRun = { Id: `jr_${++this.n}`, JobName: input.JobName, Arguments: input.Arguments, JobRunState: 'STARTING', StartedOn: new Date(1_700_000_000_000 + this.n) };
+    const running = this.runs.filter(
+      (r) => r.JobName === input.JobName && ['STARTING', 'RUNNING', 'STOPPING', 'WAITING'].includes(r.JobRunState!),
+    );
+    if (running.length >= this.maxConcurrentRuns)
+      throw Object.assign(new Error('Concurrent runs exceeded'), { name: 'ConcurrentRunsExceededException' });
+    const run: JobRun = {
+      Id: `jr_${++this.n}`,
+      JobName: input.JobName,
+      Arguments: input.Arguments,
+      JobRunState: 'STARTING',
+      StartedOn: new Date(1_700_000_000_000 + this.n),
+    };
     this.runs.unshift(run); // Glue lists newest first
     return { JobRunId: run.Id };
   }
@@ -41,18 +50,30 @@ class FakeGlue implements GlueRunsApi {
     return { Errors: [] };
   }
   set(id: string, patch: Partial<JobRun>) {
-    Object.assign(this.runs.find((r) => r.Id === id)!, patch);
+    Object.assign(
+      this.runs.find((r) => r.Id === id)!,
+      patch,
+    );
   }
 }
 
-const req = (runKey: string) => ({ runKey, kind: 'incremental' as const, glueJobName: 'ddb-lake-incremental', script: 'glue/incremental.py', manifestUri: `s3://b/_manifests/p/${runKey}.json` });
+const req = (runKey: string) => ({
+  runKey,
+  kind: 'incremental' as const,
+  glueJobName: 'ddb-lake-incremental',
+  script: 'glue/incremental.py',
+  manifestUri: `s3://b/_manifests/p/${runKey}.json`,
+});
 
 describe('GlueJobRunner', () => {
   it('passes the manifest and run key as job arguments', async () => {
     const glue = new FakeGlue();
     const state = await new GlueJobRunner(glue).start(req('p-inc-000001-a1'));
     assert.equal(state.status, 'running');
-    assert.deepEqual(glue.runs[0]!.Arguments, { '--manifest': 's3://b/_manifests/p/p-inc-000001-a1.json', '--run_key': 'p-inc-000001-a1' });
+    assert.deepEqual(glue.runs[0]!.Arguments, {
+      '--manifest': 's3://b/_manifests/p/p-inc-000001-a1.json',
+      '--run_key': 'p-inc-000001-a1',
+    });
   });
 
   it('a retried start (a fresh runner, e.g. after a worker restart) finds the run it already started', async () => {
@@ -65,13 +86,17 @@ describe('GlueJobRunner', () => {
     assert.equal(glue.runs.length, 4);
   });
 
-  it('maps Glue states and keeps Glue\'s ErrorMessage as the error text', async () => {
+  it("maps Glue states and keeps Glue's ErrorMessage as the error text", async () => {
     const glue = new FakeGlue();
     const runner = new GlueJobRunner(glue);
     const { runId } = await runner.start(req('k'));
     glue.set(runId, { JobRunState: 'RUNNING' });
     assert.equal((await runner.get('k', 'incremental', 'ddb-lake-incremental')).status, 'running');
-    glue.set(runId, { JobRunState: 'FAILED', ErrorMessage: 'JobError: manifest s3://b/m.json: table.keyFields is required', CompletedOn: new Date() });
+    glue.set(runId, {
+      JobRunState: 'FAILED',
+      ErrorMessage: 'JobError: manifest s3://b/m.json: table.keyFields is required',
+      CompletedOn: new Date(),
+    });
     const failed = await new GlueJobRunner(glue).get('k', 'incremental', 'ddb-lake-incremental');
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error, 'JobError: manifest s3://b/m.json: table.keyFields is required');
@@ -86,9 +111,18 @@ describe('GlueJobRunner', () => {
     const glue = new FakeGlue();
     const runner = new GlueJobRunner(glue);
     await runner.start(req('busy'));
-    await assert.rejects(runner.start(req('next')), (err: unknown) => err instanceof JobCapacityError && /MaxConcurrentRuns/.test((err as Error).message));
+    await assert.rejects(
+      runner.start(req('next')),
+      (err: unknown) => err instanceof JobCapacityError && /MaxConcurrentRuns/.test((err as Error).message),
+    );
     // A start racing with itself: the first attempt's run holds the slot and is returned.
-    glue.runs.unshift({ Id: 'jr_race', JobName: 'ddb-lake-incremental', Arguments: { '--run_key': 'racer' }, JobRunState: 'RUNNING', StartedOn: new Date() });
+    glue.runs.unshift({
+      Id: 'jr_race',
+      JobName: 'ddb-lake-incremental',
+      Arguments: { '--run_key': 'racer' },
+      JobRunState: 'RUNNING',
+      StartedOn: new Date(),
+    });
     const calls = glue.calls.length;
     const found = await new GlueJobRunner(glue).start(req('racer'));
     assert.equal(found.runId, 'jr_race');
@@ -101,12 +135,18 @@ describe('GlueJobRunner', () => {
     const runner = new GlueJobRunner(glue, { pollMs: 1 });
     const a = await runner.start(req('a'));
     await runner.start(req('b'));
-    assert.deepEqual((await runner.listRunning('incremental', 'ddb-lake-incremental')).map((r) => r.runKey).sort(), ['a', 'b']);
+    assert.deepEqual((await runner.listRunning('incremental', 'ddb-lake-incremental')).map((r) => r.runKey).sort(), [
+      'a',
+      'b',
+    ]);
     await runner.stop('a', 'incremental', 'ddb-lake-incremental');
     assert.equal((await runner.get('a', 'incremental', 'ddb-lake-incremental')).status, 'stopped');
     assert.equal(glue.runs.find((r) => r.Id === a.runId)!.JobRunState, 'STOPPED');
     await runner.stop('a', 'incremental', 'ddb-lake-incremental'); // already stopped: nothing to do
     await runner.stop('never-started', 'incremental', 'ddb-lake-incremental');
-    assert.deepEqual((await runner.listRunning('incremental', 'ddb-lake-incremental')).map((r) => r.runKey), ['b']);
+    assert.deepEqual(
+      (await runner.listRunning('incremental', 'ddb-lake-incremental')).map((r) => r.runKey),
+      ['b'],
+    );
   });
 });

@@ -41,7 +41,9 @@ async function listKeys(prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const out = await moto.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }));
+    const out = await moto.s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of out.Contents ?? []) keys.push(o.Key!);
     token = out.NextContinuationToken;
   } while (token);
@@ -83,7 +85,10 @@ describe('local exporter (moto)', () => {
     const exporter = new LocalExporter(moto.dynamodb, moto.s3, { itemsPerFile: 100 });
     const before = Date.now();
     const progress: string[] = [];
-    const state = await exporter.start({ tableArn, tableName: 'ExportMe', bucket: BUCKET, prefix: 'export/ExportMe', clientToken: 'token-1' }, (d) => progress.push(d));
+    const state = await exporter.start(
+      { tableArn, tableName: 'ExportMe', bucket: BUCKET, prefix: 'export/ExportMe', clientToken: 'token-1' },
+      (d) => progress.push(d),
+    );
     assert.equal(state.status, 'COMPLETED');
     assert.equal(state.itemCount, 230);
     assert.ok(state.exportTimeMs! >= before && state.exportTimeMs! <= state.endTimeMs!);
@@ -118,14 +123,27 @@ describe('local exporter (moto)', () => {
     assert.equal(summary.s3Prefix, 'export/ExportMe');
     assert.equal(summary.manifestFilesS3Key, `${root}/manifest-files.json`);
     assert.equal(summary.exportTime, new Date(state.exportTimeMs!).toISOString());
-    assert.equal((await getObject(`${root}/manifest-summary.md5`)).toString(), createHash('md5').update(summaryBody).digest('base64'));
+    assert.equal(
+      (await getObject(`${root}/manifest-summary.md5`)).toString(),
+      createHash('md5').update(summaryBody).digest('base64'),
+    );
 
     const filesBody = await getObject(`${root}/manifest-files.json`);
-    assert.equal((await getObject(`${root}/manifest-files.md5`)).toString(), createHash('md5').update(filesBody).digest('base64'));
-    const entries = filesBody.toString().trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.equal(
+      (await getObject(`${root}/manifest-files.md5`)).toString(),
+      createHash('md5').update(filesBody).digest('base64'),
+    );
+    const entries = filesBody
+      .toString()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(Object.keys(entries[0]), ['itemCount', 'md5Checksum', 'etag', 'dataFileS3Key']);
     assert.deepEqual(entries.map((e) => e.dataFileS3Key).sort(), [...dataKeys].sort());
-    assert.equal(entries.reduce((n, e) => n + e.itemCount, 0), 230);
+    assert.equal(
+      entries.reduce((n, e) => n + e.itemCount, 0),
+      230,
+    );
 
     const exported = new Map<string, unknown>();
     for (const e of entries) {
@@ -142,17 +160,32 @@ describe('local exporter (moto)', () => {
     // Every item, exactly as DynamoDB has it (binaries as base64).
     const scan = await moto.dynamodb.send(new ScanCommand({ TableName: 'ExportMe' }));
     assert.equal(exported.size, 230);
-    for (const item of scan.Items!) assert.deepEqual(exported.get(`${item.account!.S}|${item.create_at!.S}`), toDynamoDbJson(item));
+    for (const item of scan.Items!)
+      assert.deepEqual(exported.get(`${item.account!.S}|${item.create_at!.S}`), toDynamoDbJson(item));
     const withTypes = [...exported.values()].find((i) => (i as { raw?: unknown }).raw) as Record<string, unknown>;
     assert.deepEqual(withTypes.raw, { B: Buffer.from([0, 1, 2]).toString('base64') });
-    assert.deepEqual(withTypes.meta, { M: { n: { N: '1.50' }, l: { L: [{ S: 'x' }, { NULL: true }, { BOOL: false }] } } });
+    assert.deepEqual(withTypes.meta, {
+      M: { n: { N: '1.50' }, l: { L: [{ S: 'x' }, { NULL: true }, { BOOL: false }] } },
+    });
 
     // Same token: the same export, nothing new written. Another token: a new export.
-    const again = await exporter.start({ tableArn, tableName: 'ExportMe', bucket: BUCKET, prefix: 'export/ExportMe', clientToken: 'token-1' });
+    const again = await exporter.start({
+      tableArn,
+      tableName: 'ExportMe',
+      bucket: BUCKET,
+      prefix: 'export/ExportMe',
+      clientToken: 'token-1',
+    });
     assert.deepEqual(again, state);
     assert.equal((await listKeys('export/ExportMe/AWSDynamoDB/')).length, keys.length);
     assert.deepEqual(await exporter.describe(state.exportArn, { bucket: BUCKET, prefix: 'export/ExportMe' }), state);
-    const other = await exporter.start({ tableArn, tableName: 'ExportMe', bucket: BUCKET, prefix: 'export/ExportMe', clientToken: 'token-2' });
+    const other = await exporter.start({
+      tableArn,
+      tableName: 'ExportMe',
+      bucket: BUCKET,
+      prefix: 'export/ExportMe',
+      clientToken: 'token-2',
+    });
     assert.notEqual(other.exportArn, state.exportArn);
     await assert.rejects(
       exporter.describe(`${tableArn}/export/01234567890123-deadbeef`, { bucket: BUCKET, prefix: 'export/ExportMe' }),
@@ -162,24 +195,40 @@ describe('local exporter (moto)', () => {
 
   test('an empty table exports one empty data file, like DynamoDB', async () => {
     const tableArn = await createTransactionTable(moto, { name: 'EmptyOne' });
-    const state = await new LocalExporter(moto.dynamodb, moto.s3).start({ tableArn, tableName: 'EmptyOne', bucket: BUCKET, prefix: '', clientToken: 't' });
+    const state = await new LocalExporter(moto.dynamodb, moto.s3).start({
+      tableArn,
+      tableName: 'EmptyOne',
+      bucket: BUCKET,
+      prefix: '',
+      clientToken: 't',
+    });
     assert.equal(state.itemCount, 0);
     const root = state.manifestSummaryKey!.replace(/manifest-summary\.json$/, '');
     assert.match(root, /^AWSDynamoDB\/\d{14}-[0-9a-f]{8}\/$/);
-    const entries = (await getObject(`${root}manifest-files.json`)).toString().trimEnd().split('\n').map((l) => JSON.parse(l));
+    const entries = (await getObject(`${root}manifest-files.json`))
+      .toString()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(entries.length, 1);
     assert.equal(entries[0].itemCount, 0);
     assert.equal(gunzipSync(await getObject(entries[0].dataFileS3Key)).length, 0);
   });
 });
 
-describe('AWS exporter (against moto\'s own ExportTableToPointInTime)', () => {
+describe("AWS exporter (against moto's own ExportTableToPointInTime)", () => {
   test('starts an export and follows it to COMPLETED through DescribeExport', async () => {
     // moto implements the API (not the layout, nor client tokens): this checks the calls and the mapping.
     const tableArn = await createTransactionTable(moto, { name: 'AwsExport' });
     await putItems('AwsExport', 7);
     const exporter = new DynamoDbExporter(moto.dynamodb);
-    const started = await exporter.start({ tableArn, tableName: 'AwsExport', bucket: BUCKET, prefix: 'export/AwsExport', clientToken: 'aws-token-1' });
+    const started = await exporter.start({
+      tableArn,
+      tableName: 'AwsExport',
+      bucket: BUCKET,
+      prefix: 'export/AwsExport',
+      clientToken: 'aws-token-1',
+    });
     assert.ok(['IN_PROGRESS', 'COMPLETED'].includes(started.status));
     assert.equal(started.bucket, BUCKET);
     let state = started;
@@ -214,7 +263,10 @@ describe('table inspector (moto)', () => {
 
     assert.equal(await inspector.describeTable('NoSuchTable'), null);
     assert.equal(await inspector.bucketProblem(`s3://${BUCKET}/x/`), null);
-    assert.match((await inspector.bucketProblem('s3://no-such-bucket-here/x/'))!, /bucket no-such-bucket-here does not exist/);
+    assert.match(
+      (await inspector.bucketProblem('s3://no-such-bucket-here/x/'))!,
+      /bucket no-such-bucket-here does not exist/,
+    );
   });
 });
 
@@ -226,8 +278,21 @@ describe('landing lister and manifest store (moto)', () => {
     const puts: Promise<unknown>[] = [];
     for (const [i, folder] of folders.entries())
       for (let j = 0; j < (i === 2 ? 1100 : 3); j++)
-        puts.push(moto.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${folder}/shardId-${j}_${i}_${j}.json`, Body: '{}\n' })));
-    for (const k of ['_manifests/listed/x.json', '_batches/shardId-1/1_2', '_rejected/r/x.json', `${folders[0]}/tmp.partial`])
+        puts.push(
+          moto.s3.send(
+            new PutObjectCommand({
+              Bucket: BUCKET,
+              Key: `${prefix}${folder}/shardId-${j}_${i}_${j}.json`,
+              Body: '{}\n',
+            }),
+          ),
+        );
+    for (const k of [
+      '_manifests/listed/x.json',
+      '_batches/shardId-1/1_2',
+      '_rejected/r/x.json',
+      `${folders[0]}/tmp.partial`,
+    ])
       puts.push(moto.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${k}`, Body: 'x' })));
     for (let i = 0; i < puts.length; i += 100) await Promise.all(puts.slice(i, i + 100));
 
@@ -239,7 +304,9 @@ describe('landing lister and manifest store (moto)', () => {
     assert.ok(all.files.every((f) => f.lastModifiedMs > 0 && f.size === 3));
 
     const w = { closedThrough: folders[0]!, open: {}, sweptAtMs: null, lateTaken: {} };
-    const some = await lister.list(`s3://${BUCKET}/${prefix}`, folders[0]!, (files) => listedEnough(w, files, { sweep: false, closeAfterMs: 120_000, maxFiles: 2 }));
+    const some = await lister.list(`s3://${BUCKET}/${prefix}`, folders[0]!, (files) =>
+      listedEnough(w, files, { sweep: false, closeAfterMs: 120_000, maxFiles: 2 }),
+    );
     assert.equal(some.complete, false);
     assert.deepEqual([...new Set(some.files.map((f) => f.folder))], [folders[1]], 'the cut folder is dropped');
   });
@@ -247,11 +314,18 @@ describe('landing lister and manifest store (moto)', () => {
   test('writes manifests and reads them back by digest; reads run summaries', async () => {
     const store = new S3ManifestStore(moto.s3);
     const uri = `s3://${BUCKET}/landing/T/_manifests/t/t-00000000-inc-000001-a1.json`;
-    const manifest = { version: 1, runKey: 't-00000000-inc-000001-a1', files: ['s3://x/y.json'] } as unknown as JobManifest;
+    const manifest = {
+      version: 1,
+      runKey: 't-00000000-inc-000001-a1',
+      files: ['s3://x/y.json'],
+    } as unknown as JobManifest;
     const digest = await store.write(uri, manifest);
     assert.equal(await store.digest(uri), digest);
     assert.equal(await store.digest(`${uri}.missing`), null);
-    assert.deepEqual(JSON.parse((await getObject('landing/T/_manifests/t/t-00000000-inc-000001-a1.json')).toString()), manifest);
+    assert.deepEqual(
+      JSON.parse((await getObject('landing/T/_manifests/t/t-00000000-inc-000001-a1.json')).toString()),
+      manifest,
+    );
     assert.equal(await store.readSummary(`s3://${BUCKET}/landing/T/_manifests/t/none.summary.json`), null);
   });
 });

@@ -22,8 +22,16 @@ function loadHandler(dir: string, env: Record<string, string>) {
 
 test('package-aws: a Lambda zip that loads on its own, and the Glue package with both scripts', () => {
   const a = packageAws(out);
-  assert.deepEqual(a.lambdaFiles.filter((f) => f.startsWith('lambda/')).sort(), ['lambda/encoding.js', 'lambda/exact-json.js', 'lambda/handler.js', 'lambda/index.js']);
-  assert.ok(a.lambdaFiles.every((f) => f.startsWith('lambda/') || f.startsWith('core/')), 'nothing from the client or the workflow');
+  assert.deepEqual(a.lambdaFiles.filter((f) => f.startsWith('lambda/')).sort(), [
+    'lambda/encoding.js',
+    'lambda/exact-json.js',
+    'lambda/handler.js',
+    'lambda/index.js',
+  ]);
+  assert.ok(
+    a.lambdaFiles.every((f) => f.startsWith('lambda/') || f.startsWith('core/')),
+    'nothing from the client or the workflow',
+  );
 
   const unzipped = join(out, 'unzipped');
   const py = process.env.DDB_LAKE_PYTHON || 'python3';
@@ -36,6 +44,10 @@ test('package-aws: a Lambda zip that loads on its own, and the Glue package with
   assert.match(bad.stderr, /stream handler configuration: .*DDB_LAKE_LANDING/);
 
   const listing = spawnSync(py, ['-m', 'zipfile', '-l', a.glueZip], { encoding: 'utf8' }).stdout;
-  for (const m of ['ddb_lake_glue/__init__.py', 'ddb_lake_glue/jobs.py', 'ddb_lake_glue/args.py']) assert.ok(listing.includes(m), `${m} in the Glue zip`);
-  assert.deepEqual(a.glueScripts.map((s) => s.split('/').at(-1)), ['initial_load.py', 'incremental.py']);
+  for (const m of ['ddb_lake_glue/__init__.py', 'ddb_lake_glue/jobs.py', 'ddb_lake_glue/args.py'])
+    assert.ok(listing.includes(m), `${m} in the Glue zip`);
+  assert.deepEqual(
+    a.glueScripts.map((s) => s.split('/').at(-1)),
+    ['initial_load.py', 'incremental.py'],
+  );
 });

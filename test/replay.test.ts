@@ -23,8 +23,14 @@ const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'pipeline-history.json');
 const history = () => historyFromJson(JSON.parse(readFileSync(FIXTURE, 'utf8')));
 /** Every payload of the history, decoded (payloads are base64 in the JSON). */
 const payloadText = () =>
-  [...readFileSync(FIXTURE, 'utf8').matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
-const variant = (name: string) => bundleWorkflowCode({ workflowsPath: require.resolve(`./support/nondeterministic/${name}`), logger: new DefaultLogger('WARN') });
+  [...readFileSync(FIXTURE, 'utf8').matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)]
+    .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
+    .join('\n');
+const variant = (name: string) =>
+  bundleWorkflowCode({
+    workflowsPath: require.resolve(`./support/nondeterministic/${name}`),
+    logger: new DefaultLogger('WARN'),
+  });
 
 const LOOP_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'pipeline-loop-history.json');
 
@@ -34,8 +40,11 @@ describe('replay of a real run (test/fixtures/pipeline-loop-history.json)', () =
   test('it is a real run of the current code: Spark job runs, a pause, a worker killed mid-job', () => {
     const events = loopHistory().events!;
     const json = readFileSync(LOOP_FIXTURE, 'utf8');
-    const payloads = [...json.matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
-    for (const activity of ['validatePipeline', 'startExport', 'prepareInitialLoad', 'planIncremental', 'runJob']) assert.ok(json.includes(`"${activity}"`), activity);
+    const payloads = [...json.matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)]
+      .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
+      .join('\n');
+    for (const activity of ['validatePipeline', 'startExport', 'prepareInitialLoad', 'planIncremental', 'runJob'])
+      assert.ok(json.includes(`"${activity}"`), activity);
     assert.match(payloads, /"runId":"local-[a-z0-9-]+"/, 'runs of the local spark-submit runner');
     assert.match(payloads, /"commitInstant":"\d{17}"/, 'Hudi commits');
     assert.match(payloads, /"id":"cycle-from-start"/, 'recorded by the patched code');
@@ -56,7 +65,14 @@ describe('replay', () => {
   test('the recorded history covers every phase, a retry, signals, updates and continueAsNew', () => {
     const types = history().events!.map((e) => e.eventType);
     const json = readFileSync(FIXTURE, 'utf8');
-    for (const activity of ['validatePipeline', 'startExport', 'awaitExport', 'prepareInitialLoad', 'planIncremental', 'runJob'])
+    for (const activity of [
+      'validatePipeline',
+      'startExport',
+      'awaitExport',
+      'prepareInitialLoad',
+      'planIncremental',
+      'runJob',
+    ])
       assert.ok(json.includes(`"${activity}"`), activity);
     assert.ok(payloadText().includes('simulated job failure'), 'a failed job');
     assert.match(payloadText(), /-inc-000002-a2/, 'its retry under a new run key');

@@ -38,7 +38,8 @@ function listFiles(dir: string, keep: (name: string) => boolean): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== '__pycache__') out.push(...listFiles(path, keep));
+    if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== '__pycache__')
+      out.push(...listFiles(path, keep));
     else if (entry.isFile() && keep(entry.name)) out.push(path);
   }
   return out.sort();
@@ -81,7 +82,9 @@ export function countsFromJunit(xml: string): Counts {
 
 async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
   const distTest = join(REPO_ROOT, 'dist', 'test');
-  const files = listFiles(distTest, (n) => n.endsWith('.test.js')).filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
+  const files = listFiles(distTest, (n) => n.endsWith('.test.js')).filter(
+    (f) => !filter || relative(REPO_ROOT, f).includes(filter),
+  );
   if (files.length === 0) {
     log(`no TypeScript test files${filter ? ` match "${filter}"` : ''}`);
     return { passed: 0, failed: 0, skipped: 0 };
@@ -91,10 +94,20 @@ async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Pr
   log(`node --test: ${files.length} file(s)`);
   const code = await run(
     process.execPath,
-    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...files],
+    [
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tapFile}`,
+      ...files,
+    ],
     env,
   );
-  const counts = existsSync(tapFile) ? countsFromTap(readFileSync(tapFile, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
+  const counts = existsSync(tapFile)
+    ? countsFromTap(readFileSync(tapFile, 'utf8'))
+    : { passed: 0, failed: 0, skipped: 0 };
   if (code !== 0 && counts.failed === 0) counts.failed = 1; // the runner failed without a failing test: still a failure
   return counts;
 }
@@ -102,7 +115,9 @@ async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Pr
 async function pythonTests(python: string, filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
   // glue/tests: the jobs; python/tests: the lake reader and verify scripts (each folder its own conftest).
   const dirs = [join(REPO_ROOT, 'glue', 'tests'), join(REPO_ROOT, 'python', 'tests')].filter((d) => existsSync(d));
-  const files = dirs.flatMap((dir) => listFiles(dir, (n) => /^test_.*\.py$|_test\.py$/.test(n))).filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
+  const files = dirs
+    .flatMap((dir) => listFiles(dir, (n) => /^test_.*\.py$|_test\.py$/.test(n)))
+    .filter((f) => !filter || relative(REPO_ROOT, f).includes(filter));
   if (files.length === 0) {
     log(`pytest: skipped (no Python test files in glue/tests or python/tests${filter ? ` match "${filter}"` : ''})`);
     return { passed: 0, failed: 0, skipped: 0 };
@@ -110,9 +125,15 @@ async function pythonTests(python: string, filter: string | undefined, env: Node
   const xmlFile = join(REPORTS_DIR, 'pytest.xml');
   rmSync(xmlFile, { force: true });
   log(`pytest: ${files.length} file(s) with ${python}`);
-  const code = await run(python, ['-m', 'pytest', '-p', 'no:cacheprovider', `--junitxml=${xmlFile}`, ...(filter ? files : dirs)], { ...env, PYTHONNOUSERSITE: '1' });
+  const code = await run(
+    python,
+    ['-m', 'pytest', '-p', 'no:cacheprovider', `--junitxml=${xmlFile}`, ...(filter ? files : dirs)],
+    { ...env, PYTHONNOUSERSITE: '1' },
+  );
   if (code === 5) return { passed: 0, failed: 0, skipped: 0 }; // pytest: no tests collected
-  const counts = existsSync(xmlFile) ? countsFromJunit(readFileSync(xmlFile, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
+  const counts = existsSync(xmlFile)
+    ? countsFromJunit(readFileSync(xmlFile, 'utf8'))
+    : { passed: 0, failed: 0, skipped: 0 };
   if (code !== 0 && counts.failed === 0) counts.failed = 1;
   return counts;
 }
@@ -121,7 +142,8 @@ async function pythonTests(python: string, filter: string | undefined, env: Node
 async function downAll(report: (line: string) => void): Promise<void> {
   const scratch = listFiles(join(STATE_DIR, 'scratch'), (n) => n === 'stack.json').map((f) => join(f, '..'));
   if (existsSync(join(CHAOS_STATE_DIR, 'stack.json'))) scratch.push(CHAOS_STATE_DIR);
-  for (const dir of scratch) await down({ stateDir: dir, stopTimeoutMs: 15_000 }, (line) => report(`${relative(STATE_DIR, dir)}: ${line}`));
+  for (const dir of scratch)
+    await down({ stateDir: dir, stopTimeoutMs: 15_000 }, (line) => report(`${relative(STATE_DIR, dir)}: ${line}`));
   await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
   // A job runs in its own process group so that it outlives a worker restart; not the test run.
   for (const dir of [...scratch, STATE_DIR]) {
@@ -188,10 +210,14 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     log('stopping the test stack');
-    await downAll(stackLine).catch((err) => console.error(`[test] could not stop the test stack: ${describeError(err)}`));
+    await downAll(stackLine).catch((err) =>
+      console.error(`[test] could not stop the test stack: ${describeError(err)}`),
+    );
   }
   log(`finished in ${Math.round((Date.now() - started) / 1000)} s`);
-  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+  console.log(
+    `tests: ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
+  );
   if (interrupted) return 130;
   return totals.failed > 0 || totals.passed === 0 ? 1 : 0;
 }
@@ -208,7 +234,9 @@ function testSecrets(): Record<string, string> {
 
 function onSignal(signal: NodeJS.Signals): void {
   if (interrupted) {
-    console.error(`[test] second ${signal}: exiting now; stop the stack with DDB_LAKE_STATE=${STATE_DIR} node bin/ddb-lake.js down`);
+    console.error(
+      `[test] second ${signal}: exiting now; stop the stack with DDB_LAKE_STATE=${STATE_DIR} node bin/ddb-lake.js down`,
+    );
     process.exit(130);
   }
   interrupted = signal;

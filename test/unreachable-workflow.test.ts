@@ -52,7 +52,11 @@ before(async () => {
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack));
   process.env.DDB_LAKE_STATE = dir;
   process.env.DDB_LAKE_ENV = 'local';
-  const w = await createPipelineWorker({ env: resolveEnvironment(), workflowBundle: await workflowBundle(), shutdownGraceTime: '1 second' });
+  const w = await createPipelineWorker({
+    env: resolveEnvironment(),
+    workflowBundle: await workflowBundle(),
+    shutdownGraceTime: '1 second',
+  });
   worker = { ...w, run: w.worker.run() };
 });
 
@@ -67,12 +71,20 @@ after(async () => {
 
 describe('the AWS endpoint out of reach while a pipeline runs', () => {
   test('status shows the retried step and a failure that names the fix', async () => {
-    await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: 'unreachable', args: [{ config: testConfig({ name: 'unreachable' }) }] });
-    const s = await eventually(async () => {
-      const r = await cli('status', 'unreachable', '--json');
-      const doc = JSON.parse(r.out) as StatusDocument;
-      return doc.retryingActivity?.lastFailure ? doc : undefined;
-    }, 'a retried activity', 30_000);
+    await env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'unreachable',
+      args: [{ config: testConfig({ name: 'unreachable' }) }],
+    });
+    const s = await eventually(
+      async () => {
+        const r = await cli('status', 'unreachable', '--json');
+        const doc = JSON.parse(r.out) as StatusDocument;
+        return doc.retryingActivity?.lastFailure ? doc : undefined;
+      },
+      'a retried activity',
+      30_000,
+    );
     assert.equal(s.phase, 'validating');
     assert.equal(s.retryingActivity!.activity, 'validatePipeline');
     assert.ok(s.retryingActivity!.attempt >= 2);
@@ -82,7 +94,10 @@ describe('the AWS endpoint out of reach while a pipeline runs', () => {
     );
     const human = await cli('status', 'unreachable');
     assert.equal(human.code, 0);
-    assert.match(human.out, /\n {2}retrying {4}validatePipeline, attempt \d+: cannot reach the local stack's AWS endpoint \(moto\) at http:\/\/127\.0\.0\.1:3 \(ECONNREFUSED\): start the local stack with `ddb-lake up`/);
+    assert.match(
+      human.out,
+      /\n {2}retrying {4}validatePipeline, attempt \d+: cannot reach the local stack's AWS endpoint \(moto\) at http:\/\/127\.0\.0\.1:3 \(ECONNREFUSED\): start the local stack with `ddb-lake up`/,
+    );
     assert.equal((await cli('stop', 'unreachable', '--wait', '10')).code, 0);
   });
 });

@@ -38,11 +38,20 @@ async function status(handle: WorkflowHandle<typeof pipelineWorkflow>): Promise<
 }
 
 /** Wait until the status satisfies `ok`. */
-async function statusWhere(handle: WorkflowHandle<typeof pipelineWorkflow>, what: string, ok: (s: PipelineStatus) => boolean, timeoutMs = 20_000) {
-  return eventually(async () => {
-    const s = await status(handle);
-    return ok(s) ? s : undefined;
-  }, what, timeoutMs);
+async function statusWhere(
+  handle: WorkflowHandle<typeof pipelineWorkflow>,
+  what: string,
+  ok: (s: PipelineStatus) => boolean,
+  timeoutMs = 20_000,
+) {
+  return eventually(
+    async () => {
+      const s = await status(handle);
+      return ok(s) ? s : undefined;
+    },
+    what,
+    timeoutMs,
+  );
 }
 
 const MINUTE = 60_000;
@@ -72,7 +81,11 @@ describe('pipeline workflow', () => {
         return s.phase === 'incremental';
       });
       const order = ['validating', 'exporting', 'initialLoad', 'incremental'];
-      assert.deepEqual([...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), seen, `phases in order: ${seen.join(' → ')}`);
+      assert.deepEqual(
+        [...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+        seen,
+        `phases in order: ${seen.join(' → ')}`,
+      );
       assert.ok(seen.includes('exporting') && seen.includes('initialLoad'), `saw ${seen.join(' → ')}`);
       f.jobs.durationMs = 200;
       assert.equal(s1.export?.status, 'COMPLETED');
@@ -108,7 +121,10 @@ describe('pipeline workflow', () => {
       assert.ok(s3.watermark!.closedThrough >= minuteFolder(f.clock.now() - 3 * MINUTE));
       assert.equal(f.jobs.starts, jobsBefore + 1);
 
-      assert.deepEqual(f.jobs.appliedFiles().sort(), [a, b, c].map((k) => `s3://ddb-lake-local/landing/Transaction/${k}`).sort());
+      assert.deepEqual(
+        f.jobs.appliedFiles().sort(),
+        [a, b, c].map((k) => `s3://ddb-lake-local/landing/Transaction/${k}`).sort(),
+      );
       assert.deepEqual(f.jobs.overlaps(), []);
       await handle.cancel();
     });
@@ -117,7 +133,10 @@ describe('pipeline workflow', () => {
   test('a failed job is retried with backoff under a new run key, then stalls holding the watermark until resume', async () => {
     const f = createFakes();
     await withWorker(env, f, async (tq) => {
-      const handle = await startIncremental(tq, testConfig({ retry: { maxAttempts: 2, initialIntervalSeconds: 1, maxIntervalSeconds: 1 } }));
+      const handle = await startIncremental(
+        tq,
+        testConfig({ retry: { maxAttempts: 2, initialIntervalSeconds: 1, maxIntervalSeconds: 1 } }),
+      );
       const before = await status(handle);
       f.jobs.failNext = 2;
       const a = f.landing.add('shard1_1_5.json');
@@ -127,7 +146,10 @@ describe('pipeline workflow', () => {
       assert.match(stalled.stalled!.error, /simulated job failure/);
       assert.match(stalled.lastError!.message, /simulated job failure/);
       assert.deepEqual(stalled.watermark, before.watermark, 'the watermark does not move on failure');
-      assert.deepEqual(stalled.lastRuns.slice(0, 2).map((r) => r.status), ['failed', 'failed']);
+      assert.deepEqual(
+        stalled.lastRuns.slice(0, 2).map((r) => r.status),
+        ['failed', 'failed'],
+      );
       const inc = runKeysOf(f).filter((k) => k.includes('-inc-'));
       assert.equal(inc.length, 2);
       assert.match(inc[0]!, /-inc-000001-a1$/);
@@ -166,7 +188,12 @@ describe('pipeline workflow', () => {
       f.landing.add('shard1_6_7.json');
       await new Promise((r) => setTimeout(r, 3000));
       assert.equal(f.jobs.starts, starts, 'no job while paused');
-      await assert.rejects(handle.executeUpdate(runNowUpdate), (err: unknown) => err instanceof WorkflowUpdateFailedError && /paused; resume it first/.test(String(((err as Error).cause as Error | undefined)?.message)));
+      await assert.rejects(
+        handle.executeUpdate(runNowUpdate),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError &&
+          /paused; resume it first/.test(String(((err as Error).cause as Error | undefined)?.message)),
+      );
 
       await handle.signal(resumeSignal);
       const resumed = await statusWhere(handle, 'resumed', (s) => s.counters.filesApplied === 2);
@@ -199,7 +226,11 @@ describe('pipeline workflow', () => {
       g.open();
       const paused = await statusWhere(handle, 'paused', (st) => st.step === 'paused');
       await new Promise((r) => setTimeout(r, 1500));
-      assert.deepEqual(runKeysOf(f).filter((k) => k.includes('-inc-')), [], 'no job started once paused');
+      assert.deepEqual(
+        runKeysOf(f).filter((k) => k.includes('-inc-')),
+        [],
+        'no job started once paused',
+      );
       assert.equal(paused.counters.filesApplied, 0);
 
       await handle.signal(resumeSignal);
@@ -220,13 +251,25 @@ describe('pipeline workflow', () => {
       f.landing.add('shard1_6_9.json');
       await statusWhere(handle, 'two batches applied', (st) => st.counters.filesApplied === 2, 30_000);
       const [a, b] = [...f.jobs.runs.values()].filter((r) => r.request.kind === 'incremental');
-      assert.ok(b!.startedMs - a!.endedMs! < 1500, `the second job started ${b!.startedMs - a!.endedMs!} ms after the first ended (interval 2 s)`);
+      assert.ok(
+        b!.startedMs - a!.endedMs! < 1500,
+        `the second job started ${b!.startedMs - a!.endedMs!} ms after the first ended (interval 2 s)`,
+      );
       // No interval timer between the first job's end and the next plan.
       const events = (await handle.fetchHistory()).events ?? [];
-      const input = (e: (typeof events)[number]) => Buffer.from(e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data ?? []).toString('utf8');
-      const jobScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob' && input(e).includes(a!.request.runKey))!;
-      const jobDone = events.findIndex((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(jobScheduled.eventId));
-      const nextPlan = events.findIndex((e, i) => i > jobDone && e.activityTaskScheduledEventAttributes?.activityType?.name === 'planIncremental');
+      const input = (e: (typeof events)[number]) =>
+        Buffer.from(e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data ?? []).toString('utf8');
+      const jobScheduled = events.find(
+        (e) =>
+          e.activityTaskScheduledEventAttributes?.activityType?.name === 'runJob' &&
+          input(e).includes(a!.request.runKey),
+      )!;
+      const jobDone = events.findIndex(
+        (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(jobScheduled.eventId),
+      );
+      const nextPlan = events.findIndex(
+        (e, i) => i > jobDone && e.activityTaskScheduledEventAttributes?.activityType?.name === 'planIncremental',
+      );
       assert.ok(jobDone > 0 && nextPlan > jobDone);
       assert.equal(events.slice(jobDone, nextPlan).filter((e) => e.timerStartedEventAttributes).length, 0);
       await handle.cancel();
@@ -257,7 +300,9 @@ describe('pipeline workflow', () => {
       await statusWhere(handle, 'next cycle on the new interval', (st) => st.counters.filesApplied === 2, 10_000);
       await assert.rejects(
         handle.executeUpdate(setIntervalUpdate, { args: [0] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /whole number of seconds from 1 to 86400/.test(String(((err as Error).cause as Error | undefined)?.message)),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError &&
+          /whole number of seconds from 1 to 86400/.test(String(((err as Error).cause as Error | undefined)?.message)),
       );
       assert.equal((await status(handle)).intervalSeconds, 1);
       await handle.cancel();
@@ -267,7 +312,10 @@ describe('pipeline workflow', () => {
   test('continueAsNew carries the whole state: watermark, counters, run numbering, pause', async () => {
     const f = createFakes();
     await withWorker(env, f, async (tq) => {
-      const handle = await startIncremental(tq, testConfig({ schedule: { intervalSeconds: 1, continueAsNewAfterCycles: 3 } }));
+      const handle = await startIncremental(
+        tq,
+        testConfig({ schedule: { intervalSeconds: 1, continueAsNewAfterCycles: 3 } }),
+      );
       const firstRunId = (await handle.describe()).runId;
       const added: string[] = [];
       for (let i = 0; i < 4; i++) {
@@ -283,7 +331,10 @@ describe('pipeline workflow', () => {
       assert.ok(s.workflow.cyclesSinceContinueAsNew < 3);
       assert.deepEqual(s.watermark!.openFolders, [{ folder: minuteFolder(f.clock.now()), filesTaken: 4 }]);
       const inc = runKeysOf(f).filter((k) => k.includes('-inc-'));
-      assert.deepEqual(inc.map((k) => k.replace(/^.*-inc-/, '')), ['000001-a1', '000002-a1', '000003-a1', '000004-a1']);
+      assert.deepEqual(
+        inc.map((k) => k.replace(/^.*-inc-/, '')),
+        ['000001-a1', '000002-a1', '000003-a1', '000004-a1'],
+      );
       assert.equal(new Set(runKeysOf(f).map((k) => k.split('-')[1])).size, 1, 'one generation across runs');
       assert.deepEqual(f.jobs.appliedFiles().sort(), added.map((k) => LANDING + k).sort());
 
@@ -299,7 +350,10 @@ describe('pipeline workflow', () => {
     await withWorker(env, f, async (tq) => {
       const handle = await startIncremental(
         tq,
-        testConfig({ schedule: { intervalSeconds: 1, maxFilesPerBatch: 2 }, landing: { location: LANDING, closeAfterSeconds: 120, sweepEveryCycles: 3, sweepMinutes: 30 } }),
+        testConfig({
+          schedule: { intervalSeconds: 1, maxFilesPerBatch: 2 },
+          landing: { location: LANDING, closeAfterSeconds: 120, sweepEveryCycles: 3, sweepMinutes: 30 },
+        }),
       );
       const added: string[] = [];
       for (let i = 0; i < 5; i++) added.push(f.landing.add(`shard1_${i}00_${i}99.json`));
@@ -312,7 +366,15 @@ describe('pipeline workflow', () => {
       // A writer broke its deadline: a file appears in the closed folder M.
       added.push(f.landing.add('shard9_1_2.json', folderM));
       const s2 = await statusWhere(handle, 'late file swept', (s) => s.counters.lateFilesApplied === 1);
-      assert.equal(s2.counters.filesApplied, 6, JSON.stringify([...f.jobs.runs.values()].map((r) => [r.request.runKey, r.files]), null, 1));
+      assert.equal(
+        s2.counters.filesApplied,
+        6,
+        JSON.stringify(
+          [...f.jobs.runs.values()].map((r) => [r.request.runKey, r.files]),
+          null,
+          1,
+        ),
+      );
       assert.ok(s2.watermark!.sweptAt !== null);
       // Later sweeps do not take it again.
       const applied = f.jobs.appliedFiles().length;
@@ -353,7 +415,11 @@ describe('pipeline workflow', () => {
     first.worker.shutdown();
     await firstRun;
     await first.connection.close();
-    assert.equal(f.jobs.runs.get(s.currentRun!.runKey)!.state.status, 'running', 'a worker shutdown does not stop the job');
+    assert.equal(
+      f.jobs.runs.get(s.currentRun!.runKey)!.state.status,
+      'running',
+      'a worker shutdown does not stop the job',
+    );
 
     await withWorker(
       env,
@@ -405,7 +471,11 @@ describe('pipeline workflow', () => {
     const f = createFakes();
     await withWorker(env, f, async (tq) => {
       const a = await start(tq, testConfig({ name: 'alpha' }), 'alpha');
-      const b = await start(tq, testConfig({ name: 'beta', landing: { location: 's3://ddb-lake-local/landing/Beta/' } }), 'beta');
+      const b = await start(
+        tq,
+        testConfig({ name: 'beta', landing: { location: 's3://ddb-lake-local/landing/Beta/' } }),
+        'beta',
+      );
       await statusWhere(a, 'alpha incremental', (s) => s.phase === 'incremental');
       await statusWhere(b, 'beta incremental', (s) => s.phase === 'incremental');
       assert.deepEqual((await status(a)).pipeline, 'alpha');

@@ -6,7 +6,16 @@
 import type { LogEntry } from '@temporalio/worker';
 
 /** Fields every entry carries that do not help reading the log. */
-const NOISE = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken', 'workflowType', 'isLocal', 'activityId', 'workflowRunId']);
+const NOISE = new Set([
+  'sdkComponent',
+  'taskQueue',
+  'namespace',
+  'taskToken',
+  'workflowType',
+  'isLocal',
+  'activityId',
+  'workflowRunId',
+]);
 
 export function formatLogEntry(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();

@@ -52,7 +52,10 @@ export function describeServices(services: PipelineServices): string {
 }
 
 /** Run until SIGINT / SIGTERM (the SDK's runtime turns them into a graceful shutdown). */
-export async function runWorker(opts: PipelineWorkerOptions, onReady?: (services: PipelineServices) => void): Promise<void> {
+export async function runWorker(
+  opts: PipelineWorkerOptions,
+  onReady?: (services: PipelineServices) => void,
+): Promise<void> {
   const { worker, connection, services } = await createPipelineWorker(opts);
   onReady?.(services);
   try {

@@ -194,4 +194,6 @@ export interface RebackfillAccepted {
 }
 
 export const rebackfillUpdate = defineUpdate<RebackfillAccepted>('rebackfill');
-export const setIntervalUpdate = defineUpdate<{ previousSeconds: number; intervalSeconds: number }, [number]>('setInterval');
+export const setIntervalUpdate = defineUpdate<{ previousSeconds: number; intervalSeconds: number }, [number]>(
+  'setInterval',
+);

@@ -141,11 +141,20 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       runNowRequested = true;
       await condition(() => cyclesFinished >= target || s.paused || s.stalled !== null);
       if (cyclesFinished >= target && lastOutcome) return lastOutcome;
-      return { status: s.paused ? 'paused' : 'stalled', runKey: null, files: 0, durationSeconds: 0, error: s.stalled?.error ?? null };
+      return {
+        status: s.paused ? 'paused' : 'stalled',
+        runKey: null,
+        files: 0,
+        durationSeconds: 0,
+        error: s.stalled?.error ?? null,
+      };
     },
     {
       validator: () => {
-        if (s.phase !== 'incremental') throw new Error(`the pipeline is in its ${s.phase} phase; run-now applies once incremental cycles have begun`);
+        if (s.phase !== 'incremental')
+          throw new Error(
+            `the pipeline is in its ${s.phase} phase; run-now applies once incremental cycles have begun`,
+          );
         if (s.paused) throw new Error('the pipeline is paused; resume it first');
         if (s.stalled) throw new Error(`the pipeline is stalled (${s.stalled.error}); resume it first`);
       },
@@ -156,13 +165,19 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     (): RebackfillAccepted => {
       // Acted on at the next step boundary: a running job finishes first (never two writers).
       rebackfillRequested = true;
-      return { rebackfill: (s.rebackfill ?? 0) + 1, previousExportArn: s.export?.exportArn ?? null, waitingForRun: currentRun?.runKey ?? null };
+      return {
+        rebackfill: (s.rebackfill ?? 0) + 1,
+        previousExportArn: s.export?.exportArn ?? null,
+        waitingForRun: currentRun?.runKey ?? null,
+      };
     },
     {
       validator: () => {
         if (rebackfillRequested) throw new Error('a rebackfill is already under way');
         if (s.phase !== 'incremental')
-          throw new Error(`the pipeline is in its ${s.phase} phase: it is loading the lake from ${(s.rebackfill ?? 0) > 0 ? 'a fresh export' : 'its export'} already; rebackfill applies once incremental cycles have begun`);
+          throw new Error(
+            `the pipeline is in its ${s.phase} phase: it is loading the lake from ${(s.rebackfill ?? 0) > 0 ? 'a fresh export' : 'its export'} already; rebackfill applies once incremental cycles have begun`,
+          );
       },
     },
   );
@@ -260,7 +275,13 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
           continue;
         }
         s.runAttempt++;
-        lastOutcome = { status: 'failed', runKey, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: describeFailure(err) };
+        lastOutcome = {
+          status: 'failed',
+          runKey,
+          files: 0,
+          durationSeconds: (Date.now() - startedMs) / 1000,
+          error: describeFailure(err),
+        };
         cyclesFinished++;
         cyclesThisRun++;
         await onFailure(err, runKey);
@@ -269,7 +290,11 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       cyclesFinished++;
       cyclesThisRun++;
       if (lastOutcome.status !== 'paused') s.counters.cycles++;
-      if (!rebackfillRequested && (cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) && allHandlersFinished()) {
+      if (
+        !rebackfillRequested &&
+        (cyclesThisRun >= config.schedule.continueAsNewAfterCycles || workflowInfo().continueAsNewSuggested) &&
+        allHandlersFinished()
+      ) {
         s.counters.continuedAsNew++;
         // A query that reaches this run after it closed is answered from its final state: keep that consistent with the counter.
         cyclesThisRun = 0;
@@ -309,7 +334,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     const more = gaps.length > 1 ? ` (and ${gaps.length - 1} more)` : '';
     const message = `cannot prove every change reached the lake: ${gaps[0]!.message}${more}; nothing after it is applied until \`ddb-lake rebackfill ${config.name}\` reloads the lake from a fresh export`;
     s.lastError = { at: new Date().toISOString(), phase: s.phase, runKey, message };
-    s.stalled = { since: new Date().toISOString(), phase: s.phase, runKey, attempts: 0, error: message, gaps: gaps.slice(0, 10) };
+    s.stalled = {
+      since: new Date().toISOString(),
+      phase: s.phase,
+      runKey,
+      attempts: 0,
+      error: message,
+      gaps: gaps.slice(0, 10),
+    };
     lastOutcome = { status: 'stalled', runKey: null, files: 0, durationSeconds: 0, error: message };
     log.warn('stream gap', { runKey, gaps: gaps.length, first: gaps[0]!.message });
     step = 'stalled';
@@ -327,7 +359,12 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       let result: ExportInfo;
       if (adopt) {
         step = 'awaitExport';
-        result = await exporting.awaitExport({ exportArn: adopt, location, pollIntervalSeconds: config.export.pollIntervalSeconds, adoptForTableArn: validated.tableArn });
+        result = await exporting.awaitExport({
+          exportArn: adopt,
+          location,
+          pollIntervalSeconds: config.export.pollIntervalSeconds,
+          adoptForTableArn: validated.tableArn,
+        });
       } else {
         step = 'startExport';
         result = await exporting.startExport({
@@ -349,8 +386,10 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       });
       s.export = exportRecord(result, s.export.adopted);
     }
-    if (s.export.status === 'FAILED') throw new Error(`export ${s.export.exportArn} failed: ${s.export.failure ?? 'no reason given'}`);
-    if (s.export.exportTimeMs === null || s.export.root === null) throw new Error(`export ${s.export.exportArn} completed without an export time or manifest`);
+    if (s.export.status === 'FAILED')
+      throw new Error(`export ${s.export.exportArn} failed: ${s.export.failure ?? 'no reason given'}`);
+    if (s.export.exportTimeMs === null || s.export.root === null)
+      throw new Error(`export ${s.export.exportArn} completed without an export time or manifest`);
   }
 
   async function incrementalCycle(runKey: string, startedMs: number): Promise<CycleOutcome> {
@@ -372,7 +411,13 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     if (plan.gaps && plan.gaps.length > 0) throw new GapsFound(plan.gaps);
     if (plan.run && s.paused && cycleFromStart) {
       // Paused while planning: no job starts. The watermark stays; the next cycle plans again (same run key).
-      return { status: 'paused', runKey: null, files: 0, durationSeconds: (Date.now() - startedMs) / 1000, error: null };
+      return {
+        status: 'paused',
+        runKey: null,
+        files: 0,
+        durationSeconds: (Date.now() - startedMs) / 1000,
+        error: null,
+      };
     }
     if (plan.run) await runJob(runKey, 'incremental', plan.run, plan.files, plan.sweptFiles);
     // Only now, with the batch applied (or nothing to apply), does the watermark move.
@@ -392,7 +437,13 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
   }
 
   /** Run one job to its end and record it; throws JobFailed unless it succeeded. */
-  async function runJob(runKey: string, kind: 'initialLoad' | 'incremental', run: RunFiles, files: number, lateFiles: number): Promise<void> {
+  async function runJob(
+    runKey: string,
+    kind: 'initialLoad' | 'incremental',
+    run: RunFiles,
+    files: number,
+    lateFiles: number,
+  ): Promise<void> {
     step = 'job';
     const startedMs = Date.now();
     currentRun = { runKey, kind, files, startedAt: new Date(startedMs).toISOString() };
@@ -405,14 +456,27 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
         kind,
         job: spec,
         run,
-        otherJobs: { initialLoad: config.jobs.initialLoad.glueJobName, incremental: config.jobs.incremental.glueJobName },
+        otherJobs: {
+          initialLoad: config.jobs.initialLoad.glueJobName,
+          incremental: config.jobs.incremental.glueJobName,
+        },
       });
     } catch (err) {
       if (!isCancellation(err)) {
         s.runs = pushRun(s.runs, {
-          runKey, kind, status: 'error', files, lateFiles,
-          startedAt: currentRun.startedAt, finishedAt: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000,
-          recordsRead: null, upserted: null, deleted: null, rejected: null, error: describeFailure(err),
+          runKey,
+          kind,
+          status: 'error',
+          files,
+          lateFiles,
+          startedAt: currentRun.startedAt,
+          finishedAt: new Date().toISOString(),
+          durationSeconds: (Date.now() - startedMs) / 1000,
+          recordsRead: null,
+          upserted: null,
+          deleted: null,
+          rejected: null,
+          error: describeFailure(err),
         });
       }
       throw err;
@@ -421,9 +485,18 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     }
     const c = outcome.counts;
     s.runs = pushRun(s.runs, {
-      runKey, kind, status: outcome.status, files, lateFiles,
-      startedAt: new Date(startedMs).toISOString(), finishedAt: new Date().toISOString(), durationSeconds: (Date.now() - startedMs) / 1000,
-      recordsRead: c?.recordsRead ?? null, upserted: c?.upserted ?? null, deleted: c?.deleted ?? null, rejected: c?.rejected ?? null,
+      runKey,
+      kind,
+      status: outcome.status,
+      files,
+      lateFiles,
+      startedAt: new Date(startedMs).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationSeconds: (Date.now() - startedMs) / 1000,
+      recordsRead: c?.recordsRead ?? null,
+      upserted: c?.upserted ?? null,
+      deleted: c?.deleted ?? null,
+      rejected: c?.rejected ?? null,
       error: outcome.error,
       ...(c?.rejectedUri ? { rejectedUri: c.rejectedUri } : {}),
     });
@@ -445,7 +518,8 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
     if (isCancellation(err)) throw err;
     const message = describeFailure(err);
     const root = rootFailure(err);
-    if (root instanceof ApplicationFailure && root.type && FATAL_TYPES.has(root.type)) throw ApplicationFailure.nonRetryable(message, root.type);
+    if (root instanceof ApplicationFailure && root.type && FATAL_TYPES.has(root.type))
+      throw ApplicationFailure.nonRetryable(message, root.type);
     s.failures++;
     s.counters.failures++;
     s.lastError = { at: new Date().toISOString(), phase: s.phase, runKey, message };
@@ -485,7 +559,10 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
       const remaining = nextCycleAtMs - Date.now();
       if (remaining <= 0 || runNowRequested || s.paused || rebackfillRequested) break;
       const version = intervalVersion;
-      const woken = await condition(() => runNowRequested || s.paused || rebackfillRequested || intervalVersion !== version, remaining);
+      const woken = await condition(
+        () => runNowRequested || s.paused || rebackfillRequested || intervalVersion !== version,
+        remaining,
+      );
       if (!woken) break;
     }
     nextCycleAtMs = null;
@@ -493,7 +570,15 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<void> {
 }
 
 function exportRecord(e: ExportInfo, adopted: boolean): ExportRecord {
-  return { exportArn: e.exportArn, status: e.status, exportTimeMs: e.exportTimeMs, root: e.root, itemCount: e.itemCount, failure: e.failure, adopted };
+  return {
+    exportArn: e.exportArn,
+    status: e.status,
+    exportTimeMs: e.exportTimeMs,
+    root: e.root,
+    itemCount: e.itemCount,
+    failure: e.failure,
+    adopted,
+  };
 }
 
 /** `s3://bucket/prefix/` → bucket and prefix without a trailing slash (no node modules in workflow code). */
@@ -512,7 +597,8 @@ export function describeFailure(err: unknown): string {
   if (err instanceof JobFailed) return err.message;
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
-    if (cause instanceof TimeoutFailure) return `activity ${err.activityType} timed out (${cause.timeoutType ?? 'timeout'})`;
+    if (cause instanceof TimeoutFailure)
+      return `activity ${err.activityType} timed out (${cause.timeoutType ?? 'timeout'})`;
     if (cause) return cause.message;
     return `activity ${err.activityType} failed`;
   }

@@ -49,7 +49,13 @@ export function zeroCounters(): Counters {
 }
 
 /** `<pipeline>-<generation>-init-a<attempt>` / `<pipeline>-<generation>-inc-<seq:6>-a<attempt>`. */
-export function runKeyFor(pipeline: string, generation: string, kind: 'initialLoad' | 'incremental', seq: number, attempt: number): string {
+export function runKeyFor(
+  pipeline: string,
+  generation: string,
+  kind: 'initialLoad' | 'incremental',
+  seq: number,
+  attempt: number,
+): string {
   if (kind === 'initialLoad') return `${pipeline}-${generation}-init-a${attempt}`;
   return `${pipeline}-${generation}-inc-${String(seq).padStart(6, '0')}-a${attempt}`;
 }
@@ -109,13 +115,26 @@ export function buildStatus(config: PipelineConfig, s: PipelineState, live: Live
         }
       : null,
     watermark: s.watermark
-      ? { closedThrough: s.watermark.closedThrough, openFolders: openSummary(s.watermark), sweptAt: iso(s.watermark.sweptAtMs) }
+      ? {
+          closedThrough: s.watermark.closedThrough,
+          openFolders: openSummary(s.watermark),
+          sweptAt: iso(s.watermark.sweptAtMs),
+        }
       : null,
     appliedThrough: iso(s.appliedThroughMs),
-    backlog: s.backlog ? { files: s.backlog.files, oldestLastModified: iso(s.backlog.oldestLastModifiedMs), more: s.backlog.more } : null,
+    backlog: s.backlog
+      ? { files: s.backlog.files, oldestLastModified: iso(s.backlog.oldestLastModifiedMs), more: s.backlog.more }
+      : null,
     currentRun: live.currentRun,
     nextCycleAt: live.step === 'sleep' ? iso(live.nextCycleAtMs) : null,
-    retry: s.failures > 0 ? { failures: s.failures, maxAttempts: config.retry.maxAttempts, nextAttemptAt: live.step === 'backoff' ? iso(live.retryAtMs) : null } : null,
+    retry:
+      s.failures > 0
+        ? {
+            failures: s.failures,
+            maxAttempts: config.retry.maxAttempts,
+            nextAttemptAt: live.step === 'backoff' ? iso(live.retryAtMs) : null,
+          }
+        : null,
     lastRuns: s.runs,
     lastError: s.lastError,
     counters: { ...s.counters, rebackfills: s.counters.rebackfills ?? 0 },

@@ -42,6 +42,9 @@ function fromDescription(d: ExportDescription, bucket: string, prefix: string): 
     prefix: d.S3Prefix ?? prefix,
     manifestSummaryKey: d.ExportManifest ?? null,
     itemCount: d.ItemCount ?? null,
-    failure: d.FailureCode || d.FailureMessage ? `${d.FailureCode ?? 'export failed'}: ${d.FailureMessage ?? ''}`.trim() : null,
+    failure:
+      d.FailureCode || d.FailureMessage
+        ? `${d.FailureCode ?? 'export failed'}: ${d.FailureMessage ?? ''}`.trim()
+        : null,
   };
 }

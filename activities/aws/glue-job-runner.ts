@@ -6,14 +6,29 @@ import {
   StartJobRunCommand,
   type JobRun,
 } from '@aws-sdk/client-glue';
-import { JobCapacityError, JobRunNotFoundError, type JobKind, type JobRunner, type JobRunRequest, type JobRunState, type JobStatus } from '../job-runner';
+import {
+  JobCapacityError,
+  JobRunNotFoundError,
+  type JobKind,
+  type JobRunner,
+  type JobRunRequest,
+  type JobRunState,
+  type JobStatus,
+} from '../job-runner';
 
 /** The four Glue calls the runner makes; `glueRunsApi(client)` adapts the SDK, tests use a fake. */
 export interface GlueRunsApi {
   startJobRun(input: { JobName: string; Arguments: Record<string, string> }): Promise<{ JobRunId?: string }>;
   getJobRun(input: { JobName: string; RunId: string }): Promise<{ JobRun?: JobRun }>;
-  getJobRuns(input: { JobName: string; NextToken?: string; MaxResults?: number }): Promise<{ JobRuns?: JobRun[]; NextToken?: string }>;
-  batchStopJobRun(input: { JobName: string; JobRunIds: string[] }): Promise<{ Errors?: { JobRunId?: string; ErrorDetail?: { ErrorMessage?: string } }[] }>;
+  getJobRuns(input: {
+    JobName: string;
+    NextToken?: string;
+    MaxResults?: number;
+  }): Promise<{ JobRuns?: JobRun[]; NextToken?: string }>;
+  batchStopJobRun(input: {
+    JobName: string;
+    JobRunIds: string[];
+  }): Promise<{ Errors?: { JobRunId?: string; ErrorDetail?: { ErrorMessage?: string } }[] }>;
 }
 
 export function glueRunsApi(client: GlueClient): GlueRunsApi {
@@ -101,7 +116,10 @@ export class GlueJobRunner implements JobRunner {
     if (error) {
       // A run that finished in between cannot be stopped; that is fine.
       const now = await this.get(runKey, kind, glueJobName);
-      if (now.status === 'running') throw new Error(`Glue could not stop run ${state.runId}: ${error.ErrorDetail?.ErrorMessage ?? 'unknown error'}`);
+      if (now.status === 'running')
+        throw new Error(
+          `Glue could not stop run ${state.runId}: ${error.ErrorDetail?.ErrorMessage ?? 'unknown error'}`,
+        );
       return;
     }
     const deadline = Date.now() + (this.options.stopTimeoutMs ?? 600_000);

@@ -43,7 +43,8 @@ export class LocalExporter implements Exporter {
     const exportId = `${String(exportTimeMs).padStart(14, '0')}-${randomBytes(4).toString('hex')}`;
     const exportArn = `${request.tableArn}/export/${exportId}`;
     const root = join(request.prefix, 'AWSDynamoDB', exportId);
-    const tableId = (await this.dynamodb.send(new DescribeTableCommand({ TableName: request.tableName }))).Table?.TableId ?? null;
+    const tableId =
+      (await this.dynamodb.send(new DescribeTableCommand({ TableName: request.tableName }))).Table?.TableId ?? null;
     await this.put(request.bucket, `${root}/_started`, Buffer.alloc(0));
 
     const itemsPerFile = this.options.itemsPerFile ?? 100_000;
@@ -55,12 +56,16 @@ export class LocalExporter implements Exporter {
       const body = gzipSync(Buffer.from(lines.join('')));
       const key = `${root}/data/${randomBase32(26)}.json.gz`;
       const etag = await this.put(request.bucket, key, body);
-      fileLines.push(JSON.stringify({ itemCount: lines.length, md5Checksum: md5Base64(body), etag, dataFileS3Key: key }));
+      fileLines.push(
+        JSON.stringify({ itemCount: lines.length, md5Checksum: md5Base64(body), etag, dataFileS3Key: key }),
+      );
       lines = [];
     };
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.dynamodb.send(new ScanCommand({ TableName: request.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+      const page = await this.dynamodb.send(
+        new ScanCommand({ TableName: request.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }),
+      );
       for (const item of page.Items ?? []) {
         const line = `${JSON.stringify({ Item: toDynamoDbJson(item) })}\n`;
         billedSizeBytes += Buffer.byteLength(line);
@@ -114,7 +119,11 @@ export class LocalExporter implements Exporter {
       itemCount,
       failure: null,
     };
-    await this.put(request.bucket, join(request.prefix, BOOKKEEPING, `${exportId}.json`), Buffer.from(JSON.stringify(state)));
+    await this.put(
+      request.bucket,
+      join(request.prefix, BOOKKEEPING, `${exportId}.json`),
+      Buffer.from(JSON.stringify(state)),
+    );
     // The token is recorded last: an export that died half-way is started afresh by a retry.
     await this.put(request.bucket, tokenKey, Buffer.from(JSON.stringify({ exportArn, tableArn: request.tableArn })));
     return state;
@@ -122,9 +131,14 @@ export class LocalExporter implements Exporter {
 
   async describe(exportArn: string, location: { bucket: string; prefix: string }): Promise<ExportState> {
     const exportId = exportArn.split('/').pop()!;
-    const state = await this.getJson<ExportState>(location.bucket, join(location.prefix, BOOKKEEPING, `${exportId}.json`));
+    const state = await this.getJson<ExportState>(
+      location.bucket,
+      join(location.prefix, BOOKKEEPING, `${exportId}.json`),
+    );
     if (!state) {
-      const err = new Error(`export ${exportArn} is unknown to the local exporter (no record under s3://${location.bucket}/${join(location.prefix, BOOKKEEPING)}/)`);
+      const err = new Error(
+        `export ${exportArn} is unknown to the local exporter (no record under s3://${location.bucket}/${join(location.prefix, BOOKKEEPING)}/)`,
+      );
       err.name = 'ExportNotFoundException';
       throw err;
     }

@@ -1,6 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, watch, type FSWatcher, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  watch,
+  type FSWatcher,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/errors';
 import type { JobSummary } from '../../core/manifest';
@@ -119,7 +134,11 @@ export class SparkJobRunner implements JobRunner {
   async start(request: JobRunRequest): Promise<JobRunState> {
     validateRunKey(request.runKey);
     const script = resolve(this.repoRoot, request.script);
-    if (!existsSync(script)) throw new UserError(`job script ${request.script} does not exist under ${this.repoRoot}`, 'check jobs.*.script in the pipeline config');
+    if (!existsSync(script))
+      throw new UserError(
+        `job script ${request.script} does not exist under ${this.repoRoot}`,
+        'check jobs.*.script in the pipeline config',
+      );
     for (const tool of [this.tools.sparkSubmit, ...this.tools.jars])
       if (!existsSync(tool)) throw new UserError(`${tool} is missing`, 'run `ddb-lake setup` to install the toolchain');
     mkdirSync(this.jobsDir, { recursive: true });
@@ -170,7 +189,12 @@ export class SparkJobRunner implements JobRunner {
     child.unref();
     if (pid === undefined) {
       const error = await new Promise<string>((res) => child.once('error', (e) => res(String(e))));
-      this.save({ ...record, status: 'failed', error: `could not start spark-submit: ${error}`, finishedAt: new Date().toISOString() });
+      this.save({
+        ...record,
+        status: 'failed',
+        error: `could not start spark-submit: ${error}`,
+        finishedAt: new Date().toISOString(),
+      });
       return this.get(request.runKey);
     }
     this.save({ ...record, status: 'running', pid, procStart: processStart(pid), command });
@@ -221,7 +245,8 @@ export class SparkJobRunner implements JobRunner {
     for (const name of readdirSync(this.jobsDir)) {
       if (!name.endsWith('.json')) continue;
       const record = this.refresh(this.load(name.slice(0, -'.json'.length)));
-      if (record.kind === kind && (record.status === 'running' || record.status === 'starting')) states.push(toState(record));
+      if (record.kind === kind && (record.status === 'running' || record.status === 'starting'))
+        states.push(toState(record));
     }
     return states;
   }
@@ -234,21 +259,30 @@ export class SparkJobRunner implements JobRunner {
       conf['spark.blockManager.port'] = String(this.options.ports.blockManager);
       conf['spark.port.maxRetries'] = String(this.options.ports.maxRetries);
     }
-    const java = [`-Dlog4j2.configurationFile=file:${this.log4jConfig()}`, ...(this.options.javaOptions ?? DEFAULT_JAVA_OPTIONS[request.kind])];
+    const java = [
+      `-Dlog4j2.configurationFile=file:${this.log4jConfig()}`,
+      ...(this.options.javaOptions ?? DEFAULT_JAVA_OPTIONS[request.kind]),
+    ];
     if (cds?.use) java.push(`-XX:SharedArchiveFile=${cds.use}`);
     if (cds?.create) java.push(`-XX:ArchiveClassesAtExit=${cds.create.tmp}`);
     conf['spark.driver.extraJavaOptions'] = java.join(' ');
     Object.assign(conf, this.options.sparkConf ?? {});
     const args = [
       this.tools.sparkSubmit,
-      '--master', 'local[2]',
-      '--driver-memory', this.options.driverMemory ?? '1g',
-      '--jars', this.tools.jars.join(','),
-      '--py-files', this.packageZip(),
+      '--master',
+      'local[2]',
+      '--driver-memory',
+      this.options.driverMemory ?? '1g',
+      '--jars',
+      this.tools.jars.join(','),
+      '--py-files',
+      this.packageZip(),
       ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
       script,
-      '--manifest', request.manifestUri,
-      '--run_key', request.runKey,
+      '--manifest',
+      request.manifestUri,
+      '--run_key',
+      request.runKey,
     ];
     if (this.options.awsEndpoint) args.push('--aws_endpoint', this.options.awsEndpoint);
     if (this.options.awsRegion) args.push('--aws_region', this.options.awsRegion);
@@ -267,7 +301,10 @@ export class SparkJobRunner implements JobRunner {
     for (const f of [javaBin, this.tools.sparkSubmit, ...this.tools.jars]) {
       try {
         const real = realpathSync(f);
-        key.update(real).update(String(statSync(real).size)).update(String(statSync(real).mtimeMs));
+        key
+          .update(real)
+          .update(String(statSync(real).size))
+          .update(String(statSync(real).mtimeMs));
       } catch {
         return undefined;
       }
@@ -299,9 +336,15 @@ export class SparkJobRunner implements JobRunner {
   /** glue/ddb_lake_glue zipped for --py-files, named by its content so a changed package is rebuilt. */
   packageZip(): string {
     const pkg = join(this.repoRoot, 'glue', 'ddb_lake_glue');
-    const files = readdirSync(pkg).filter((f) => f.endsWith('.py')).sort();
+    const files = readdirSync(pkg)
+      .filter((f) => f.endsWith('.py'))
+      .sort();
     const hash = createHash('sha256');
-    for (const f of files) hash.update(f).update('\0').update(readFileSync(join(pkg, f)));
+    for (const f of files)
+      hash
+        .update(f)
+        .update('\0')
+        .update(readFileSync(join(pkg, f)));
     const dir = join(this.jobsDir, 'pkg');
     const zip = join(dir, `ddb_lake_glue-${hash.digest('hex').slice(0, 16)}.zip`);
     if (existsSync(zip)) return zip;
@@ -357,7 +400,17 @@ export class SparkJobRunner implements JobRunner {
     if (!text.trim()) {
       // Created with O_EXCL but not yet written (a start in progress) or the writer died right there.
       const age = Date.now() - statSync(file).mtimeMs;
-      return { runKey, runId: 'unknown', kind: 'incremental', script: '', manifestUri: '', status: age > SPAWN_GRACE_MS ? 'failed' : 'starting', startedAt: new Date(statSync(file).mtimeMs).toISOString(), logFile: this.path(runKey, 'log'), error: age > SPAWN_GRACE_MS ? 'the runner died while starting the job' : undefined };
+      return {
+        runKey,
+        runId: 'unknown',
+        kind: 'incremental',
+        script: '',
+        manifestUri: '',
+        status: age > SPAWN_GRACE_MS ? 'failed' : 'starting',
+        startedAt: new Date(statSync(file).mtimeMs).toISOString(),
+        logFile: this.path(runKey, 'log'),
+        error: age > SPAWN_GRACE_MS ? 'the runner died while starting the job' : undefined,
+      };
     }
     return JSON.parse(text) as RunRecord;
   }
@@ -383,10 +436,15 @@ export class SparkJobRunner implements JobRunner {
         exitCode,
         summary,
         status: stopped ? 'stopped' : succeeded ? 'succeeded' : 'failed',
-        error: stopped ? 'stopped on request' : succeeded ? undefined : summary?.error ?? error ?? `spark-submit exited with code ${exitCode}`,
+        error: stopped
+          ? 'stopped on request'
+          : succeeded
+            ? undefined
+            : (summary?.error ?? error ?? `spark-submit exited with code ${exitCode}`),
         finishedAt: summary?.finishedAt ?? new Date().toISOString(),
       };
-      if (exitCode === 0 && !summary && !stopped) next.error = 'the job exited without printing its DDB_LAKE_SUMMARY line';
+      if (exitCode === 0 && !summary && !stopped)
+        next.error = 'the job exited without printing its DDB_LAKE_SUMMARY line';
     } else if (record.pid !== undefined && this.alive(record)) {
       return record;
     } else if (record.pid === undefined && Date.now() - Date.parse(record.startedAt) < SPAWN_GRACE_MS) {
@@ -416,7 +474,12 @@ export class SparkJobRunner implements JobRunner {
     }
     // The group exists; make sure its leader is still the process we started (pid reuse).
     const start = processStart(record.pid);
-    return start === undefined || record.procStart === undefined || start === record.procStart || !existsSync(`/proc/${record.pid}`);
+    return (
+      start === undefined ||
+      record.procStart === undefined ||
+      start === record.procStart ||
+      !existsSync(`/proc/${record.pid}`)
+    );
   }
 }
 
@@ -435,7 +498,11 @@ function toState(record: RunRecord): JobRunState {
 }
 
 function validateRunKey(runKey: string): void {
-  if (!RUN_KEY.test(runKey)) throw new UserError(`run key ${JSON.stringify(runKey)} is not valid`, 'use 1-200 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
+  if (!RUN_KEY.test(runKey))
+    throw new UserError(
+      `run key ${JSON.stringify(runKey)} is not valid`,
+      'use 1-200 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)',
+    );
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks); undefined off Linux. */
@@ -493,7 +560,16 @@ export function errorFromLog(lines: string[]): string | undefined {
       const line = lines[i]!;
       if (line && !/^\s/.test(line) && !line.startsWith(SUMMARY_PREFIX)) {
         const rest: string[] = [line];
-        for (let j = i + 1; j < lines.length && lines[j] && !/^\s/.test(lines[j]!) && rest.length < 5 && !/^\d{2}\/\d{2}\/\d{2} /.test(lines[j]!); j++) rest.push(lines[j]!);
+        for (
+          let j = i + 1;
+          j < lines.length &&
+          lines[j] &&
+          !/^\s/.test(lines[j]!) &&
+          rest.length < 5 &&
+          !/^\d{2}\/\d{2}\/\d{2} /.test(lines[j]!);
+          j++
+        )
+          rest.push(lines[j]!);
         return rest.join('\n');
       }
     }

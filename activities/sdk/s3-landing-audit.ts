@@ -14,7 +14,12 @@ export class S3LandingAudit implements LandingAudit {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: base, StartAfter: token ? undefined : `${base}${String(Math.max(0, fromMs - 1)).padStart(13, '0')}~`, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: base,
+          StartAfter: token ? undefined : `${base}${String(Math.max(0, fromMs - 1)).padStart(13, '0')}~`,
+          ContinuationToken: token,
+        }),
       );
       for (const o of page.Contents ?? []) keys.push(o.Key!);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -41,7 +46,9 @@ export class S3LandingAudit implements LandingAudit {
   async claimedKey(landingUri: string, batchId: string): Promise<string | null> {
     const { bucket, prefix } = location(landingUri);
     try {
-      const body = await readBody((await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: batchClaimKey(prefix, batchId) }))).Body);
+      const body = await readBody(
+        (await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: batchClaimKey(prefix, batchId) }))).Body,
+      );
       const claim = JSON.parse(body.toString('utf8')) as { key?: unknown };
       return typeof claim.key === 'string' ? claim.key.slice(prefix.length) : null;
     } catch (err) {

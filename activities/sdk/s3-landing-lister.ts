@@ -1,12 +1,22 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../core/aws';
-import { classifyLandingKey, completeFoldersOnly, startAfterKey, type LandingFile, type LandingLink } from '../../core/planner';
+import {
+  classifyLandingKey,
+  completeFoldersOnly,
+  startAfterKey,
+  type LandingFile,
+  type LandingLink,
+} from '../../core/planner';
 import type { LandingLister, LandingListing } from '../landing-lister';
 
 export class S3LandingLister implements LandingLister {
   constructor(private readonly s3: S3Client) {}
 
-  async list(landingUri: string, afterFolder: string, enough: (files: LandingFile[]) => boolean): Promise<LandingListing> {
+  async list(
+    landingUri: string,
+    afterFolder: string,
+    enough: (files: LandingFile[]) => boolean,
+  ): Promise<LandingListing> {
     const { bucket, key: prefixKey } = parseS3Uri(landingUri.endsWith('/') ? landingUri : `${landingUri}/`);
     const files: LandingFile[] = [];
     const links: LandingLink[] = [];
@@ -14,7 +24,13 @@ export class S3LandingLister implements LandingLister {
     let startAfter: string | undefined = startAfterKey(prefixKey, afterFolder);
     for (;;) {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefixKey, StartAfter: token ? undefined : startAfter, ContinuationToken: token, MaxKeys: 1000 }),
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefixKey,
+          StartAfter: token ? undefined : startAfter,
+          ContinuationToken: token,
+          MaxKeys: 1000,
+        }),
       );
       for (const obj of page.Contents ?? []) {
         const c = classifyLandingKey(prefixKey, obj.Key!);

@@ -23,7 +23,8 @@ export class SdkTableInspector implements TableInspector {
     let pitr = false;
     try {
       const backups = await this.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: table }));
-      pitr = backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED';
+      pitr =
+        backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED';
     } catch (err) {
       if (awsErrorName(err) !== 'TableNotFoundException') throw err;
     }
@@ -32,7 +33,10 @@ export class SdkTableInspector implements TableInspector {
       tableName: t.TableName!,
       tableArn: t.TableArn!,
       status: t.TableStatus ?? 'UNKNOWN',
-      keySchema: (t.KeySchema ?? []).map((k) => ({ attributeName: k.AttributeName!, keyType: k.KeyType as 'HASH' | 'RANGE' })),
+      keySchema: (t.KeySchema ?? []).map((k) => ({
+        attributeName: k.AttributeName!,
+        keyType: k.KeyType as 'HASH' | 'RANGE',
+      })),
       streamViewType: stream?.StreamEnabled ? (stream.StreamViewType ?? null) : null,
       streamArn: stream?.StreamEnabled ? (t.LatestStreamArn ?? null) : null,
       pointInTimeRecovery: pitr,
@@ -46,7 +50,8 @@ export class SdkTableInspector implements TableInspector {
       return null;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || awsErrorName(err) === 'NotFound' || awsErrorName(err) === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
+      if (status === 404 || awsErrorName(err) === 'NotFound' || awsErrorName(err) === 'NoSuchBucket')
+        return `bucket ${bucket} does not exist`;
       if (status === 403) return `access to bucket ${bucket} is denied`;
       return `bucket ${bucket} cannot be reached (${awsErrorName(err)}: ${(err as Error).message})`;
     }

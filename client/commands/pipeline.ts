@@ -25,7 +25,10 @@ function print(json: boolean, value: unknown, text: string): void {
 
 function pipelineName(name: string): string {
   if (!/^[a-z0-9][a-z0-9_-]{0,99}$/.test(name))
-    throw new UserError(`"${name}" is not a pipeline name`, 'pipeline names are 1-100 characters of a-z, 0-9, "-" and "_" (the "name" in its config)');
+    throw new UserError(
+      `"${name}" is not a pipeline name`,
+      'pipeline names are 1-100 characters of a-z, 0-9, "-" and "_" (the "name" in its config)',
+    );
   return name;
 }
 
@@ -45,7 +48,9 @@ export function registerPipelineCommands(program: Command): void {
           !!opts.json,
           { schemaVersion: 1, pipeline: config.name, runId, workerPolling },
           `started pipeline ${config.name} (run ${runId}); watch it with \`ddb-lake status ${config.name} --watch\`` +
-            (workerPolling ? '' : '\nwarning: no worker is polling task queue ddb-lake yet; start one with `ddb-lake worker`'),
+            (workerPolling
+              ? ''
+              : '\nwarning: no worker is polling task queue ddb-lake yet; start one with `ddb-lake worker`'),
         );
       });
     });
@@ -75,7 +80,8 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: string, opts: { json?: boolean; watch?: boolean; every: string }) => {
       pipelineName(name);
       const every = Number(opts.every);
-      if (!Number.isFinite(every) || every < 0.5) throw new UserError(`--every ${opts.every} is not a number of seconds ≥ 0.5`);
+      if (!Number.isFinite(every) || every < 0.5)
+        throw new UserError(`--every ${opts.every} is not a number of seconds ≥ 0.5`);
       await withClient(async (c) => {
         for (;;) {
           const s = await c.status(name);
@@ -112,14 +118,21 @@ export function registerPipelineCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (name: string, seconds: string, opts: { json?: boolean }) => {
       const n = Number(seconds);
-      if (!/^\d+$/.test(seconds) || n < 1 || n > 86400) throw new UserError(`"${seconds}" is not a whole number of seconds from 1 to 86400`);
+      if (!/^\d+$/.test(seconds) || n < 1 || n > 86400)
+        throw new UserError(`"${seconds}" is not a whole number of seconds from 1 to 86400`);
       const r = await withClient((c) => c.setInterval(pipelineName(name), n));
-      print(!!opts.json, { schemaVersion: 1, pipeline: name, ...r }, `${name}: interval ${r.previousSeconds} s → ${r.intervalSeconds} s`);
+      print(
+        !!opts.json,
+        { schemaVersion: 1, pipeline: name, ...r },
+        `${name}: interval ${r.previousSeconds} s → ${r.intervalSeconds} s`,
+      );
     });
 
   program
     .command('rebackfill <pipeline>')
-    .description('recover from a stream gap: fresh export, reload of the lake from it, then incremental from the new point')
+    .description(
+      'recover from a stream gap: fresh export, reload of the lake from it, then incremental from the new point',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
       const r = await withClient((c) => c.rebackfill(pipelineName(name)));
@@ -140,7 +153,11 @@ export function registerPipelineCommands(program: Command): void {
       const wait = Number(opts.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait ${opts.wait} is not a number of seconds`);
       const status = await withClient((c) => c.stop(pipelineName(name), wait));
-      print(!!opts.json, { schemaVersion: 1, pipeline: name, status }, status === 'RUNNING' ? `${name}: stop requested, still ending` : `${name}: ${status}`);
+      print(
+        !!opts.json,
+        { schemaVersion: 1, pipeline: name, status },
+        status === 'RUNNING' ? `${name}: stop requested, still ending` : `${name}: ${status}`,
+      );
     });
 
   program
@@ -151,7 +168,16 @@ export function registerPipelineCommands(program: Command): void {
       await withClient(async (c) => {
         const rows = await c.list();
         const withPhase = await Promise.all(
-          rows.map(async (r) => ({ ...r, phase: r.status === 'RUNNING' ? await c.query(r.pipeline).then((s) => s.phase, () => null) : null })),
+          rows.map(async (r) => ({
+            ...r,
+            phase:
+              r.status === 'RUNNING'
+                ? await c.query(r.pipeline).then(
+                    (s) => s.phase,
+                    () => null,
+                  )
+                : null,
+          })),
         );
         print(!!opts.json, { schemaVersion: 1, pipelines: withPhase }, formatList(withPhase));
       });
@@ -164,37 +190,49 @@ export function registerPipelineCommands(program: Command): void {
     .option('--run-id <id>', 'only this run of the pipeline')
     .option('--limit <n>', 'most runs of the pipeline to replay, newest first', '20')
     .option('--json', 'print the results as JSON')
-    .action(async (name: string | undefined, opts: { history?: string; runId?: string; limit: string; json?: boolean }) => {
-      const results: { source: string; ok: boolean; events: number; explanation: string | null }[] = [];
-      if (opts.history) {
-        if (name) throw new UserError('give either a pipeline or --history <file>, not both');
-        let json: unknown;
-        try {
-          json = JSON.parse(readFileSync(opts.history, 'utf8'));
-        } catch (err) {
-          throw new UserError(`cannot read history file ${opts.history}: ${(err as Error).message}`, 'export one with `temporal workflow show -w <pipeline> -o json > history.json`');
-        }
-        let history;
-        try {
-          history = historyFromJson(json);
-        } catch (err) {
-          throw new UserError(`${opts.history} is not a workflow history: ${(err as Error).message}`, 'export one with `temporal workflow show -w <pipeline> -o json`');
-        }
-        results.push({ source: opts.history, ...(await replayHistory(history)) });
-      } else {
-        if (!name) throw new UserError('replay needs a pipeline name or --history <file>');
-        const limit = Number(opts.limit);
-        await withClient(async (c) => {
-          await c.describe(pipelineName(name));
-          const runIds = opts.runId ? [opts.runId] : await c.runIds(name, limit);
-          for (const runId of runIds) {
-            const history = await c.handle(name, runId).fetchHistory();
-            results.push({ source: `${name} run ${runId}`, ...(await replayHistory(history, { workflowId: name })) });
+    .action(
+      async (name: string | undefined, opts: { history?: string; runId?: string; limit: string; json?: boolean }) => {
+        const results: { source: string; ok: boolean; events: number; explanation: string | null }[] = [];
+        if (opts.history) {
+          if (name) throw new UserError('give either a pipeline or --history <file>, not both');
+          let json: unknown;
+          try {
+            json = JSON.parse(readFileSync(opts.history, 'utf8'));
+          } catch (err) {
+            throw new UserError(
+              `cannot read history file ${opts.history}: ${(err as Error).message}`,
+              'export one with `temporal workflow show -w <pipeline> -o json > history.json`',
+            );
           }
-        });
-      }
-      const text = results.map((r) => (r.ok ? `${r.source}: ${r.events} events replay cleanly` : `${r.source}: REPLAY FAILED — ${r.explanation}`)).join('\n');
-      print(!!opts.json, { schemaVersion: 1, results }, text);
-      if (results.some((r) => !r.ok)) process.exitCode = 1;
-    });
+          let history;
+          try {
+            history = historyFromJson(json);
+          } catch (err) {
+            throw new UserError(
+              `${opts.history} is not a workflow history: ${(err as Error).message}`,
+              'export one with `temporal workflow show -w <pipeline> -o json`',
+            );
+          }
+          results.push({ source: opts.history, ...(await replayHistory(history)) });
+        } else {
+          if (!name) throw new UserError('replay needs a pipeline name or --history <file>');
+          const limit = Number(opts.limit);
+          await withClient(async (c) => {
+            await c.describe(pipelineName(name));
+            const runIds = opts.runId ? [opts.runId] : await c.runIds(name, limit);
+            for (const runId of runIds) {
+              const history = await c.handle(name, runId).fetchHistory();
+              results.push({ source: `${name} run ${runId}`, ...(await replayHistory(history, { workflowId: name })) });
+            }
+          });
+        }
+        const text = results
+          .map((r) =>
+            r.ok ? `${r.source}: ${r.events} events replay cleanly` : `${r.source}: REPLAY FAILED — ${r.explanation}`,
+          )
+          .join('\n');
+        print(!!opts.json, { schemaVersion: 1, results }, text);
+        if (results.some((r) => !r.ok)) process.exitCode = 1;
+      },
+    );
 }

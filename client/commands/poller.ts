@@ -39,7 +39,10 @@ const FLAG_OF: Record<keyof EsmSettings, string> = {
  * Defaults a stack can set for the poller it starts (`up` passes its environment to its services; the
  * freshness benchmark uses them): DDB_LAKE_ESM_BATCH_SIZE, DDB_LAKE_ESM_BATCH_WINDOW. Flags win.
  */
-export const POLLER_ENV = { batchSize: 'DDB_LAKE_ESM_BATCH_SIZE', batchWindowSeconds: 'DDB_LAKE_ESM_BATCH_WINDOW' } as const;
+export const POLLER_ENV = {
+  batchSize: 'DDB_LAKE_ESM_BATCH_SIZE',
+  batchWindowSeconds: 'DDB_LAKE_ESM_BATCH_WINDOW',
+} as const;
 
 function fromEnv(name: string, fallback: number): string {
   const v = process.env[name];
@@ -51,20 +54,47 @@ export function registerPollerCommand(program: Command): void {
   program
     .command('poller')
     .description('run the local event source mapping: stream of every table → stream handler → landing minute files')
-    .option('--table <name>', 'capture only this table (repeat for several); default: every table with a stream', collect)
-    .option('--landing <s3uri>', 'landing location of the one table named by --table (default: mappings.json, else s3://ddb-lake-local/landing/<table>/)')
-    .option('--batch-size <n>', `records per handler invocation (Lambda BatchSize, 1-10000; default $${POLLER_ENV.batchSize} or ${d.batchSize})`, fromEnv(POLLER_ENV.batchSize, d.batchSize))
+    .option(
+      '--table <name>',
+      'capture only this table (repeat for several); default: every table with a stream',
+      collect,
+    )
+    .option(
+      '--landing <s3uri>',
+      'landing location of the one table named by --table (default: mappings.json, else s3://ddb-lake-local/landing/<table>/)',
+    )
+    .option(
+      '--batch-size <n>',
+      `records per handler invocation (Lambda BatchSize, 1-10000; default $${POLLER_ENV.batchSize} or ${d.batchSize})`,
+      fromEnv(POLLER_ENV.batchSize, d.batchSize),
+    )
     .option(
       '--batch-window <seconds>',
       `seconds to gather records before invoking with a partial batch (MaximumBatchingWindowInSeconds; default $${POLLER_ENV.batchWindowSeconds} or ${d.batchWindowSeconds})`,
       fromEnv(POLLER_ENV.batchWindowSeconds, d.batchWindowSeconds),
     )
-    .option('--max-retries <n>', 'retries of a failing batch before it is discarded to <esm>/failed/ (-1: until it succeeds)', String(d.maxRetryAttempts))
+    .option(
+      '--max-retries <n>',
+      'retries of a failing batch before it is discarded to <esm>/failed/ (-1: until it succeeds)',
+      String(d.maxRetryAttempts),
+    )
     .option('--no-bisect', 'do not split a batch in two when the handler throws (BisectBatchOnFunctionError)')
-    .option('--max-write-seconds <s>', "the handler's write deadline (docs/landing.md rule 2)", String(d.maxWriteSeconds))
-    .option('--function-timeout <s>', 'an invocation running longer is a function error (the Lambda timeout)', String(d.functionTimeoutSeconds))
+    .option(
+      '--max-write-seconds <s>',
+      "the handler's write deadline (docs/landing.md rule 2)",
+      String(d.maxWriteSeconds),
+    )
+    .option(
+      '--function-timeout <s>',
+      'an invocation running longer is a function error (the Lambda timeout)',
+      String(d.functionTimeoutSeconds),
+    )
     .option('--poll-interval <ms>', 'pause between GetRecords calls on a caught-up shard', String(d.pollIntervalMs))
-    .option('--discover-interval <s>', 'how often tables, streams and shards are rediscovered', String(d.discoverIntervalSeconds))
+    .option(
+      '--discover-interval <s>',
+      'how often tables, streams and shards are rediscovered',
+      String(d.discoverIntervalSeconds),
+    )
     .option('--esm-dir <dir>', 'checkpoints, mappings.json and status.json (default: <state>/esm)')
     .addHelpText(
       'after',
@@ -82,7 +112,8 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 function numberFlag(flag: string, text: string, integer = true): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UserError(`${flag} ${text} is not ${integer ? 'a whole number' : 'a number'}`);
+  if (text.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new UserError(`${flag} ${text} is not ${integer ? 'a whole number' : 'a number'}`);
   return n;
 }
 
@@ -101,8 +132,13 @@ export function pollerSettings(flags: PollerFlags): EsmSettings {
   };
   const problems = settingsProblems(settings);
   if (problems.length) {
-    const named = problems.map((p) => p.replace(/\b(\w+)\b/g, (w) => (w in FLAG_OF ? FLAG_OF[w as keyof EsmSettings] : w)));
-    throw new UserError(`invalid poller options:\n  - ${named.join('\n  - ')}`, 'fix the options above (ddb-lake poller --help lists them)');
+    const named = problems.map((p) =>
+      p.replace(/\b(\w+)\b/g, (w) => (w in FLAG_OF ? FLAG_OF[w as keyof EsmSettings] : w)),
+    );
+    throw new UserError(
+      `invalid poller options:\n  - ${named.join('\n  - ')}`,
+      'fix the options above (ddb-lake poller --help lists them)',
+    );
   }
   return settings;
 }
@@ -110,10 +146,16 @@ export function pollerSettings(flags: PollerFlags): EsmSettings {
 async function runPollerCommand(flags: PollerFlags): Promise<void> {
   const settings = pollerSettings(flags);
   if (flags.landing && flags.table?.length !== 1)
-    throw new UserError('--landing needs exactly one --table', 'name the table whose landing it is: ddb-lake poller --table T --landing s3://bucket/prefix/');
+    throw new UserError(
+      '--landing needs exactly one --table',
+      'name the table whose landing it is: ddb-lake poller --table T --landing s3://bucket/prefix/',
+    );
   const env = resolveEnvironment();
   if (env.kind !== 'local')
-    throw new UserError('the poller stands in for AWS Lambda on the local stack only', 'on AWS, deploy lambda/ (handler index.handler) with a DynamoDB event source mapping');
+    throw new UserError(
+      'the poller stands in for AWS Lambda on the local stack only',
+      'on AWS, deploy lambda/ (handler index.handler) with a DynamoDB event source mapping',
+    );
   const clientConfig = awsClientConfig(env);
   const poller = new LocalEventSourceMapping(
     {
@@ -146,7 +188,9 @@ async function runPollerCommand(flags: PollerFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  console.error(`poller: reading streams on ${env.aws.endpoint} (batch size ${settings.batchSize}, window ${settings.batchWindowSeconds} s); status in ${join(flags.esmDir ?? join(env.stateDir, 'esm'), 'status.json')}`);
+  console.error(
+    `poller: reading streams on ${env.aws.endpoint} (batch size ${settings.batchSize}, window ${settings.batchWindowSeconds} s); status in ${join(flags.esmDir ?? join(env.stateDir, 'esm'), 'status.json')}`,
+  );
   try {
     await poller.run();
   } finally {

@@ -25,13 +25,17 @@ export function registerStackCommands(program: Command): void {
   portOptions(
     program
       .command('up')
-      .description('start the local stack (Temporal dev server, moto, stream poller, worker) in the background, or reuse it if running')
+      .description(
+        'start the local stack (Temporal dev server, moto, stream poller, worker) in the background, or reuse it if running',
+      )
       .option('--start-timeout <seconds>', 'how long each service may take to become healthy', '90'),
   ).action(async (flags: StackFlags) => {
     const started = Date.now();
     const options = resolveStackOptions(flags);
     const { info } = await up(options, say);
-    say(`local stack ready in ${Math.round((Date.now() - started) / 100) / 10} s — state ${info.stateDir}; stop it with \`ddb-lake down\``);
+    say(
+      `local stack ready in ${Math.round((Date.now() - started) / 100) / 10} s — state ${info.stateDir}; stop it with \`ddb-lake down\``,
+    );
   });
 
   program
@@ -42,7 +46,9 @@ export function registerStackCommands(program: Command): void {
       await down(resolveStackOptions({ stopTimeout: flags.stopTimeout }), say);
     });
 
-  const stack = program.command('stack').description('inspect the local stack (`stack status [--json]`: endpoints, services, health)');
+  const stack = program
+    .command('stack')
+    .description('inspect the local stack (`stack status [--json]`: endpoints, services, health)');
   portOptions(
     stack
       .command('status')
@@ -55,7 +61,8 @@ export function registerStackCommands(program: Command): void {
       say(`state:     ${s.state} (${s.stateDir})`);
       say(`temporal:  ${s.temporal.address}  namespace ${s.temporal.namespace}  UI ${s.temporal.uiUrl}`);
       say(`aws:       ${s.aws.endpoint}  region ${s.aws.region}`);
-      for (const svc of s.services) say(`  ${svc.name.padEnd(9)} ${String(svc.health).padEnd(9)} pid ${svc.pid}  log ${svc.logFile}`);
+      for (const svc of s.services)
+        say(`  ${svc.name.padEnd(9)} ${String(svc.health).padEnd(9)} pid ${svc.pid}  log ${svc.logFile}`);
       if (s.state === 'stopped') say('start it with `ddb-lake up`');
     }
     if (s.state !== 'running') process.exitCode = 1;

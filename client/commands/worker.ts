@@ -13,7 +13,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--log-level <level>', 'TRACE, DEBUG, INFO, WARN or ERROR', 'INFO')
     .action(async (opts: { logLevel: string }) => {
       const level = opts.logLevel.toUpperCase();
-      if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) throw new UserError(`--log-level ${opts.logLevel} is not one of TRACE, DEBUG, INFO, WARN, ERROR`);
+      if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level))
+        throw new UserError(`--log-level ${opts.logLevel} is not one of TRACE, DEBUG, INFO, WARN, ERROR`);
       const env = resolveEnvironment();
       // SIGINT / SIGTERM: stop polling, let running activities end (a running job keeps running and
       // is picked up by the next worker), then exit.
@@ -22,10 +23,17 @@ export function registerWorkerCommand(program: Command): void {
         shutdownSignals: ['SIGINT', 'SIGTERM'],
         telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
       });
-      console.error(`ddb-lake worker: task queue ${TASK_QUEUE} on ${env.temporal.address} (namespace ${env.temporal.namespace}), ${env.kind} environment`);
+      console.error(
+        `ddb-lake worker: task queue ${TASK_QUEUE} on ${env.temporal.address} (namespace ${env.temporal.namespace}), ${env.kind} environment`,
+      );
       // Bundled here with a warnings-only logger: the worker would log webpack's whole report at INFO.
-      const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN', logLine) });
-      await runWorker({ env, workflowBundle }, (services) => console.error(`ddb-lake worker: ${describeServices(services)}`));
+      const workflowBundle = await bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        logger: new DefaultLogger('WARN', logLine),
+      });
+      await runWorker({ env, workflowBundle }, (services) =>
+        console.error(`ddb-lake worker: ${describeServices(services)}`),
+      );
       console.error('ddb-lake worker: stopped');
     });
 }

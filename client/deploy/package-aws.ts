@@ -25,13 +25,17 @@ export function lambdaClosure(entry = join(DIST, 'lambda', 'index.js')): string[
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
-    if (!existsSync(file)) throw new UserError(`${relative(REPO_ROOT, file)} is missing`, 'build first: `npm run build`');
+    if (!existsSync(file))
+      throw new UserError(`${relative(REPO_ROOT, file)} is missing`, 'build first: `npm run build`');
     seen.add(file);
     for (const m of readFileSync(file, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
       const spec = m[1]!;
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec.endsWith('.js') ? spec : `${spec}.js`));
       else if (!spec.startsWith('node:') && !RUNTIME_PROVIDED.test(spec) && !isBuiltin(spec))
-        throw new UserError(`the stream handler imports "${spec}", which the Lambda runtime does not provide`, 'bundle it or remove the import (lambda/ must stay dependency-free)');
+        throw new UserError(
+          `the stream handler imports "${spec}", which the Lambda runtime does not provide`,
+          'bundle it or remove the import (lambda/ must stay dependency-free)',
+        );
     }
   };
   visit(entry);
@@ -44,8 +48,15 @@ function isBuiltin(spec: string): boolean {
 
 function zip(cwd: string, out: string, entries: string[]): void {
   // Python's zipfile CLI: present wherever the toolchain is, and no npm dependency for one zip.
-  const r = spawnSync(process.env.DDB_LAKE_PYTHON || 'python3', ['-m', 'zipfile', '-c', out, ...entries], { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new UserError(`could not write ${out}: ${(r.stderr || r.error?.message || '').trim()}`, 'check that python3 is on PATH (or set DDB_LAKE_PYTHON)');
+  const r = spawnSync(process.env.DDB_LAKE_PYTHON || 'python3', ['-m', 'zipfile', '-c', out, ...entries], {
+    cwd,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new UserError(
+      `could not write ${out}: ${(r.stderr || r.error?.message || '').trim()}`,
+      'check that python3 is on PATH (or set DDB_LAKE_PYTHON)',
+    );
 }
 
 /** Builds `<out>/ddb-lake-stream-handler.zip`, `<out>/ddb_lake_glue.zip` and copies the two job scripts. */

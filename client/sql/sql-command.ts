@@ -40,11 +40,13 @@ export function registerSqlCommand(program: Command): void {
 }
 
 async function runSql(query: string, flags: SqlFlags): Promise<number> {
-  if (!query.trim()) throw new UserError('the query is empty', 'e.g. ddb-lake sql --lake <location> "select count(*) from lake"');
+  if (!query.trim())
+    throw new UserError('the query is empty', 'e.g. ddb-lake sql --lake <location> "select count(*) from lake"');
   if (flags.json && flags.csv) throw new UserError('--json and --csv exclude each other', 'pick one output format');
   if (flags.pipeline !== undefined && flags.lake !== undefined)
     throw new UserError('--pipeline and --lake exclude each other', 'name the pipeline or the lake location, not both');
-  if (!/^\d+$/.test(flags.maxRows.trim())) throw new UserError(`--max-rows must be a whole number (got "${flags.maxRows}")`);
+  if (!/^\d+$/.test(flags.maxRows.trim()))
+    throw new UserError(`--max-rows must be a whole number (got "${flags.maxRows}")`);
   let location: string;
   if (flags.lake !== undefined) location = normaliseLakeLocation(flags.lake);
   else if (flags.pipeline !== undefined) location = await lakeLocationOfPipeline(flags.pipeline);
@@ -61,7 +63,10 @@ async function runSql(query: string, flags: SqlFlags): Promise<number> {
  */
 export async function lakeLocationOfPipeline(name: string): Promise<string> {
   if (!/^[a-z0-9][a-z0-9_-]{0,99}$/.test(name))
-    throw new UserError(`"${name}" is not a pipeline name`, 'pipeline names are 1-100 characters of a-z, 0-9, "-" and "_" (the "name" in its config)');
+    throw new UserError(
+      `"${name}" is not a pipeline name`,
+      'pipeline names are 1-100 characters of a-z, 0-9, "-" and "_" (the "name" in its config)',
+    );
   const client = await PipelineClient.connect(resolveEnvironment());
   try {
     return (await client.config(name)).lake.location;
@@ -85,8 +90,19 @@ export interface LakeSqlRequest {
  */
 export async function runLakeSql(request: LakeSqlRequest): Promise<number> {
   const { python } = toolchainPaths();
-  if (!existsSync(python)) throw new UserError(`the Python toolchain is not installed (no ${python})`, 'run `ddb-lake setup`');
-  const args = [LAKE_SQL_SCRIPT, '--lake', request.location, '--query', request.query, '--format', request.format, '--max-rows', String(request.maxRows)];
+  if (!existsSync(python))
+    throw new UserError(`the Python toolchain is not installed (no ${python})`, 'run `ddb-lake setup`');
+  const args = [
+    LAKE_SQL_SCRIPT,
+    '--lake',
+    request.location,
+    '--query',
+    request.query,
+    '--format',
+    request.format,
+    '--max-rows',
+    String(request.maxRows),
+  ];
   const child = spawn(python, args, {
     stdio: ['ignore', 'inherit', 'pipe'],
     env: { ...process.env, DDB_LAKE_STORAGE_OPTIONS: JSON.stringify(request.storageOptions), PYTHONUNBUFFERED: '1' },

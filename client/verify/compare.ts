@@ -39,7 +39,14 @@ export interface Comparison {
   differing: {
     count: number;
     byAttribute: Record<string, number>;
-    sample: { key: KeyValues; attribute: string; column: string | null; table: unknown; lake: unknown; note?: string }[];
+    sample: {
+      key: KeyValues;
+      attribute: string;
+      column: string | null;
+      table: unknown;
+      lake: unknown;
+      note?: string;
+    }[];
   };
   duplicates: { count: number; rows: number; sample: { key: KeyValues; copies: number }[] };
   compareSeconds: number;
@@ -47,7 +54,8 @@ export interface Comparison {
 
 export async function compareTableWithLake(env: Environment, request: CompareRequest): Promise<Comparison> {
   const { python } = toolchainPaths();
-  if (!existsSync(python)) throw new UserError(`the Python toolchain is not installed (no ${python})`, 'run `ddb-lake setup`');
+  if (!existsSync(python))
+    throw new UserError(`the Python toolchain is not installed (no ${python})`, 'run `ddb-lake setup`');
   const storageOptions = request.lake.startsWith('s3://') ? await hudiStorageOptions(env) : {};
   const aws =
     env.kind === 'local'

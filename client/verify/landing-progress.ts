@@ -32,8 +32,15 @@ export interface LandingProgress {
   close(): void;
 }
 
-export function landingProgressFor(env: Environment, table: string, landingUri: string, quietSeconds: number): LandingProgress {
-  return env.kind === 'local' ? new PollerLandingProgress(env, table, landingUri) : new QuietLandingProgress(env, landingUri, quietSeconds);
+export function landingProgressFor(
+  env: Environment,
+  table: string,
+  landingUri: string,
+  quietSeconds: number,
+): LandingProgress {
+  return env.kind === 'local'
+    ? new PollerLandingProgress(env, table, landingUri)
+    : new QuietLandingProgress(env, landingUri, quietSeconds);
 }
 
 /** A poller status older than this means the poller is not running. */
@@ -64,12 +71,23 @@ export class PollerLandingProgress implements LandingProgress {
 
   async check(sinceMs: number): Promise<LandingCheck> {
     const status = readPollerStatus(this.esmDir);
-    if (!status) return { landedAtMs: null, detail: `no poller status in ${this.esmDir} (is the poller running? \`ddb-lake up\` starts it)` };
+    if (!status)
+      return {
+        landedAtMs: null,
+        detail: `no poller status in ${this.esmDir} (is the poller running? \`ddb-lake up\` starts it)`,
+      };
     const updatedMs = Date.parse(status.updatedAt);
     if (status.stoppedAt || Date.now() - updatedMs > STALE_STATUS_MS)
-      return { landedAtMs: null, detail: `the poller is not running (last status ${status.updatedAt}); \`ddb-lake up\` restarts it` };
+      return {
+        landedAtMs: null,
+        detail: `the poller is not running (last status ${status.updatedAt}); \`ddb-lake up\` restarts it`,
+      };
     const t = status.tables[this.table];
-    if (!t || !t.streamArn) return { landedAtMs: null, detail: `the poller has not picked up table ${this.table} yet${t?.note ? ` (${t.note})` : ''}` };
+    if (!t || !t.streamArn)
+      return {
+        landedAtMs: null,
+        detail: `the poller has not picked up table ${this.table} yet${t?.note ? ` (${t.note})` : ''}`,
+      };
     if (t.landing && slash(t.landing) !== slash(this.landingUri))
       return {
         landedAtMs: null,
@@ -77,15 +95,27 @@ export class PollerLandingProgress implements LandingProgress {
         fatal: `the poller lands ${this.table}'s changes in ${t.landing}, but the pipeline reads ${this.landingUri}: they never reach the lake`,
       };
     const shards = t.shards.filter((s) => s.streamArn === t.streamArn && s.state !== 'finished' && s.state !== 'gone');
-    const behind = shards.filter((s) => !(s.caughtUpAt && Date.parse(s.caughtUpAt) >= sinceMs && s.recordsBehind === 0));
+    const behind = shards.filter(
+      (s) => !(s.caughtUpAt && Date.parse(s.caughtUpAt) >= sinceMs && s.recordsBehind === 0),
+    );
     if (shards.some((s) => s.caughtUp && s.caughtUpAt === undefined))
-      return { landedAtMs: null, detail: 'the running poller is older than this ddb-lake (its status has no caughtUpAt): restart the stack (`ddb-lake down && ddb-lake up`)' };
+      return {
+        landedAtMs: null,
+        detail:
+          'the running poller is older than this ddb-lake (its status has no caughtUpAt): restart the stack (`ddb-lake down && ddb-lake up`)',
+      };
     if (behind.length > 0) {
       const pending = behind.reduce((n, s) => n + s.recordsBehind, 0);
-      return { landedAtMs: null, detail: `stream: ${pending} record(s) read and not yet landed${pending === 0 ? ' (reading)' : ''}` };
+      return {
+        landedAtMs: null,
+        detail: `stream: ${pending} record(s) read and not yet landed${pending === 0 ? ' (reading)' : ''}`,
+      };
     }
     this.delivered = deliveredOf(status, this.table);
-    return { landedAtMs: updatedMs, detail: `stream: every record before the start has landed (poller, ${status.updatedAt})` };
+    return {
+      landedAtMs: updatedMs,
+      detail: `stream: every record before the start has landed (poller, ${status.updatedAt})`,
+    };
   }
 
   async changedSince(sinceMs: number): Promise<boolean | null> {
@@ -104,7 +134,12 @@ export class PollerLandingProgress implements LandingProgress {
 }
 
 function deliveredOf(status: PollerStatus, table: string): Map<string, number> {
-  return new Map((status.tables[table]?.shards ?? []).map((s) => [`${s.streamArn} ${s.shardId}`, s.deliveredRecords + s.discardedRecords]));
+  return new Map(
+    (status.tables[table]?.shards ?? []).map((s) => [
+      `${s.streamArn} ${s.shardId}`,
+      s.deliveredRecords + s.discardedRecords,
+    ]),
+  );
 }
 
 function slash(uri: string): string {
@@ -136,8 +171,14 @@ export class QuietLandingProgress implements LandingProgress {
     const quietSince = Math.max(sinceMs, newest ?? 0);
     const now = Date.now();
     if (now - quietSince >= this.quietSeconds * 1000)
-      return { landedAtMs: quietSince + this.quietSeconds * 1000, detail: `landing: no new file for ${this.quietSeconds} s` };
-    return { landedAtMs: null, detail: `landing: waiting for ${this.quietSeconds} s without a new file (${Math.round((now - quietSince) / 1000)} s so far)` };
+      return {
+        landedAtMs: quietSince + this.quietSeconds * 1000,
+        detail: `landing: no new file for ${this.quietSeconds} s`,
+      };
+    return {
+      landedAtMs: null,
+      detail: `landing: waiting for ${this.quietSeconds} s without a new file (${Math.round((now - quietSince) / 1000)} s so far)`,
+    };
   }
 
   async changedSince(sinceMs: number): Promise<boolean | null> {
@@ -155,7 +196,12 @@ export class QuietLandingProgress implements LandingProgress {
     let pastMinuteFolders = false;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: `${prefix}${minuteFolder(fromMs)}`, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          StartAfter: `${prefix}${minuteFolder(fromMs)}`,
+          ContinuationToken: token,
+        }),
       );
       for (const o of page.Contents ?? []) {
         // The reserved `_…` folders sort after the minute folders: the walk is over.

@@ -8,14 +8,21 @@ export function formatVerifyReport(r: VerifyReport): string {
     ? `EQUAL — the lake holds exactly the table's ${r.table.items} item(s)`
     : `DIFFERENT — ${r.missing.count} missing, ${r.extra.count} extra, ${r.differing.count} differing row(s)${r.duplicates.count ? `, ${r.duplicates.count} duplicated key(s)` : ''}`;
   out.push(`verify ${r.pipeline}: ${verdict}`);
-  out.push(`  table   ${r.table.name}: ${r.table.items} items (parallel Scan, ${r.table.segments} segments, ${r.table.scanSeconds} s)`);
-  out.push(`  lake    ${r.lake.location}: ${r.lake.rows} rows at commit ${r.lake.commitInstant}${r.lake.runKey ? ` (${r.lake.runKey})` : ''}`);
+  out.push(
+    `  table   ${r.table.name}: ${r.table.items} items (parallel Scan, ${r.table.segments} segments, ${r.table.scanSeconds} s)`,
+  );
+  out.push(
+    `  lake    ${r.lake.location}: ${r.lake.rows} rows at commit ${r.lake.commitInstant}${r.lake.runKey ? ` (${r.lake.runKey})` : ''}`,
+  );
   if (r.catchUp)
-    out.push(`  caught up with the table as of ${r.catchUp.startedAt}: stream landed by ${r.catchUp.landedAt}, lake applied through ${r.catchUp.appliedThrough} (waited ${r.catchUp.waitSeconds} s)`);
+    out.push(
+      `  caught up with the table as of ${r.catchUp.startedAt}: stream landed by ${r.catchUp.landedAt}, lake applied through ${r.catchUp.appliedThrough} (waited ${r.catchUp.waitSeconds} s)`,
+    );
   else out.push('  compared the lake as it is (no wait for the pipeline)');
   if (r.missing.count) {
     out.push(`  missing from the lake: ${r.missing.count}`);
-    for (const m of r.missing.sample) out.push(`    ${key(m.key)}${m.reason ? ` — the jobs reject it: ${m.reason}` : ''}`);
+    for (const m of r.missing.sample)
+      out.push(`    ${key(m.key)}${m.reason ? ` — the jobs reject it: ${m.reason}` : ''}`);
   }
   if (r.extra.count) {
     out.push(`  extra in the lake (not in the table): ${r.extra.count}`);
@@ -27,14 +34,18 @@ export function formatVerifyReport(r: VerifyReport): string {
       .join(', ');
     out.push(`  rows with different values: ${r.differing.count}${by ? ` (by attribute: ${by})` : ''}`);
     for (const d of r.differing.sample)
-      out.push(`    ${key(d.key)} ${d.attribute}: table ${value(d.table)} · lake ${value(d.lake)}${d.note ? ` (${d.note})` : ''}`);
+      out.push(
+        `    ${key(d.key)} ${d.attribute}: table ${value(d.table)} · lake ${value(d.lake)}${d.note ? ` (${d.note})` : ''}`,
+      );
   }
   if (r.duplicates.count) {
     out.push(`  keys held more than once by the lake: ${r.duplicates.count} (${r.duplicates.rows} rows)`);
     for (const d of r.duplicates.sample) out.push(`    ${key(d.key)} ×${d.copies}`);
   }
   if (r.tableChangedWhileVerifying && !r.equal)
-    out.push('  note: the table changed while verify ran; the differences may be those changes — verify again once writes stop');
+    out.push(
+      '  note: the table changed while verify ran; the differences may be those changes — verify again once writes stop',
+    );
   out.push(`  took ${r.durationSeconds} s`);
   return `${out.join('\n')}\n`;
 }

@@ -80,7 +80,13 @@ export interface VerifyReport {
  * pipeline to catch up (60 s without a new landing file on AWS), a 4-segment Scan, 5 samples per
  * category. `progress` gets "waiting N s · landing · lake".
  */
-export function verifyAfterWrites(env: Environment, client: PipelineClient, pipeline: string, timeoutSeconds: number, progress: (line: string) => void): Promise<VerifyReport> {
+export function verifyAfterWrites(
+  env: Environment,
+  client: PipelineClient,
+  pipeline: string,
+  timeoutSeconds: number,
+  progress: (line: string) => void,
+): Promise<VerifyReport> {
   return verifyPipeline(env, client, {
     pipeline,
     timeoutSeconds,
@@ -92,7 +98,11 @@ export function verifyAfterWrites(env: Environment, client: PipelineClient, pipe
   });
 }
 
-export async function verifyPipeline(env: Environment, client: PipelineClient, options: VerifyOptions): Promise<VerifyReport> {
+export async function verifyPipeline(
+  env: Environment,
+  client: PipelineClient,
+  options: VerifyOptions,
+): Promise<VerifyReport> {
   const started = Date.now();
   const config = await client.config(options.pipeline);
   const table = options.table ?? config.table;
@@ -154,12 +164,25 @@ export async function waitForCatchUp(
         EXIT_INCONCLUSIVE,
       );
     if (status.stalled)
-      throw new UserError(`pipeline "${options.pipeline}" is stalled: ${status.stalled.error}`, `fix the cause and \`ddb-lake resume ${options.pipeline}\`, then verify`, EXIT_INCONCLUSIVE);
+      throw new UserError(
+        `pipeline "${options.pipeline}" is stalled: ${status.stalled.error}`,
+        `fix the cause and \`ddb-lake resume ${options.pipeline}\`, then verify`,
+        EXIT_INCONCLUSIVE,
+      );
     if (status.paused)
-      throw new UserError(`pipeline "${options.pipeline}" is paused: it cannot catch up`, `\`ddb-lake resume ${options.pipeline}\`, or compare as it is with \`--no-wait\``, EXIT_INCONCLUSIVE);
+      throw new UserError(
+        `pipeline "${options.pipeline}" is paused: it cannot catch up`,
+        `\`ddb-lake resume ${options.pipeline}\`, or compare as it is with \`--no-wait\``,
+        EXIT_INCONCLUSIVE,
+      );
     if (landedAtMs === null) {
       const check = await progress.check(startedMs);
-      if (check.fatal) throw new UserError(check.fatal, 'the pipeline config\'s landing.location must be where the stream handler writes', EXIT_INCONCLUSIVE);
+      if (check.fatal)
+        throw new UserError(
+          check.fatal,
+          "the pipeline config's landing.location must be where the stream handler writes",
+          EXIT_INCONCLUSIVE,
+        );
       landedAtMs = check.landedAtMs;
       last.landing = check.detail;
     }
@@ -206,7 +229,11 @@ async function assertTableExists(env: Environment, table: string): Promise<void>
   try {
     await ddb.send(new DescribeTableCommand({ TableName: table }));
   } catch (err) {
-    if (err instanceof ResourceNotFoundException) throw new UserError(`table ${table} does not exist`, 'check the table name (the pipeline config\'s "table", or --table)');
+    if (err instanceof ResourceNotFoundException)
+      throw new UserError(
+        `table ${table} does not exist`,
+        'check the table name (the pipeline config\'s "table", or --table)',
+      );
     throw err;
   } finally {
     ddb.destroy();

@@ -44,7 +44,8 @@ export class CheckpointStore {
       throw err;
     }
     const cp = JSON.parse(text) as ShardCheckpoint;
-    if (cp.streamArn !== streamArn || cp.shardId !== shardId) throw new Error(`checkpoint ${this.path(streamArn, shardId)} belongs to another shard`);
+    if (cp.streamArn !== streamArn || cp.shardId !== shardId)
+      throw new Error(`checkpoint ${this.path(streamArn, shardId)} belongs to another shard`);
     return cp;
   }
 

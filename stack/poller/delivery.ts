@@ -39,7 +39,11 @@ export function defaultBackoffMs(attempt: number): number {
   return Math.min(200 * 2 ** Math.max(0, attempt - 1), 10_000);
 }
 
-export async function deliverBatch<R>(records: R[], policy: DeliveryPolicy, hooks: DeliveryHooks<R>): Promise<DeliveryResult> {
+export async function deliverBatch<R>(
+  records: R[],
+  policy: DeliveryPolicy,
+  hooks: DeliveryHooks<R>,
+): Promise<DeliveryResult> {
   // Sub-batches still to deliver, in stream order, each with the retries already spent on it.
   const queue: { records: R[]; retries: number }[] = [{ records, retries: 0 }];
   while (queue.length > 0) {
@@ -67,7 +71,12 @@ export async function deliverBatch<R>(records: R[], policy: DeliveryPolicy, hook
     head.retries++;
     if (outcome.kind === 'error' && policy.bisectBatchOnFunctionError && head.records.length > 1) {
       const half = Math.ceil(head.records.length / 2);
-      queue.splice(0, 1, { records: head.records.slice(0, half), retries: head.retries }, { records: head.records.slice(half), retries: head.retries });
+      queue.splice(
+        0,
+        1,
+        { records: head.records.slice(0, half), retries: head.retries },
+        { records: head.records.slice(half), retries: head.retries },
+      );
     }
     hooks.retrying?.(queue[0]!.records, reason, head.retries);
     if (hooks.isStopping()) return 'stopped';

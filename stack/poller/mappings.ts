@@ -21,13 +21,24 @@ export async function readLandingMappings(esmDir: string): Promise<Record<string
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file} is not valid JSON: ${(err as Error).message}`, 'write it as {"<table>": "s3://bucket/prefix/"}');
+    throw new UserError(
+      `${file} is not valid JSON: ${(err as Error).message}`,
+      'write it as {"<table>": "s3://bucket/prefix/"}',
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${file} must be a JSON object`, 'write it as {"<table>": "s3://bucket/prefix/"}');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError(`${file} must be a JSON object`, 'write it as {"<table>": "s3://bucket/prefix/"}');
   const out: Record<string, string> = {};
   for (const [table, landing] of Object.entries(raw)) {
-    if (typeof landing !== 'string') throw new UserError(`${file}: the landing of table ${table} must be a string`, 'write it as {"<table>": "s3://bucket/prefix/"}');
-    handlerConfig({ landing, maxWriteSeconds: undefined }, { landing: `${file}: the landing of table ${table}`, maxWriteSeconds: '' });
+    if (typeof landing !== 'string')
+      throw new UserError(
+        `${file}: the landing of table ${table} must be a string`,
+        'write it as {"<table>": "s3://bucket/prefix/"}',
+      );
+    handlerConfig(
+      { landing, maxWriteSeconds: undefined },
+      { landing: `${file}: the landing of table ${table}`, maxWriteSeconds: '' },
+    );
     out[table] = landing;
   }
   return out;

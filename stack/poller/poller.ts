@@ -13,7 +13,13 @@ import { DescribeStreamCommand, type DynamoDBStreamsClient, type Shard } from '@
 import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isUserError } from '../../core/errors';
 import { gapMarkerKey, type GapMarker } from '../../core/landing';
-import { createStreamHandler, handlerConfig, type BatchLogEntry, type HandlerConfig, type StreamBatchHandler } from '../../lambda/handler';
+import {
+  createStreamHandler,
+  handlerConfig,
+  type BatchLogEntry,
+  type HandlerConfig,
+  type StreamBatchHandler,
+} from '../../lambda/handler';
 import { CheckpointStore, parseStreamArn } from './checkpoints';
 import { readLandingMappings } from './mappings';
 import type { EsmSettings } from './settings';
@@ -93,7 +99,11 @@ export class LocalEventSourceMapping {
     // The stack's default bucket exists from the start, not only once a table is discovered: a
     // pipeline started right after its table was created validates its landing and export buckets.
     await this.ensureBucket(DEFAULT_LANDING_BUCKET).catch((err) =>
-      this.log({ level: 'error', component: 'poller', message: `cannot create bucket ${DEFAULT_LANDING_BUCKET}: ${(err as Error).name}: ${(err as Error).message}` }),
+      this.log({
+        level: 'error',
+        component: 'poller',
+        message: `cannot create bucket ${DEFAULT_LANDING_BUCKET}: ${(err as Error).name}: ${(err as Error).message}`,
+      }),
     );
     this.statusTimer = setInterval(() => void this.flushStatus(), this.options.settings.statusIntervalSeconds * 1000);
     try {
@@ -101,7 +111,11 @@ export class LocalEventSourceMapping {
         try {
           await this.discover();
         } catch (err) {
-          this.log({ level: 'error', component: 'poller', message: `discovery failed: ${(err as Error).name}: ${(err as Error).message}` });
+          this.log({
+            level: 'error',
+            component: 'poller',
+            message: `discovery failed: ${(err as Error).name}: ${(err as Error).message}`,
+          });
         }
         await this.flushStatus();
         await this.sleep(this.options.settings.discoverIntervalSeconds * 1000);
@@ -128,7 +142,12 @@ export class LocalEventSourceMapping {
       t.landing = s.config.landing;
       t.streamArn = s.streamArn;
       t.streamViewType = s.streamViewType;
-      for (const r of s.shards.values()) t.shards.push({ streamArn: s.streamArn, ...r.worker.status(), ...(r.state === 'failed' && { state: 'failed' }) });
+      for (const r of s.shards.values())
+        t.shards.push({
+          streamArn: s.streamArn,
+          ...r.worker.status(),
+          ...(r.state === 'failed' && { state: 'failed' }),
+        });
       for (const id of s.waiting) if (!s.shards.has(id)) t.shards.push({ streamArn: s.streamArn, ...waitingShard(id) });
     }
     return {
@@ -145,7 +164,9 @@ export class LocalEventSourceMapping {
   private flushStatus(stopped = false): Promise<void> {
     this.statusWrite = this.statusWrite
       .then(() => writePollerStatus(this.options.esmDir, this.status(stopped)))
-      .catch((err) => this.log({ level: 'error', component: 'poller', message: `cannot write status: ${(err as Error).message}` }));
+      .catch((err) =>
+        this.log({ level: 'error', component: 'poller', message: `cannot write status: ${(err as Error).message}` }),
+      );
     return this.statusWrite;
   }
 
@@ -153,7 +174,11 @@ export class LocalEventSourceMapping {
     try {
       this.mappings = await readLandingMappings(this.options.esmDir);
     } catch (err) {
-      this.log({ level: 'error', component: 'poller', message: `${(err as Error).message}; keeping the previous mappings` });
+      this.log({
+        level: 'error',
+        component: 'poller',
+        message: `${(err as Error).message}; keeping the previous mappings`,
+      });
     }
     const tables = this.options.tables ?? (await this.listTables());
     for (const table of tables) {
@@ -164,7 +189,12 @@ export class LocalEventSourceMapping {
       if (this.stopping) return;
       // One stream that cannot be described (e.g. disabled) must not hide the others' new shards.
       await this.discoverShards(entry).catch((err) =>
-        this.log({ level: 'error', component: 'poller', table: entry.table, message: `cannot list the shards of ${entry.streamArn}: ${(err as Error).name}: ${(err as Error).message}` }),
+        this.log({
+          level: 'error',
+          component: 'poller',
+          table: entry.table,
+          message: `cannot list the shards of ${entry.streamArn}: ${(err as Error).name}: ${(err as Error).message}`,
+        }),
       );
     }
   }
@@ -194,22 +224,32 @@ export class LocalEventSourceMapping {
     const arn = description?.LatestStreamArn;
     const spec = description?.StreamSpecification;
     if (!arn || !spec?.StreamEnabled) {
-      if (this.options.tables || this.notes.has(table)) this.notes.set(table, { note: 'no stream enabled on the table; waiting for one' });
+      if (this.options.tables || this.notes.has(table))
+        this.notes.set(table, { note: 'no stream enabled on the table; waiting for one' });
       return;
     }
     if (!CAPTURABLE_VIEWS.has(spec.StreamViewType ?? '')) {
-      this.notes.set(table, { note: `stream view type ${spec.StreamViewType} carries no new image; not captured (enable NEW_IMAGE or NEW_AND_OLD_IMAGES)` });
+      this.notes.set(table, {
+        note: `stream view type ${spec.StreamViewType} carries no new image; not captured (enable NEW_IMAGE or NEW_AND_OLD_IMAGES)`,
+      });
       return;
     }
     if (this.streamsByArn.has(arn)) return;
 
-    const source = this.options.landingOverrides?.[table] ? 'the --landing option' : this.mappings[table] ? `${join(this.options.esmDir, 'mappings.json')}` : undefined;
+    const source = this.options.landingOverrides?.[table]
+      ? 'the --landing option'
+      : this.mappings[table]
+        ? `${join(this.options.esmDir, 'mappings.json')}`
+        : undefined;
     const landing = this.options.landingOverrides?.[table] ?? this.mappings[table] ?? defaultLanding(table);
     let config: HandlerConfig;
     try {
       config = handlerConfig(
         { landing, maxWriteSeconds: this.options.settings.maxWriteSeconds },
-        { landing: `the landing of table ${table}${source ? ` (from ${source})` : ''}`, maxWriteSeconds: '--max-write-seconds' },
+        {
+          landing: `the landing of table ${table}${source ? ` (from ${source})` : ''}`,
+          maxWriteSeconds: '--max-write-seconds',
+        },
       );
       await this.ensureBucket(config.bucket);
     } catch (err) {
@@ -225,7 +265,15 @@ export class LocalEventSourceMapping {
       clock: this.deps.clock,
       log: (entry: BatchLogEntry) => this.log({ component: 'handler', table, ...entry }),
     });
-    this.streamsByArn.set(arn, { table, streamArn: arn, streamViewType: spec.StreamViewType, config, handler, shards: new Map(), waiting: new Set() });
+    this.streamsByArn.set(arn, {
+      table,
+      streamArn: arn,
+      streamViewType: spec.StreamViewType,
+      config,
+      handler,
+      shards: new Map(),
+      waiting: new Set(),
+    });
     this.log({ level: 'info', component: 'poller', table, message: `capturing stream ${arn} into ${config.landing}` });
   }
 
@@ -235,7 +283,9 @@ export class LocalEventSourceMapping {
    */
   private async noticeReplacedStream(table: string, arn: string, config: HandlerConfig): Promise<void> {
     const label = parseStreamArn(arn).label;
-    const earlier = [...this.streamsByArn.values()].filter((s) => s.table === table && s.streamArn !== arn).map((s) => parseStreamArn(s.streamArn).label);
+    const earlier = [...this.streamsByArn.values()]
+      .filter((s) => s.table === table && s.streamArn !== arn)
+      .map((s) => parseStreamArn(s.streamArn).label);
     if (earlier.length === 0) {
       const dir = join(this.checkpoints.dir, table.replace(/[^A-Za-z0-9._-]/g, '_'));
       const labels = await readdir(dir).catch(() => [] as string[]);
@@ -252,7 +302,13 @@ export class LocalEventSourceMapping {
   }
 
   /** A gap marker in the table's landing zone (docs/gaps.md); throws when it cannot be written. */
-  private async writeGap(table: string, streamArn: string, config: HandlerConfig, shardId: string | null, gap: ShardGap | (Omit<ShardGap, 'kind'> & { kind: GapMarker['kind'] })): Promise<void> {
+  private async writeGap(
+    table: string,
+    streamArn: string,
+    config: HandlerConfig,
+    shardId: string | null,
+    gap: ShardGap | (Omit<ShardGap, 'kind'> & { kind: GapMarker['kind'] }),
+  ): Promise<void> {
     const now = (this.deps.clock ?? Date.now)();
     const marker: GapMarker = {
       version: 1,
@@ -268,8 +324,21 @@ export class LocalEventSourceMapping {
     };
     const digest = createHash('sha256').update(JSON.stringify(marker)).digest('hex').slice(0, 12);
     const key = gapMarkerKey(config.prefix, now, gap.kind, digest);
-    await this.deps.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: `${JSON.stringify(marker)}\n`, ContentType: 'application/json' }));
-    this.log({ level: 'error', component: 'poller', table, shard: shardId, message: `stream gap recorded in s3://${config.bucket}/${key}: ${gap.reason}` });
+    await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: config.bucket,
+        Key: key,
+        Body: `${JSON.stringify(marker)}\n`,
+        ContentType: 'application/json',
+      }),
+    );
+    this.log({
+      level: 'error',
+      component: 'poller',
+      table,
+      shard: shardId,
+      message: `stream gap recorded in s3://${config.bucket}/${key}: ${gap.reason}`,
+    });
   }
 
   private async discoverShards(entry: StreamEntry): Promise<void> {
@@ -277,7 +346,9 @@ export class LocalEventSourceMapping {
     let start: string | undefined;
     try {
       do {
-        const out = await this.deps.streams.send(new DescribeStreamCommand({ StreamArn: entry.streamArn, ExclusiveStartShardId: start }));
+        const out = await this.deps.streams.send(
+          new DescribeStreamCommand({ StreamArn: entry.streamArn, ExclusiveStartShardId: start }),
+        );
         shards.push(...(out.StreamDescription?.Shards ?? []));
         start = out.StreamDescription?.LastEvaluatedShardId;
       } while (start);
@@ -333,7 +404,13 @@ export class LocalEventSourceMapping {
       (err) => {
         // A bug or a broken checkpoint file: drop the worker; discovery starts it again from its checkpoint.
         running.state = 'failed';
-        this.log({ level: 'error', component: 'poller', table: entry.table, shard: shardId, message: `shard worker failed: ${(err as Error).stack ?? err}` });
+        this.log({
+          level: 'error',
+          component: 'poller',
+          table: entry.table,
+          shard: shardId,
+          message: `shard worker failed: ${(err as Error).stack ?? err}`,
+        });
         if (!this.stopping) entry.shards.delete(shardId);
       },
     );
@@ -350,7 +427,9 @@ export class LocalEventSourceMapping {
       await this.deps.s3.send(
         new CreateBucketCommand({
           Bucket: bucket,
-          ...(this.options.region !== 'us-east-1' && { CreateBucketConfiguration: { LocationConstraint: this.options.region as never } }),
+          ...(this.options.region !== 'us-east-1' && {
+            CreateBucketConfiguration: { LocationConstraint: this.options.region as never },
+          }),
         }),
       );
       this.log({ level: 'info', component: 'poller', message: `created bucket ${bucket}` });
@@ -365,5 +444,15 @@ export class LocalEventSourceMapping {
 }
 
 function waitingShard(shardId: string): ShardStatus {
-  return { shardId, state: 'waiting-for-parent', recordsBehind: 0, secondsBehind: null, caughtUp: false, deliveredRecords: 0, deliveredBatches: 0, retries: 0, discardedRecords: 0 };
+  return {
+    shardId,
+    state: 'waiting-for-parent',
+    recordsBehind: 0,
+    secondsBehind: null,
+    caughtUp: false,
+    deliveredRecords: 0,
+    deliveredBatches: 0,
+    retries: 0,
+    discardedRecords: 0,
+  };
 }

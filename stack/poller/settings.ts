@@ -53,17 +53,23 @@ export function settingsProblems(s: EsmSettings): string[] {
   const problems: string[] = [];
   const int = (name: keyof EsmSettings, min: number, max: number) => {
     const v = s[name] as number;
-    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number from ${min} to ${max} (got ${v})`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${v})`);
   };
   int('batchSize', 1, 10000);
-  if (!(s.batchWindowSeconds >= 0 && s.batchWindowSeconds <= 300)) problems.push(`batchWindowSeconds must be from 0 to 300 (got ${s.batchWindowSeconds})`);
+  if (!(s.batchWindowSeconds >= 0 && s.batchWindowSeconds <= 300))
+    problems.push(`batchWindowSeconds must be from 0 to 300 (got ${s.batchWindowSeconds})`);
   int('maxRetryAttempts', -1, 10000);
   int('maxWriteSeconds', 1, 900);
   int('functionTimeoutSeconds', 1, 900);
   int('pollIntervalMs', 10, 60000);
-  if (!(s.discoverIntervalSeconds > 0 && s.discoverIntervalSeconds <= 3600)) problems.push(`discoverIntervalSeconds must be above 0 and at most 3600 (got ${s.discoverIntervalSeconds})`);
-  if (!(s.statusIntervalSeconds > 0 && s.statusIntervalSeconds <= 3600)) problems.push(`statusIntervalSeconds must be above 0 and at most 3600 (got ${s.statusIntervalSeconds})`);
+  if (!(s.discoverIntervalSeconds > 0 && s.discoverIntervalSeconds <= 3600))
+    problems.push(`discoverIntervalSeconds must be above 0 and at most 3600 (got ${s.discoverIntervalSeconds})`);
+  if (!(s.statusIntervalSeconds > 0 && s.statusIntervalSeconds <= 3600))
+    problems.push(`statusIntervalSeconds must be above 0 and at most 3600 (got ${s.statusIntervalSeconds})`);
   if (problems.length === 0 && s.functionTimeoutSeconds <= s.maxWriteSeconds)
-    problems.push(`functionTimeoutSeconds (${s.functionTimeoutSeconds}) must be greater than maxWriteSeconds (${s.maxWriteSeconds})`);
+    problems.push(
+      `functionTimeoutSeconds (${s.functionTimeoutSeconds}) must be greater than maxWriteSeconds (${s.maxWriteSeconds})`,
+    );
   return problems;
 }

@@ -171,7 +171,12 @@ export class ShardWorker {
 
   private async acquireIterator(): Promise<void> {
     const input: GetShardIteratorCommandInput = this.lastReadSeq
-      ? { StreamArn: this.p.streamArn, ShardId: this.p.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: this.lastReadSeq }
+      ? {
+          StreamArn: this.p.streamArn,
+          ShardId: this.p.shardId,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          SequenceNumber: this.lastReadSeq,
+        }
       : { StreamArn: this.p.streamArn, ShardId: this.p.shardId, ShardIteratorType: 'TRIM_HORIZON' };
     const out = await this.p.streams.send(new GetShardIteratorCommand(input));
     this.iterator = out.ShardIterator;
@@ -218,7 +223,13 @@ export class ShardWorker {
    */
   private async trimmed(err: Error): Promise<void> {
     const after = this.lastReadSeq ?? null;
-    this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `records after ${after ?? 'the start of the shard'} were trimmed before they were read; recording a gap and continuing at TRIM_HORIZON` });
+    this.p.log({
+      level: 'error',
+      component: 'poller',
+      table: this.p.table,
+      shard: this.p.shardId,
+      message: `records after ${after ?? 'the start of the shard'} were trimmed before they were read; recording a gap and continuing at TRIM_HORIZON`,
+    });
     await this.reportGap({ kind: 'trimmed', afterSequenceNumber: after, reason: `${err.name}: ${err.message}` });
     this.lastReadSeq = undefined;
     this.nextReadAt = 0;
@@ -226,8 +237,18 @@ export class ShardWorker {
 
   /** The shard vanished before it was read to its end (no finished checkpoint): its unread records are lost. */
   private async gone(): Promise<ShardState> {
-    this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `shard vanished before it was read to its end (after ${this.lastReadSeq ?? 'its start'}); recording a gap` });
-    await this.reportGap({ kind: 'shard-gone', afterSequenceNumber: this.lastReadSeq ?? null, reason: 'the shard (or its stream) no longer exists (ResourceNotFoundException) and was not read to its end' });
+    this.p.log({
+      level: 'error',
+      component: 'poller',
+      table: this.p.table,
+      shard: this.p.shardId,
+      message: `shard vanished before it was read to its end (after ${this.lastReadSeq ?? 'its start'}); recording a gap`,
+    });
+    await this.reportGap({
+      kind: 'shard-gone',
+      afterSequenceNumber: this.lastReadSeq ?? null,
+      reason: 'the shard (or its stream) no longer exists (ResourceNotFoundException) and was not read to its end',
+    });
     return (this.s.state = 'gone');
   }
 
@@ -250,7 +271,8 @@ export class ShardWorker {
   private takeBatch(now: number): DynamoDBRecord[] | undefined {
     if (this.buffer.length === 0) return undefined;
     const { batchSize, batchWindowSeconds } = this.p.settings;
-    const due = this.buffer.length >= batchSize || now - this.bufferSince >= batchWindowSeconds * 1000 || !this.iterator;
+    const due =
+      this.buffer.length >= batchSize || now - this.bufferSince >= batchWindowSeconds * 1000 || !this.iterator;
     if (!due) return undefined;
     let count = 0;
     let bytes = 0;
@@ -267,41 +289,63 @@ export class ShardWorker {
   private async deliver(batch: DynamoDBRecord[]): Promise<'delivered' | 'stopped'> {
     this.inFlight = batch;
     try {
-      return await deliverBatch(batch, { maxRetryAttempts: this.p.settings.maxRetryAttempts, bisectBatchOnFunctionError: this.p.settings.bisectBatchOnFunctionError, backoffMs: defaultBackoffMs }, {
-        invoke: (records) => this.invoke(records),
-        delivered: async (records) => {
-          this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
-          // The chain: the next batch names this one as its predecessor (docs/gaps.md).
-          this.lastBatch = batchIdOf(records);
-          await this.writeCheckpoint(false);
-          this.inFlight = this.inFlight.slice(records.length);
-          this.s.deliveredRecords += records.length;
-          this.s.deliveredBatches++;
-          this.s.lastDeliveryAt = new Date(this.clock()).toISOString();
+      return await deliverBatch(
+        batch,
+        {
+          maxRetryAttempts: this.p.settings.maxRetryAttempts,
+          bisectBatchOnFunctionError: this.p.settings.bisectBatchOnFunctionError,
+          backoffMs: defaultBackoffMs,
         },
-        discarded: async (records, reason, retries) => {
-          const file = await this.writeFailedBatch(records, reason, retries);
-          this.p.log({ level: 'error', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `discarded ${records.length} records after ${retries} retries; kept in ${file}`, reason });
-          await this.reportGap({
-            kind: 'discarded',
-            afterSequenceNumber: this.s.checkpoint ?? null,
-            firstSequenceNumber: records[0]!.dynamodb?.SequenceNumber ?? null,
-            lastSequenceNumber: records[records.length - 1]!.dynamodb?.SequenceNumber ?? null,
-            reason: `given up after ${retries} retries (${reason}); the event is kept in ${file}`,
-          });
-          this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
-          await this.writeCheckpoint(false);
-          this.inFlight = this.inFlight.slice(records.length);
-          this.s.discardedRecords += records.length;
+        {
+          invoke: (records) => this.invoke(records),
+          delivered: async (records) => {
+            this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
+            // The chain: the next batch names this one as its predecessor (docs/gaps.md).
+            this.lastBatch = batchIdOf(records);
+            await this.writeCheckpoint(false);
+            this.inFlight = this.inFlight.slice(records.length);
+            this.s.deliveredRecords += records.length;
+            this.s.deliveredBatches++;
+            this.s.lastDeliveryAt = new Date(this.clock()).toISOString();
+          },
+          discarded: async (records, reason, retries) => {
+            const file = await this.writeFailedBatch(records, reason, retries);
+            this.p.log({
+              level: 'error',
+              component: 'poller',
+              table: this.p.table,
+              shard: this.p.shardId,
+              message: `discarded ${records.length} records after ${retries} retries; kept in ${file}`,
+              reason,
+            });
+            await this.reportGap({
+              kind: 'discarded',
+              afterSequenceNumber: this.s.checkpoint ?? null,
+              firstSequenceNumber: records[0]!.dynamodb?.SequenceNumber ?? null,
+              lastSequenceNumber: records[records.length - 1]!.dynamodb?.SequenceNumber ?? null,
+              reason: `given up after ${retries} retries (${reason}); the event is kept in ${file}`,
+            });
+            this.s.checkpoint = records[records.length - 1]!.dynamodb!.SequenceNumber;
+            await this.writeCheckpoint(false);
+            this.inFlight = this.inFlight.slice(records.length);
+            this.s.discardedRecords += records.length;
+          },
+          retrying: (records, reason, retry) => {
+            this.s.retries++;
+            this.recordError(reason);
+            this.p.log({
+              level: 'warn',
+              component: 'poller',
+              table: this.p.table,
+              shard: this.p.shardId,
+              message: `retry ${retry} of ${records.length} records`,
+              reason,
+            });
+          },
+          isStopping: () => this.stopping,
+          sleep: (ms) => this.sleep(ms),
         },
-        retrying: (records, reason, retry) => {
-          this.s.retries++;
-          this.recordError(reason);
-          this.p.log({ level: 'warn', component: 'poller', table: this.p.table, shard: this.p.shardId, message: `retry ${retry} of ${records.length} records`, reason });
-        },
-        isStopping: () => this.stopping,
-        sleep: (ms) => this.sleep(ms),
-      });
+      );
     } finally {
       // Undelivered records of a stopped delivery stay behind the checkpoint (re-read after restart).
       if (this.stopping) this.inFlight = [];
@@ -315,9 +359,15 @@ export class ShardWorker {
     let timer: NodeJS.Timeout | undefined;
     try {
       const response = await Promise.race([
-        this.p.handler({ Records: records, ddbLakeChain: { shardId: this.p.shardId, previousBatch: this.lastBatch } }, context),
+        this.p.handler(
+          { Records: records, ddbLakeChain: { shardId: this.p.shardId, previousBatch: this.lastBatch } },
+          context,
+        ),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Task timed out after ${this.p.settings.functionTimeoutSeconds} seconds`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`Task timed out after ${this.p.settings.functionTimeoutSeconds} seconds`)),
+            timeoutMs,
+          );
         }),
       ]);
       return interpretResponse(response, records);
@@ -329,14 +379,28 @@ export class ShardWorker {
   }
 
   private async writeCheckpoint(finished: boolean): Promise<void> {
-    await this.p.checkpoints.write({ streamArn: this.p.streamArn, shardId: this.p.shardId, sequenceNumber: this.s.checkpoint, batch: this.lastBatch, finished });
+    await this.p.checkpoints.write({
+      streamArn: this.p.streamArn,
+      shardId: this.p.shardId,
+      sequenceNumber: this.s.checkpoint,
+      batch: this.lastBatch,
+      finished,
+    });
   }
 
   private async writeFailedBatch(records: DynamoDBRecord[], reason: string, retries: number): Promise<string> {
     const first = records[0]!.dynamodb?.SequenceNumber;
     const last = records[records.length - 1]!.dynamodb?.SequenceNumber;
     const file = join(this.p.failedDir, this.p.table, `${this.p.shardId}_${first}_${last}.json`);
-    const body = { table: this.p.table, streamArn: this.p.streamArn, shardId: this.p.shardId, reason, retries, discardedAt: new Date().toISOString(), event: { Records: records } };
+    const body = {
+      table: this.p.table,
+      streamArn: this.p.streamArn,
+      shardId: this.p.shardId,
+      reason,
+      retries,
+      discardedAt: new Date().toISOString(),
+      event: { Records: records },
+    };
     await writeFileAtomic(file, `${JSON.stringify(body)}\n`);
     return file;
   }
@@ -352,15 +416,24 @@ export class ShardWorker {
 }
 
 /** Lambda's reading of a stream function's answer (ReportBatchItemFailures on). */
-export function interpretResponse(response: DynamoDBBatchResponse | void | null | undefined, records: DynamoDBRecord[]): InvokeOutcome {
+export function interpretResponse(
+  response: DynamoDBBatchResponse | void | null | undefined,
+  records: DynamoDBRecord[],
+): InvokeOutcome {
   const failures = response?.batchItemFailures;
   if (!failures || failures.length === 0) return { kind: 'success' };
   let lowest = Infinity;
   for (const f of failures) {
     const id = f?.itemIdentifier;
-    const index = typeof id === 'string' && id !== '' ? records.findIndex((r) => r.dynamodb?.SequenceNumber === id) : -1;
+    const index =
+      typeof id === 'string' && id !== '' ? records.findIndex((r) => r.dynamodb?.SequenceNumber === id) : -1;
     // An empty, null or unknown identifier fails the whole batch.
-    if (index < 0) return { kind: 'partial', retryFrom: 0, reason: `batchItemFailures names ${JSON.stringify(id)}, not a record of the batch: the whole batch failed` };
+    if (index < 0)
+      return {
+        kind: 'partial',
+        retryFrom: 0,
+        reason: `batchItemFailures names ${JSON.stringify(id)}, not a record of the batch: the whole batch failed`,
+      };
     lowest = Math.min(lowest, index);
   }
   return { kind: 'partial', retryFrom: lowest, reason: `the function reported failed records from index ${lowest}` };

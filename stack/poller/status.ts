@@ -55,7 +55,8 @@ export function tableLag(t: TableStatus): { recordsBehind: number; secondsBehind
     if (s.state === 'finished' || s.state === 'gone') continue;
     recordsBehind += s.recordsBehind;
     caughtUp &&= s.caughtUp;
-    secondsBehind = s.secondsBehind === null || secondsBehind === null ? null : Math.max(secondsBehind, s.secondsBehind);
+    secondsBehind =
+      s.secondsBehind === null || secondsBehind === null ? null : Math.max(secondsBehind, s.secondsBehind);
   }
   return { recordsBehind, secondsBehind, caughtUp };
 }

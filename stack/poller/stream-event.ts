@@ -13,7 +13,9 @@ export function toLambdaRecord(record: SdkStreamRecord, eventSourceARN: string):
     awsRegion: record.awsRegion,
     dynamodb: {
       // Lambda delivers epoch seconds; DynamoDB rounds the creation time down to the second.
-      ...(s.ApproximateCreationDateTime && { ApproximateCreationDateTime: Math.floor(s.ApproximateCreationDateTime.getTime() / 1000) }),
+      ...(s.ApproximateCreationDateTime && {
+        ApproximateCreationDateTime: Math.floor(s.ApproximateCreationDateTime.getTime() / 1000),
+      }),
       ...(s.Keys && { Keys: toLambdaItem(s.Keys as Record<string, SdkAttributeValue>) }),
       ...(s.NewImage && { NewImage: toLambdaItem(s.NewImage as Record<string, SdkAttributeValue>) }),
       ...(s.OldImage && { OldImage: toLambdaItem(s.OldImage as Record<string, SdkAttributeValue>) }),
@@ -23,6 +25,7 @@ export function toLambdaRecord(record: SdkStreamRecord, eventSourceARN: string):
     },
     eventSourceARN,
   };
-  if (record.userIdentity) out.userIdentity = { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId };
+  if (record.userIdentity)
+    out.userIdentity = { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId };
   return out;
 }

@@ -1,5 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, closeSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  closeSync,
+  readSync,
+  fstatSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isProcessRunning, processStartToken } from '../processes';
 
@@ -21,7 +34,10 @@ export function folderState(dir: string): FolderState {
 }
 
 export function markComplete(dir: string, details: Record<string, unknown>): void {
-  writeFileSync(join(dir, COMPLETE_MARKER), JSON.stringify({ completedAt: new Date().toISOString(), ...details }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, COMPLETE_MARKER),
+    JSON.stringify({ completedAt: new Date().toISOString(), ...details }, null, 2) + '\n',
+  );
 }
 
 /** A unique temporary name beside `finalPath` (same folder, so the final rename is atomic). */

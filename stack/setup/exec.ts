@@ -32,7 +32,12 @@ export interface Captured {
 
 /** Run a short command (a version probe) and capture what it prints. */
 export function capture(command: string, args: string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Captured {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(command, args, {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
 }
 
@@ -40,7 +45,11 @@ export function capture(command: string, args: string[], timeoutMs = 30_000, env
 export function tailOfFile(path: string, lines = 20): string {
   try {
     const text = readFileSync(path, 'utf8');
-    return text.split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '';
   }
@@ -53,14 +62,22 @@ export function tailOfFile(path: string, lines = 20): string {
 export function runLogged(
   command: string,
   args: string[],
-  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; onTick?: (elapsedMs: number) => void; tickMs?: number },
+  opts: {
+    logFile: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    onTick?: (elapsedMs: number) => void;
+    tickMs?: number;
+  },
 ): Promise<number> {
   const fd = openSync(opts.logFile, 'a');
   writeSync(fd, `\n=== ${new Date().toISOString()} $ ${[command, ...args].join(' ')}\n`);
   const started = Date.now();
   return new Promise<number>((resolve) => {
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', fd, fd] });
-    const timer = opts.onTick ? setInterval(() => opts.onTick!(Date.now() - started), opts.tickMs ?? 30_000) : undefined;
+    const timer = opts.onTick
+      ? setInterval(() => opts.onTick!(Date.now() - started), opts.tickMs ?? 30_000)
+      : undefined;
     const finish = (code: number) => {
       if (timer) clearInterval(timer);
       closeSync(fd);

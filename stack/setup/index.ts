@@ -5,7 +5,13 @@ import { isExecutableFile } from './exec';
 import { ensureJars, missingJars } from './jars';
 import { probeGo, probeJava, probeMaven, probePython, type Probe } from './prerequisites';
 import { stderrProgress, seconds, type Progress } from './progress';
-import { buildTemporalCli, cachedTemporalCliPath, describeRejectedPathCli, findTemporalCli, type TemporalCli } from './temporal-cli';
+import {
+  buildTemporalCli,
+  cachedTemporalCliPath,
+  describeRejectedPathCli,
+  findTemporalCli,
+  type TemporalCli,
+} from './temporal-cli';
 import { ensureVenv } from './venv';
 
 export type { Progress } from './progress';
@@ -32,7 +38,10 @@ export async function runSetup(progress: Progress = stderrProgress): Promise<Too
   const missing = probes.filter((p): p is Extract<Probe, { ok: false }> => !p.ok);
   if (missing.length > 0) {
     const lines = missing.map((p) => `  - ${p.name}: ${p.problem}\n    → ${p.hint}`);
-    throw new UserError(`missing prerequisite${missing.length > 1 ? 's' : ''}:\n${lines.join('\n')}`, 'install what is listed above, then run `ddb-lake setup` again');
+    throw new UserError(
+      `missing prerequisite${missing.length > 1 ? 's' : ''}:\n${lines.join('\n')}`,
+      'install what is listed above, then run `ddb-lake setup` again',
+    );
   }
   const python = (probes[1] as Extract<Probe, { ok: true }>).path;
   const maven = probes.find((p): p is Extract<Probe, { ok: true }> => p.ok && p.name.startsWith('Maven'))?.path;
@@ -41,17 +50,25 @@ export async function runSetup(progress: Progress = stderrProgress): Promise<Too
   const steps = await Promise.allSettled([
     (async (): Promise<TemporalCli> => {
       if (existingCli) {
-        progress.line(`Temporal CLI: ok (${existingCli.source}: ${existingCli.path}, ${existingCli.version.cli}, Server ${existingCli.version.server ?? '?'})`);
+        progress.line(
+          `Temporal CLI: ok (${existingCli.source}: ${existingCli.path}, ${existingCli.version.cli}, Server ${existingCli.version.server ?? '?'})`,
+        );
         return existingCli;
       }
       const rejected = describeRejectedPathCli();
       if (rejected) progress.line(`Temporal CLI: ${rejected}; building the pinned one instead`);
       return buildTemporalCli(paths.cache, progress);
     })(),
-    ensureVenv(paths.venv, python, paths.cache, progress).then((how) => progress.line(`Python venv: ok (${how}: ${paths.venv})`)),
-    ensureJars(paths.jarsDir, maven, paths.cache, progress).then((fetched) => progress.line(`jars: ok (${fetched ? `fetched ${fetched}` : 'cached'}: ${paths.jarsDir})`)),
+    ensureVenv(paths.venv, python, paths.cache, progress).then((how) =>
+      progress.line(`Python venv: ok (${how}: ${paths.venv})`),
+    ),
+    ensureJars(paths.jarsDir, maven, paths.cache, progress).then((fetched) =>
+      progress.line(`jars: ok (${fetched ? `fetched ${fetched}` : 'cached'}: ${paths.jarsDir})`),
+    ),
   ]);
-  const failures = steps.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  const failures = steps
+    .filter((s): s is PromiseRejectedResult => s.status === 'rejected')
+    .map((s) => s.reason as unknown);
   if (failures.length > 0) {
     for (const f of failures.slice(1)) progress.line(`also failed: ${f instanceof Error ? f.message : String(f)}`);
     throw failures[0];

@@ -36,41 +36,71 @@ function expectedSha1(repo: string, jar: Jar): string | undefined {
  * Fetch each missing jar with Maven (strict checksums) into a temporary folder, check it against
  * the SHA-1 Maven recorded and that it is a whole zip, then rename it into `jarsDir`.
  */
-export async function ensureJars(jarsDir: string, mvn: string | undefined, cache: string, progress: Progress): Promise<number> {
+export async function ensureJars(
+  jarsDir: string,
+  mvn: string | undefined,
+  cache: string,
+  progress: Progress,
+): Promise<number> {
   if (missingJars(jarsDir).length === 0) return 0;
-  return withCacheLock(cache, 'jars', async () => {
-    const missing = missingJars(jarsDir);
-    if (missing.length === 0) return 0;
-    if (!mvn || !isExecutableFile(mvn)) throw new UserError('Maven is needed to fetch the Spark/Hudi jars but was not found', 'install Apache Maven 3.6 or newer and run `ddb-lake setup` again');
-    mkdirSync(jarsDir, { recursive: true });
-    removeTemporaries(jarsDir);
-    const repo = mavenLocalRepository();
-    const logFile = join(cache, 'logs', 'jars.log');
-    mkdirSync(join(cache, 'logs'), { recursive: true });
-    for (const jar of missing) {
-      const coordinates = `${jar.group}:${jar.artifact}:${jar.version}`;
-      const finalPath = join(jarsDir, jarFileName(jar));
-      const temp = temporarySibling(finalPath);
-      mkdirSync(temp);
-      progress.line(`jars: fetching ${coordinates} (log: ${logFile})`);
-      const started = Date.now();
-      const code = await runLogged(
-        mvn,
-        ['-B', '-q', '-C', `-Dmaven.repo.local=${repo}`, '-Dstyle.color=never', `${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}:jar`, `-DoutputDirectory=${temp}`],
-        { logFile, cwd: temp, onTick: (ms) => progress.line(`jars: still fetching ${jar.artifact} (${seconds(ms)})`) },
-      );
-      const fetched = join(temp, jarFileName(jar));
-      const problem = await checkFetchedJar(code, fetched, expectedSha1(repo, jar), readdirSafe(temp));
-      if (problem) {
+  return withCacheLock(
+    cache,
+    'jars',
+    async () => {
+      const missing = missingJars(jarsDir);
+      if (missing.length === 0) return 0;
+      if (!mvn || !isExecutableFile(mvn))
+        throw new UserError(
+          'Maven is needed to fetch the Spark/Hudi jars but was not found',
+          'install Apache Maven 3.6 or newer and run `ddb-lake setup` again',
+        );
+      mkdirSync(jarsDir, { recursive: true });
+      removeTemporaries(jarsDir);
+      const repo = mavenLocalRepository();
+      const logFile = join(cache, 'logs', 'jars.log');
+      mkdirSync(join(cache, 'logs'), { recursive: true });
+      for (const jar of missing) {
+        const coordinates = `${jar.group}:${jar.artifact}:${jar.version}`;
+        const finalPath = join(jarsDir, jarFileName(jar));
+        const temp = temporarySibling(finalPath);
+        mkdirSync(temp);
+        progress.line(`jars: fetching ${coordinates} (log: ${logFile})`);
+        const started = Date.now();
+        const code = await runLogged(
+          mvn,
+          [
+            '-B',
+            '-q',
+            '-C',
+            `-Dmaven.repo.local=${repo}`,
+            '-Dstyle.color=never',
+            `${DEPENDENCY_PLUGIN}:copy`,
+            `-Dartifact=${coordinates}:jar`,
+            `-DoutputDirectory=${temp}`,
+          ],
+          {
+            logFile,
+            cwd: temp,
+            onTick: (ms) => progress.line(`jars: still fetching ${jar.artifact} (${seconds(ms)})`),
+          },
+        );
+        const fetched = join(temp, jarFileName(jar));
+        const problem = await checkFetchedJar(code, fetched, expectedSha1(repo, jar), readdirSafe(temp));
+        if (problem) {
+          rmSync(temp, { recursive: true, force: true });
+          throw new UserError(
+            `fetching ${coordinates} failed: ${problem}; last lines of ${logFile}:\n${tailOfFile(logFile)}`,
+            'fix the cause above (network access to Maven Central, disk space) and run `ddb-lake setup` again',
+          );
+        }
+        publish(fetched, finalPath);
         rmSync(temp, { recursive: true, force: true });
-        throw new UserError(`fetching ${coordinates} failed: ${problem}; last lines of ${logFile}:\n${tailOfFile(logFile)}`, 'fix the cause above (network access to Maven Central, disk space) and run `ddb-lake setup` again');
+        progress.line(`jars: ${jarFileName(jar)} ready in ${seconds(Date.now() - started)}`);
       }
-      publish(fetched, finalPath);
-      rmSync(temp, { recursive: true, force: true });
-      progress.line(`jars: ${jarFileName(jar)} ready in ${seconds(Date.now() - started)}`);
-    }
-    return missing.length;
-  }, (owner) => progress.line(`jars: waiting for another setup (pid ${owner.pid}) that is fetching them`));
+      return missing.length;
+    },
+    (owner) => progress.line(`jars: waiting for another setup (pid ${owner.pid}) that is fetching them`),
+  );
 }
 
 function readdirSafe(dir: string): string[] {
@@ -81,7 +111,12 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
-async function checkFetchedJar(exitCode: number, file: string, sha1: string | undefined, files: string[]): Promise<string | undefined> {
+async function checkFetchedJar(
+  exitCode: number,
+  file: string,
+  sha1: string | undefined,
+  files: string[],
+): Promise<string | undefined> {
   if (exitCode !== 0) return `mvn exited with ${exitCode}`;
   if (!existsSync(file)) return `mvn produced no ${file} (found: ${files.join(', ') || 'nothing'})`;
   if (!sha1) return 'Maven recorded no SHA-1 for it in its local repository';

@@ -2,16 +2,26 @@ import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { VERSIONS } from '../../core/toolchain';
 import { capture, findOnPath, isExecutableFile } from './exec';
-import { compareVersions, formatVersion, parseGoVersion, parseJavaMajor, parsePythonVersion, parseVersion } from './versions';
+import {
+  compareVersions,
+  formatVersion,
+  parseGoVersion,
+  parseJavaMajor,
+  parsePythonVersion,
+  parseVersion,
+} from './versions';
 
 /** A tool found on this machine, or why it is not usable and how to get it. */
-export type Probe = { ok: true; name: string; path: string; version: string } | { ok: false; name: string; problem: string; hint: string };
+export type Probe =
+  | { ok: true; name: string; path: string; version: string }
+  | { ok: false; name: string; problem: string; hint: string };
 
 const HINTS = {
   java: 'install OpenJDK 17 (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`, macOS: `brew install openjdk@17`) and put it on PATH or set JAVA_HOME to it',
   go: `install Go ${VERSIONS.goMin} or newer (your package manager or the official Go download), or set TEMPORAL_CLI to an existing Temporal CLI binary`,
   python: `install Python ${VERSIONS.python} with its venv module (Debian/Ubuntu: \`apt-get install python${VERSIONS.python} python${VERSIONS.python}-venv\`, macOS: \`brew install python@${VERSIONS.python}\`, or \`pyenv install ${VERSIONS.python}\`), or set DDB_LAKE_PYTHON to a Python ${VERSIONS.python} interpreter`,
-  maven: 'install Apache Maven 3.6 or newer (Debian/Ubuntu: `apt-get install maven`, macOS: `brew install maven`); it fetches the Spark/Hudi jars',
+  maven:
+    'install Apache Maven 3.6 or newer (Debian/Ubuntu: `apt-get install maven`, macOS: `brew install maven`); it fetches the Spark/Hudi jars',
 };
 
 /** Java 17 (Spark 3.5 as AWS Glue 5.0 runs it): $JAVA_HOME/bin/java, else `java` on PATH. */
@@ -33,7 +43,12 @@ export function probeGo(): Probe {
   if (!path) return { ok: false, name, problem: 'no `go` on PATH (needed to build the Temporal CLI)', hint: HINTS.go };
   const version = parseGoVersion(capture(path, ['version']).output);
   if (!version || compareVersions(version, parseVersion(VERSIONS.goMin)!) < 0)
-    return { ok: false, name, problem: `${path} is Go ${version ? formatVersion(version) : '(unknown version)'}`, hint: HINTS.go };
+    return {
+      ok: false,
+      name,
+      problem: `${path} is Go ${version ? formatVersion(version) : '(unknown version)'}`,
+      hint: HINTS.go,
+    };
   return { ok: true, name, path, version: formatVersion(version) };
 }
 
@@ -47,10 +62,16 @@ export function probePython(): Probe {
   const seen: string[] = [];
   for (const path of candidates) {
     const version = parsePythonVersion(capture(path, ['--version']).output);
-    if (version && version[0] === wanted[0] && version[1] === wanted[1]) return { ok: true, name, path, version: formatVersion(version) };
+    if (version && version[0] === wanted[0] && version[1] === wanted[1])
+      return { ok: true, name, path, version: formatVersion(version) };
     seen.push(`${path} is ${version ? `Python ${formatVersion(version)}` : 'not a working Python'}`);
   }
-  return { ok: false, name, problem: seen.length ? seen.join('; ') : `no python${VERSIONS.python} or python3 on PATH`, hint: HINTS.python };
+  return {
+    ok: false,
+    name,
+    problem: seen.length ? seen.join('; ') : `no python${VERSIONS.python} or python3 on PATH`,
+    hint: HINTS.python,
+  };
 }
 
 /** Maven: only needed to fetch jars that are not in the cache yet. */
@@ -58,10 +79,17 @@ export function probeMaven(): Probe {
   const name = 'Maven ≥ 3.6';
   const path = findOnPath('mvn');
   if (!path) return { ok: false, name, problem: 'no `mvn` on PATH', hint: HINTS.maven };
-  const m = /Apache Maven (\d+\.\d+(?:\.\d+)?)/.exec(capture(path, ['-v'], 60_000).output.replace(/\x1b\[[0-9;]*m/g, ''));
+  const m = /Apache Maven (\d+\.\d+(?:\.\d+)?)/.exec(
+    capture(path, ['-v'], 60_000).output.replace(/\x1b\[[0-9;]*m/g, ''),
+  );
   const version = m ? parseVersion(m[1]!) : undefined;
   if (!version || compareVersions(version, [3, 6]) < 0)
-    return { ok: false, name, problem: `${path} is Maven ${version ? formatVersion(version) : '(unknown version)'}`, hint: HINTS.maven };
+    return {
+      ok: false,
+      name,
+      problem: `${path} is Maven ${version ? formatVersion(version) : '(unknown version)'}`,
+      hint: HINTS.maven,
+    };
   return { ok: true, name, path, version: formatVersion(version) };
 }
 

@@ -31,7 +31,11 @@ export function findTemporalCli(cache: string): TemporalCli | undefined {
   const explicit = process.env.TEMPORAL_CLI;
   if (explicit) {
     const version = isExecutableFile(explicit) ? probe(explicit) : undefined;
-    if (!version) throw new UserError(`TEMPORAL_CLI=${explicit} is not a working Temporal CLI`, 'point TEMPORAL_CLI at a `temporal` binary, or unset it to use the cached build');
+    if (!version)
+      throw new UserError(
+        `TEMPORAL_CLI=${explicit} is not a working Temporal CLI`,
+        'point TEMPORAL_CLI at a `temporal` binary, or unset it to use the cached build',
+      );
     return { path: explicit, version, source: 'TEMPORAL_CLI' };
   }
   const cached = cachedTemporalCliPath(cache);
@@ -65,35 +69,42 @@ export async function buildTemporalCli(cache: string, progress: Progress): Promi
   const finalPath = cachedTemporalCliPath(cache);
   const root = join(cache, 'temporal-cli');
   mkdirSync(root, { recursive: true });
-  return withCacheLock(cache, 'temporal-cli', async () => {
-    if (isExecutableFile(finalPath)) {
-      const version = probe(finalPath);
-      if (version) return { path: finalPath, version, source: 'cache' as const };
-    }
-    removeTemporaries(root);
-    const gobin = temporarySibling(join(root, VERSIONS.temporalCli));
-    mkdirSync(gobin, { recursive: true });
-    const logFile = join(cache, 'logs', 'temporal-cli-build.log');
-    mkdirSync(join(cache, 'logs'), { recursive: true });
-    progress.line(`Temporal CLI: building ${VERSIONS.temporalCli} with \`go install ${TEMPORAL_CLI_MODULE}\` (a few minutes the first time; log: ${logFile})`);
-    const started = Date.now();
-    const code = await runLogged('go', ['install', TEMPORAL_CLI_MODULE], {
-      logFile,
-      env: { ...process.env, GOBIN: gobin },
-      onTick: (ms) => progress.line(`Temporal CLI: still building (${seconds(ms)})`),
-    });
-    const built = join(gobin, 'temporal');
-    const version = code === 0 && isExecutableFile(built) ? probe(built) : undefined;
-    if (!version) {
-      rmSync(gobin, { recursive: true, force: true });
-      throw new UserError(
-        `building the Temporal CLI failed (exit ${code}); last lines of ${logFile}:\n${tailOfFile(logFile)}`,
-        'fix the cause above (Go version, network access to the Go module proxy, disk space) and run `ddb-lake setup` again, or set TEMPORAL_CLI to an existing binary',
+  return withCacheLock(
+    cache,
+    'temporal-cli',
+    async () => {
+      if (isExecutableFile(finalPath)) {
+        const version = probe(finalPath);
+        if (version) return { path: finalPath, version, source: 'cache' as const };
+      }
+      removeTemporaries(root);
+      const gobin = temporarySibling(join(root, VERSIONS.temporalCli));
+      mkdirSync(gobin, { recursive: true });
+      const logFile = join(cache, 'logs', 'temporal-cli-build.log');
+      mkdirSync(join(cache, 'logs'), { recursive: true });
+      progress.line(
+        `Temporal CLI: building ${VERSIONS.temporalCli} with \`go install ${TEMPORAL_CLI_MODULE}\` (a few minutes the first time; log: ${logFile})`,
       );
-    }
-    publish(built, finalPath);
-    rmSync(gobin, { recursive: true, force: true });
-    progress.line(`Temporal CLI: built in ${seconds(Date.now() - started)} → ${finalPath}`);
-    return { path: finalPath, version, source: 'built' as const };
-  }, (owner) => progress.line(`Temporal CLI: waiting for another setup (pid ${owner.pid}) that is building it`));
+      const started = Date.now();
+      const code = await runLogged('go', ['install', TEMPORAL_CLI_MODULE], {
+        logFile,
+        env: { ...process.env, GOBIN: gobin },
+        onTick: (ms) => progress.line(`Temporal CLI: still building (${seconds(ms)})`),
+      });
+      const built = join(gobin, 'temporal');
+      const version = code === 0 && isExecutableFile(built) ? probe(built) : undefined;
+      if (!version) {
+        rmSync(gobin, { recursive: true, force: true });
+        throw new UserError(
+          `building the Temporal CLI failed (exit ${code}); last lines of ${logFile}:\n${tailOfFile(logFile)}`,
+          'fix the cause above (Go version, network access to the Go module proxy, disk space) and run `ddb-lake setup` again, or set TEMPORAL_CLI to an existing binary',
+        );
+      }
+      publish(built, finalPath);
+      rmSync(gobin, { recursive: true, force: true });
+      progress.line(`Temporal CLI: built in ${seconds(Date.now() - started)} → ${finalPath}`);
+      return { path: finalPath, version, source: 'built' as const };
+    },
+    (owner) => progress.line(`Temporal CLI: waiting for another setup (pid ${owner.pid}) that is building it`),
+  );
 }

@@ -80,7 +80,10 @@ export function temporalCliAcceptable(v: TemporalCliVersion): { ok: boolean; rea
   if (v.server) {
     const server = parseVersion(v.server)!;
     const ok = compareVersions(server, TEMPORAL_MIN.server) >= 0;
-    return { ok, reason: `embeds Temporal Server ${v.server}${ok ? '' : ` (need ≥ ${formatVersion(TEMPORAL_MIN.server)})`}` };
+    return {
+      ok,
+      reason: `embeds Temporal Server ${v.server}${ok ? '' : ` (need ≥ ${formatVersion(TEMPORAL_MIN.server)})`}`,
+    };
   }
   if (v.devBuild) return { ok: false, reason: `development build ${v.cli} that does not say which server it embeds` };
   const cli = parseVersion(v.cli);

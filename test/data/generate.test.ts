@@ -17,9 +17,21 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { generateTransactions, OperationPlanner, resolveGenerateOptions, type GenerateSummary, type WriteLogRecord } from '../../tools/generate/generator';
+import {
+  generateTransactions,
+  OperationPlanner,
+  resolveGenerateOptions,
+  type GenerateSummary,
+  type WriteLogRecord,
+} from '../../tools/generate/generator';
 import { SeededRandom } from '../../tools/generate/random';
-import { FORMATS, formatTimestamp, MicrosecondClock, randomEntity, randomNote } from '../../tools/generate/transaction-model';
+import {
+  FORMATS,
+  formatTimestamp,
+  MicrosecondClock,
+  randomEntity,
+  randomNote,
+} from '../../tools/generate/transaction-model';
 import { ensureTransactionTable } from '../../tools/generate/transaction-table';
 import { runCli } from '../helpers/cli';
 import { stackMoto, type MotoForTest } from '../helpers/moto-server';
@@ -59,7 +71,9 @@ async function streamRecords(table: string): Promise<StreamRecord[]> {
   const records: StreamRecord[] = [];
   for (const shard of shards) {
     let iterator = (
-      await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))
+      await streams.send(
+        new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+      )
     ).ShardIterator;
     while (iterator) {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
@@ -87,7 +101,10 @@ function readLog(file: string): WriteLogRecord[] {
 
 describe('ddb-lake generate against moto', () => {
   test('--create-table creates the table as the pipeline needs it, and is harmless when run again', async () => {
-    const first = await runCli(['generate', '--table', 'CreateMe', '--create-table', '--count', '1', '--quiet'], moto.env);
+    const first = await runCli(
+      ['generate', '--table', 'CreateMe', '--create-table', '--count', '1', '--quiet'],
+      moto.env,
+    );
     assert.equal(first.code, 0, first.stderr);
     const second = await runCli(['generate', '--table', 'CreateMe', '--create-table', '--count', '1'], moto.env);
     assert.equal(second.code, 0, second.stderr);
@@ -100,14 +117,29 @@ describe('ddb-lake generate against moto', () => {
       ['account:HASH', 'create_at:RANGE'],
     );
     const backups = await ddb.send(new DescribeContinuousBackupsCommand({ TableName: 'CreateMe' }));
-    assert.equal(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus, 'ENABLED');
+    assert.equal(
+      backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus,
+      'ENABLED',
+    );
     assert.equal((await scanAll('CreateMe')).length, 2);
   });
 
   test("items follow the brief's formats; updates change only note and update_at (checked on the stream's old and new images)", async () => {
     const log = join(work, 'formats.jsonl');
     const { summary, code } = await generateCli([
-      '--table', 'Formats', '--create-table', '--count', '400', '--update-ratio', '0.3', '--delete-ratio', '0.1', '--seed', 'formats', '--log', log,
+      '--table',
+      'Formats',
+      '--create-table',
+      '--count',
+      '400',
+      '--update-ratio',
+      '0.3',
+      '--delete-ratio',
+      '0.1',
+      '--seed',
+      'formats',
+      '--log',
+      log,
     ]);
     assert.equal(code, 0);
     assert.equal(summary.errors, 0, JSON.stringify(summary.errorsByKind));
@@ -118,7 +150,15 @@ describe('ddb-lake generate against moto', () => {
     const items = await scanAll('Formats');
     assert.equal(items.length, summary.inserts - summary.deletes);
     for (const item of items) {
-      assert.deepEqual(Object.keys(item).sort(), ['account', 'amount', 'create_at', 'entity', 'is_credit', 'note', 'update_at']);
+      assert.deepEqual(Object.keys(item).sort(), [
+        'account',
+        'amount',
+        'create_at',
+        'entity',
+        'is_credit',
+        'note',
+        'update_at',
+      ]);
       assert.match(item.account!.S!, FORMATS.account);
       assert.match(item.create_at!.S!, FORMATS.timestamp);
       assert.match(item.update_at!.S!, FORMATS.timestamp);
@@ -138,19 +178,32 @@ describe('ddb-lake generate against moto', () => {
     assert.equal(byEvent('INSERT').length, summary.inserts);
     assert.equal(byEvent('MODIFY').length, summary.updates);
     assert.equal(byEvent('REMOVE').length, summary.deletes);
-    for (const r of byEvent('INSERT')) assert.equal(r.dynamodb!.NewImage!.update_at!.S, r.dynamodb!.NewImage!.create_at!.S, 'insert: update_at = create_at');
+    for (const r of byEvent('INSERT'))
+      assert.equal(
+        r.dynamodb!.NewImage!.update_at!.S,
+        r.dynamodb!.NewImage!.create_at!.S,
+        'insert: update_at = create_at',
+      );
     for (const r of byEvent('MODIFY')) {
       const oldImage = r.dynamodb!.OldImage!;
       const newImage = r.dynamodb!.NewImage!;
-      const changed = Object.keys({ ...oldImage, ...newImage }).filter((k) => JSON.stringify(oldImage[k]) !== JSON.stringify(newImage[k]));
-      assert.ok(changed.every((k) => k === 'note' || k === 'update_at'), `an update changed ${changed.join(', ')}`);
+      const changed = Object.keys({ ...oldImage, ...newImage }).filter(
+        (k) => JSON.stringify(oldImage[k]) !== JSON.stringify(newImage[k]),
+      );
+      assert.ok(
+        changed.every((k) => k === 'note' || k === 'update_at'),
+        `an update changed ${changed.join(', ')}`,
+      );
       assert.ok(changed.includes('update_at'), 'every update moves update_at');
       assert.ok(newImage.update_at!.S! > oldImage.update_at!.S!, 'update_at only grows');
     }
 
     const lines = readLog(log);
     assert.equal(lines.length, 400);
-    assert.deepEqual(lines.map((l) => l.seq), [...Array(400).keys()]);
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      [...Array(400).keys()],
+    );
     for (const l of lines) {
       assert.deepEqual(Object.keys(l).sort(), ['account', 'create_at', 'op', 'seq', 'update_at', 'writtenAtMs']);
       assert.ok(Number.isInteger(l.writtenAtMs) && l.writtenAtMs > Date.now() - 600_000);
@@ -161,7 +214,17 @@ describe('ddb-lake generate against moto', () => {
 
   test('a run of inserts without a rate (the initial batch) goes through BatchWriteItem, same model', async () => {
     const log = join(work, 'batch.jsonl');
-    const { summary, code } = await generateCli(['--table', 'Batch', '--create-table', '--count', '610', '--seed', 'batch', '--log', log]);
+    const { summary, code } = await generateCli([
+      '--table',
+      'Batch',
+      '--create-table',
+      '--count',
+      '610',
+      '--seed',
+      'batch',
+      '--log',
+      log,
+    ]);
     assert.equal(code, 0);
     assert.equal(summary.batchWrites, true);
     assert.deepEqual([summary.written, summary.inserts, summary.errors], [610, 610, 0]);
@@ -175,13 +238,26 @@ describe('ddb-lake generate against moto', () => {
       assert.match(item.note!.S!, FORMATS.note);
     }
     const lines = readLog(log);
-    assert.deepEqual(lines.map((l) => l.seq), [...Array(610).keys()]);
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      [...Array(610).keys()],
+    );
     assert.equal(new Set(lines.map((l) => l.create_at)).size, 610, 'every insert has its own create_at');
     assert.equal((await streamRecords('Batch')).filter((r) => r.eventName === 'INSERT').length, 610);
     // The same seed through single writes gives the same items.
-    const single = await generateCli(['--table', 'BatchSingle', '--create-table', '--count', '610', '--seed', 'batch', '--single-writes']);
+    const single = await generateCli([
+      '--table',
+      'BatchSingle',
+      '--create-table',
+      '--count',
+      '610',
+      '--seed',
+      'batch',
+      '--single-writes',
+    ]);
     assert.equal(single.summary.batchWrites, false);
-    const values = async (table: string) => (await scanAll(table)).map((i) => [i.account!.S, i.entity!.S, i.amount!.N, i.note!.S].join('|')).sort();
+    const values = async (table: string) =>
+      (await scanAll(table)).map((i) => [i.account!.S, i.entity!.S, i.amount!.N, i.note!.S].join('|')).sort();
     assert.deepEqual(await values('BatchSingle'), await values('Batch'));
   });
 
@@ -189,7 +265,21 @@ describe('ddb-lake generate against moto', () => {
     const run = async (table: string, seed: string) => {
       const log = join(work, `${table}.jsonl`);
       const { summary } = await generateCli([
-        '--table', table, '--create-table', '--count', '300', '--update-ratio', '0.3', '--delete-ratio', '0.1', '--seed', seed, '--log', log, '--concurrency', '8',
+        '--table',
+        table,
+        '--create-table',
+        '--count',
+        '300',
+        '--update-ratio',
+        '0.3',
+        '--delete-ratio',
+        '0.1',
+        '--seed',
+        seed,
+        '--log',
+        log,
+        '--concurrency',
+        '8',
       ]);
       assert.equal(summary.errors, 0);
       const ops = readLog(log).map((l) => `${l.seq}:${l.op}:${l.account}`);
@@ -213,7 +303,17 @@ describe('ddb-lake generate against moto', () => {
   });
 
   test('--delete-ratio deletes about that share of the writes, and the table holds inserts minus deletes', async () => {
-    const { summary } = await generateCli(['--table', 'Deletes', '--create-table', '--count', '1000', '--delete-ratio', '0.25', '--seed', 'd']);
+    const { summary } = await generateCli([
+      '--table',
+      'Deletes',
+      '--create-table',
+      '--count',
+      '1000',
+      '--delete-ratio',
+      '0.25',
+      '--seed',
+      'd',
+    ]);
     assert.equal(summary.errors, 0);
     // Binomial(1000, 0.25): mean 250, sd 13.7; the bounds are > 5 sd away.
     assert.ok(summary.deletes > 180 && summary.deletes < 320, `deletes ${summary.deletes}`);
@@ -222,9 +322,21 @@ describe('ddb-lake generate against moto', () => {
   });
 
   test('--rate with --duration holds the rate and stops on time', async () => {
-    const { summary } = await generateCli(['--table', 'Rate', '--create-table', '--rate', '50', '--duration', '3', '--quiet']);
+    const { summary } = await generateCli([
+      '--table',
+      'Rate',
+      '--create-table',
+      '--rate',
+      '50',
+      '--duration',
+      '3',
+      '--quiet',
+    ]);
     assert.equal(summary.stoppedBy, 'duration');
-    assert.ok(summary.written >= 140 && summary.written <= 152, `written ${summary.written} in ${summary.durationSeconds} s`);
+    assert.ok(
+      summary.written >= 140 && summary.written <= 152,
+      `written ${summary.written} in ${summary.durationSeconds} s`,
+    );
     assert.ok(summary.durationSeconds >= 2.9 && summary.durationSeconds < 4, `took ${summary.durationSeconds} s`);
   });
 
@@ -262,7 +374,12 @@ describe('ddb-lake generate against moto', () => {
   test('an unreachable DynamoDB is a clear error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-nostack-'));
     try {
-      const stack = { stateDir: dir, temporal: { address: '127.0.0.1:1', namespace: 'default', uiUrl: '' }, aws: { endpoint: 'http://127.0.0.1:5409', region: 'us-east-1' }, services: [] };
+      const stack = {
+        stateDir: dir,
+        temporal: { address: '127.0.0.1:1', namespace: 'default', uiUrl: '' },
+        aws: { endpoint: 'http://127.0.0.1:5409', region: 'us-east-1' },
+        services: [],
+      };
       writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack));
       const r = await runCli(['generate', '--count', '1'], { ...moto.env, DDB_LAKE_STATE: dir });
       assert.equal(r.code, 2, r.stderr);
@@ -285,7 +402,10 @@ describe('ddb-lake generate flag validation', () => {
     [['--duration', '-1'], /--duration must be a positive number of seconds/],
     [['--count', '10', '--delete-ratio', '1.5'], /--delete-ratio must be between 0 and 1 \(got 1.5\)/],
     [['--count', '10', '--update-ratio', '-0.1'], /--update-ratio must be between 0 and 1/],
-    [['--count', '10', '--update-ratio', '0.7', '--delete-ratio', '0.5'], /--update-ratio 0.7 plus --delete-ratio 0.5 is more than 1/],
+    [
+      ['--count', '10', '--update-ratio', '0.7', '--delete-ratio', '0.5'],
+      /--update-ratio 0.7 plus --delete-ratio 0.5 is more than 1/,
+    ],
     [['--count', '10', '--concurrency', '0'], /--concurrency must be a whole number from 1 to 256/],
     [['--count', '10', '--table', 'x'], /table name "x" is not valid/],
     [['--initial-batch', '--count', '5'], /--initial-batch already sets the count/],
@@ -325,7 +445,10 @@ describe('the Transaction model (pure logic)', () => {
     assert.equal(resolveGenerateOptions({ table: 'T_x', count: 5 }).batchWrites, true);
     assert.equal(resolveGenerateOptions({ table: 'T_x', count: 5, rate: 10 }).batchWrites, false);
     assert.equal(resolveGenerateOptions({ table: 'T_x', count: 5, updateRatio: 0.1 }).batchWrites, false);
-    assert.throws(() => resolveGenerateOptions({ table: 'T_x', count: 5, deleteRatio: 0.1, batchWrites: true }), /batch writes are only for runs of inserts without a rate/);
+    assert.throws(
+      () => resolveGenerateOptions({ table: 'T_x', count: 5, deleteRatio: 0.1, batchWrites: true }),
+      /batch writes are only for runs of inserts without a rate/,
+    );
   });
 
   test('the planner decides from the seed only', () => {

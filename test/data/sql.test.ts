@@ -16,7 +16,18 @@ import { sparkSubmit } from '../helpers/spark';
  * hold; every query result is compared with that.
  */
 const FIXTURE = join(REPO_ROOT, 'test', 'data', 'fixtures', 'write_hudi_fixture.py');
-const COLUMNS = ['account', 'create_at', 'create_year', 'create_month', 'create_day', 'update_at', 'entity', 'amount', 'is_credit', 'note'];
+const COLUMNS = [
+  'account',
+  'create_at',
+  'create_year',
+  'create_month',
+  'create_day',
+  'update_at',
+  'entity',
+  'amount',
+  'is_credit',
+  'note',
+];
 
 type Row = Record<string, unknown>;
 
@@ -32,7 +43,12 @@ const lakes: Record<'plainCow' | 'partitionedMor' | 's3Cow', Lake> = {} as never
 before(async () => {
   moto = await stackMoto();
   work = mkdtempSync(join(tmpdir(), 'ddb-lake-sql-'));
-  const s3 = new S3Client({ endpoint: moto.endpoint, region: moto.region, forcePathStyle: true, credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' } });
+  const s3 = new S3Client({
+    endpoint: moto.endpoint,
+    region: moto.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: 'lake' }));
   s3.destroy();
   const specs = {
@@ -53,7 +69,8 @@ before(async () => {
     moto.endpoint,
   ]);
   const expected = JSON.parse(out.trim().split('\n').pop()!) as Record<string, Row[]>;
-  for (const [name, spec] of Object.entries(specs)) lakes[name as keyof typeof lakes] = { location: spec.path, expected: expected[spec.path]! };
+  for (const [name, spec] of Object.entries(specs))
+    lakes[name as keyof typeof lakes] = { location: spec.path, expected: expected[spec.path]! };
 });
 
 after(async () => {
@@ -68,7 +85,8 @@ async function sqlJson(location: string, query: string): Promise<Row[]> {
 }
 
 const ORDERED = `select ${COLUMNS.join(', ')} from lake order by account, create_at`;
-const project = (rows: Row[], columns = COLUMNS): Row[] => rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
+const project = (rows: Row[], columns = COLUMNS): Row[] =>
+  rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
 
 describe('ddb-lake sql over Hudi tables written by Spark 3.5 + Hudi 0.15', () => {
   test('copy-on-write, not partitioned, local folder: the rows after insert, update and delete commits', async () => {
@@ -81,7 +99,10 @@ describe('ddb-lake sql over Hudi tables written by Spark 3.5 + Hudi 0.15', () =>
     const { location, expected } = lakes.partitionedMor;
     const typed = [...COLUMNS, 'ratio', 'flag', 'price', 'raw'];
     const rows = await sqlJson(location, `select ${typed.join(', ')} from lake order by account, create_at`);
-    const want: Row[] = project(expected, typed).map((r) => ({ ...r, raw: Buffer.from(String(r.raw), 'hex').toString('base64') }));
+    const want: Row[] = project(expected, typed).map((r) => ({
+      ...r,
+      raw: Buffer.from(String(r.raw), 'hex').toString('base64'),
+    }));
     assert.deepEqual(rows, want);
     assert.equal(typeof rows[0]!.price, 'string', 'decimals stay exact (as strings)');
   });
@@ -92,19 +113,28 @@ describe('ddb-lake sql over Hudi tables written by Spark 3.5 + Hudi 0.15', () =>
     const perDay = await sqlJson(location, 'select create_day, count(*) as n from transactions group by 1 order by 1');
     const want = new Map<string, number>();
     for (const r of expected) want.set(String(r.create_day), (want.get(String(r.create_day)) ?? 0) + 1);
-    assert.deepEqual(perDay, [...want].sort().map(([create_day, n]) => ({ create_day, n })));
+    assert.deepEqual(
+      perDay,
+      [...want].sort().map(([create_day, n]) => ({ create_day, n })),
+    );
   });
 
   test("the view is also named after the Hudi table; Hudi's record key is the brief's id", async () => {
     const { location, expected } = lakes.plainCow;
-    const rows = await sqlJson(location, 'select _hoodie_record_key as id, account, create_at from transactions order by account, create_at');
+    const rows = await sqlJson(
+      location,
+      'select _hoodie_record_key as id, account, create_at from transactions order by account, create_at',
+    );
     assert.equal(rows.length, expected.length);
     for (const r of rows) assert.equal(r.id, `account:${r.account},create_at:${r.create_at}`);
   });
 
   test('--csv prints a header and quotes values holding commas', async () => {
     const { location, expected } = lakes.plainCow;
-    const r = await runCli(['sql', '--lake', location, 'select account, entity, amount from lake order by account', '--csv'], moto.env);
+    const r = await runCli(
+      ['sql', '--lake', location, 'select account, entity, amount from lake order by account', '--csv'],
+      moto.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines[0], 'account,entity,amount');
@@ -114,7 +144,10 @@ describe('ddb-lake sql over Hudi tables written by Spark 3.5 + Hudi 0.15', () =>
 
   test('the default output is a readable table with a row count and the snapshot it read', async () => {
     const { location } = lakes.plainCow;
-    const r = await runCli(['sql', '--lake', location, 'select is_credit, count(*) as n from lake group by 1 order by 1'], moto.env);
+    const r = await runCli(
+      ['sql', '--lake', location, 'select is_credit, count(*) as n from lake group by 1 order by 1'],
+      moto.env,
+    );
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^is_credit \| +n$/);
@@ -136,16 +169,25 @@ describe('ddb-lake sql errors are one line', () => {
   };
 
   test('bad SQL', async () => {
-    const r = await oneLineError(['--lake', lakes.plainCow.location, 'selec * from lake'], /^ddb-lake: Parser Error: syntax error at or near "selec"/);
+    const r = await oneLineError(
+      ['--lake', lakes.plainCow.location, 'selec * from lake'],
+      /^ddb-lake: Parser Error: syntax error at or near "selec"/,
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
   test('an unknown table names the views there are', async () => {
-    await oneLineError(['--lake', lakes.plainCow.location, 'select * from orders'], /Table with name orders does not exist.*views are transactions and lake/);
+    await oneLineError(
+      ['--lake', lakes.plainCow.location, 'select * from orders'],
+      /Table with name orders does not exist.*views are transactions and lake/,
+    );
   });
 
   test('no lake at a local path', async () => {
-    await oneLineError(['--lake', join(work, 'missing'), 'select 1'], /no lake at .*missing \(the folder does not exist\)/);
+    await oneLineError(
+      ['--lake', join(work, 'missing'), 'select 1'],
+      /no lake at .*missing \(the folder does not exist\)/,
+    );
   });
 
   test('a folder that is not a Hudi table', async () => {
@@ -153,7 +195,10 @@ describe('ddb-lake sql errors are one line', () => {
   });
 
   test('no lake at an S3 location, and no bucket', async () => {
-    await oneLineError(['--lake', 's3://lake/tables/nothing', 'select 1'], /no lake at s3:\/\/lake\/tables\/nothing \(no \.hoodie\/hoodie\.properties there\)/);
+    await oneLineError(
+      ['--lake', 's3://lake/tables/nothing', 'select 1'],
+      /no lake at s3:\/\/lake\/tables\/nothing \(no \.hoodie\/hoodie\.properties there\)/,
+    );
     await oneLineError(['--lake', 's3://no-such-bucket/x', 'select 1'], /bucket no-such-bucket does not exist/);
   });
 
@@ -161,7 +206,10 @@ describe('ddb-lake sql errors are one line', () => {
     await oneLineError(['select 1'], /say which lake to query\n.*--pipeline <name> or --lake <location>/);
     await oneLineError(['--lake', 'x', '--pipeline', 'p', 'select 1'], /--pipeline and --lake exclude each other/);
     await oneLineError(['--lake', 'x', '--json', '--csv', 'select 1'], /--json and --csv exclude each other/);
-    await oneLineError(['--pipeline', 'no-such-pipeline', 'select 1'], /no pipeline named "no-such-pipeline"\n.*ddb-lake list/);
+    await oneLineError(
+      ['--pipeline', 'no-such-pipeline', 'select 1'],
+      /no pipeline named "no-such-pipeline"\n.*ddb-lake list/,
+    );
     await oneLineError(['--lake', 'http://example.com/x', 'select 1'], /unsupported scheme/);
   });
 });

@@ -41,43 +41,79 @@ after(() => ddb.destroy());
 describe('npm start, short: demo → verify equal; verify finds tampering', { concurrency: false }, () => {
   let demo: DemoSummary;
 
-  test('the demo writes a few thousand changes and ends with the lake equal to the table', { timeout: 20 * 60_000 }, async () => {
-    // The demo's `up` finds the test stack through DDB_LAKE_STATE; port variables of the calling shell
-    // would ask for another stack.
-    const demoEnv = { ...process.env };
-    for (const v of ['DDB_LAKE_TEMPORAL_PORT', 'DDB_LAKE_TEMPORAL_UI_PORT', 'DDB_LAKE_AWS_PORT', 'DDB_LAKE_REGION']) delete demoEnv[v];
-    const r = await runCli(['demo', '--initial', '1000', '--duration', '40', '--rate', '50', '--update-ratio', '0.3', '--delete-ratio', '0.1', '--seed', 'e2e', '--stop-pipeline', '--json'], demoEnv, 20 * 60_000);
-    assert.equal(r.code, 0, `demo failed (exit ${r.code}):\n${r.stderr.slice(-3000)}\n${r.stdout}`);
-    demo = JSON.parse(r.stdout) as DemoSummary;
-    console.log(`[e2e] ${demo.changes.written} changes (${demo.changes.inserts} ins, ${demo.changes.updates} upd, ${demo.changes.deletes} del); verify ${demo.verify.result}; freshness p50 ${demo.freshness?.p50} s p95 ${demo.freshness?.p95} s; ${demo.durationSeconds} s`);
-    assert.equal(demo.verify.result, 'equal');
-    assert.equal(demo.verify.items, demo.verify.rows);
-    assert.equal(demo.items.initial, 1000);
-    assert.ok(demo.changes.written >= 1500, `only ${demo.changes.written} changes`);
-    assert.ok(demo.changes.updates > 200 && demo.changes.deletes > 50, 'updates and deletes are part of the run');
-    assert.equal(demo.changes.errors, 0);
-    assert.equal(demo.items.inTable, 1000 + demo.changes.inserts - demo.changes.deletes);
-    assert.ok(demo.verify.catchUp, 'verify waited for the pipeline');
-    // Every change was found in a landing file applied by a run, so each has a freshness.
-    assert.ok(demo.freshness);
-    assert.equal(demo.freshness.measured, demo.changes.written);
-    assert.ok(demo.freshness.p50 > 0 && demo.freshness.p95 >= demo.freshness.p50 && demo.freshness.max >= demo.freshness.p95);
-    assert.equal(demo.pipelineState, 'stopped');
-  });
+  test(
+    'the demo writes a few thousand changes and ends with the lake equal to the table',
+    { timeout: 20 * 60_000 },
+    async () => {
+      // The demo's `up` finds the test stack through DDB_LAKE_STATE; port variables of the calling shell
+      // would ask for another stack.
+      const demoEnv = { ...process.env };
+      for (const v of ['DDB_LAKE_TEMPORAL_PORT', 'DDB_LAKE_TEMPORAL_UI_PORT', 'DDB_LAKE_AWS_PORT', 'DDB_LAKE_REGION'])
+        delete demoEnv[v];
+      const r = await runCli(
+        [
+          'demo',
+          '--initial',
+          '1000',
+          '--duration',
+          '40',
+          '--rate',
+          '50',
+          '--update-ratio',
+          '0.3',
+          '--delete-ratio',
+          '0.1',
+          '--seed',
+          'e2e',
+          '--stop-pipeline',
+          '--json',
+        ],
+        demoEnv,
+        20 * 60_000,
+      );
+      assert.equal(r.code, 0, `demo failed (exit ${r.code}):\n${r.stderr.slice(-3000)}\n${r.stdout}`);
+      demo = JSON.parse(r.stdout) as DemoSummary;
+      console.log(
+        `[e2e] ${demo.changes.written} changes (${demo.changes.inserts} ins, ${demo.changes.updates} upd, ${demo.changes.deletes} del); verify ${demo.verify.result}; freshness p50 ${demo.freshness?.p50} s p95 ${demo.freshness?.p95} s; ${demo.durationSeconds} s`,
+      );
+      assert.equal(demo.verify.result, 'equal');
+      assert.equal(demo.verify.items, demo.verify.rows);
+      assert.equal(demo.items.initial, 1000);
+      assert.ok(demo.changes.written >= 1500, `only ${demo.changes.written} changes`);
+      assert.ok(demo.changes.updates > 200 && demo.changes.deletes > 50, 'updates and deletes are part of the run');
+      assert.equal(demo.changes.errors, 0);
+      assert.equal(demo.items.inTable, 1000 + demo.changes.inserts - demo.changes.deletes);
+      assert.ok(demo.verify.catchUp, 'verify waited for the pipeline');
+      // Every change was found in a landing file applied by a run, so each has a freshness.
+      assert.ok(demo.freshness);
+      assert.equal(demo.freshness.measured, demo.changes.written);
+      assert.ok(
+        demo.freshness.p50 > 0 && demo.freshness.p95 >= demo.freshness.p50 && demo.freshness.max >= demo.freshness.p95,
+      );
+      assert.equal(demo.pipelineState, 'stopped');
+    },
+  );
 
-  test('verify --no-wait on the stopped pipeline: equal, exit 0, the documented JSON', { timeout: 5 * 60_000 }, async () => {
-    const r = await runCli(['verify', demo.pipeline, '--no-wait', '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as VerifyReport;
-    assert.equal(report.schemaVersion, 1);
-    assert.equal(report.result, 'equal');
-    assert.equal(report.catchUp, null);
-    assert.equal(report.table.items, demo.items.inTable);
-    assert.deepEqual([report.missing.count, report.extra.count, report.differing.count, report.duplicates.count], [0, 0, 0, 0]);
-    const text = await runCli(['verify', demo.pipeline, '--no-wait']);
-    assert.equal(text.code, 0);
-    assert.match(text.stdout, /EQUAL/);
-  });
+  test(
+    'verify --no-wait on the stopped pipeline: equal, exit 0, the documented JSON',
+    { timeout: 5 * 60_000 },
+    async () => {
+      const r = await runCli(['verify', demo.pipeline, '--no-wait', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as VerifyReport;
+      assert.equal(report.schemaVersion, 1);
+      assert.equal(report.result, 'equal');
+      assert.equal(report.catchUp, null);
+      assert.equal(report.table.items, demo.items.inTable);
+      assert.deepEqual(
+        [report.missing.count, report.extra.count, report.differing.count, report.duplicates.count],
+        [0, 0, 0, 0],
+      );
+      const text = await runCli(['verify', demo.pipeline, '--no-wait']);
+      assert.equal(text.code, 0);
+      assert.match(text.stdout, /EQUAL/);
+    },
+  );
 
   test('a tampered copy of the table: extra, missing and differing rows, exit 1', { timeout: 5 * 60_000 }, async () => {
     const copy = `${demo.table}-copy`;
@@ -87,8 +123,22 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
     await ddb.send(new DeleteItemCommand({ TableName: copy, Key: keyOf(gone!) }));
     const added = { ...changedNote!, account: { S: '000-000-0000' } };
     await ddb.send(new PutItemCommand({ TableName: copy, Item: added }));
-    await ddb.send(new UpdateItemCommand({ TableName: copy, Key: keyOf(changedNote!), UpdateExpression: 'SET note = :n', ExpressionAttributeValues: { ':n': { S: 'Tampered note.' } } }));
-    await ddb.send(new UpdateItemCommand({ TableName: copy, Key: keyOf(changedAmount!), UpdateExpression: 'SET amount = :a', ExpressionAttributeValues: { ':a': { N: '1000000' } } }));
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: copy,
+        Key: keyOf(changedNote!),
+        UpdateExpression: 'SET note = :n',
+        ExpressionAttributeValues: { ':n': { S: 'Tampered note.' } },
+      }),
+    );
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: copy,
+        Key: keyOf(changedAmount!),
+        UpdateExpression: 'SET amount = :a',
+        ExpressionAttributeValues: { ':a': { N: '1000000' } },
+      }),
+    );
 
     const r = await runCli(['verify', demo.pipeline, '--table', copy, '--json', '--sample', '5']);
     assert.equal(r.code, 1, r.stderr);
@@ -102,8 +152,20 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
     assert.equal(report.differing.count, 2);
     assert.deepEqual(report.differing.byAttribute, { amount: 1, note: 1 });
     const byAttribute = Object.fromEntries(report.differing.sample.map((d) => [d.attribute, d]));
-    assert.deepEqual(byAttribute.note, { key: key(changedNote!), attribute: 'note', column: 'note', table: 'Tampered note.', lake: changedNote!.note!.S });
-    assert.deepEqual(byAttribute.amount, { key: key(changedAmount!), attribute: 'amount', column: 'amount', table: 1000000, lake: Number(changedAmount!.amount!.N) });
+    assert.deepEqual(byAttribute.note, {
+      key: key(changedNote!),
+      attribute: 'note',
+      column: 'note',
+      table: 'Tampered note.',
+      lake: changedNote!.note!.S,
+    });
+    assert.deepEqual(byAttribute.amount, {
+      key: key(changedAmount!),
+      attribute: 'amount',
+      column: 'amount',
+      table: 1000000,
+      lake: Number(changedAmount!.amount!.N),
+    });
     assert.equal(report.duplicates.count, 0);
 
     const text = await runCli(['verify', demo.pipeline, '--table', copy]);
@@ -124,7 +186,10 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout) as VerifyReport;
     assert.equal(report.missing.count, 1);
-    assert.equal(`account:${report.missing.sample[0]!.key.account},create_at:${report.missing.sample[0]!.key.create_at}`, dropped);
+    assert.equal(
+      `account:${report.missing.sample[0]!.key.account},create_at:${report.missing.sample[0]!.key.create_at}`,
+      dropped,
+    );
     assert.deepEqual([report.extra.count, report.differing.count], [0, 0]);
   });
 
@@ -143,9 +208,7 @@ describe('npm start, short: demo → verify equal; verify finds tampering', { co
 
 /** The table's items copied into a new table without a stream (the pipeline never sees it). */
 async function copyTable(from: string, to: string): Promise<Record<string, AttributeValue>[]> {
-  await ddb.send(
-    new CreateTableCommand(transactionTableInput(to, null)),
-  );
+  await ddb.send(new CreateTableCommand(transactionTableInput(to, null)));
   await waitUntilTableExists({ client: ddb, maxWaitTime: 60 }, { TableName: to });
   const items: Record<string, AttributeValue>[] = [];
   let start: Record<string, AttributeValue> | undefined;
@@ -165,7 +228,8 @@ function newestParquet(dir: string): string {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.parquet') && (!best || statSync(p).mtimeMs > best.mtime)) best = { path: p, mtime: statSync(p).mtimeMs };
+      else if (e.name.endsWith('.parquet') && (!best || statSync(p).mtimeMs > best.mtime))
+        best = { path: p, mtime: statSync(p).mtimeMs };
     }
   };
   walk(dir);

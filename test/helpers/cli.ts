@@ -35,11 +35,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, tim
  * Runs the CLI in this process (the same code as bin/ddb-lake.js, without a Node start-up per call)
  * and captures what it prints. Calls must not overlap: console.log / console.error are swapped.
  */
-export async function runCliInProcess(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+export async function runCliInProcess(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
   const { main } = await import('../../client/cli');
   const savedEnv = { ...process.env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   const out: string[] = [];
   const err: string[] = [];
   const { log, error } = console;

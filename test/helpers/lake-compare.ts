@@ -43,7 +43,13 @@ export interface CompareRequest {
 }
 
 export function isEqual(c: LakeComparison): boolean {
-  return c.missing.length === 0 && c.extra.length === 0 && c.differentRows === 0 && c.duplicateKeys.length === 0 && c.tableItems === c.lakeRows;
+  return (
+    c.missing.length === 0 &&
+    c.extra.length === 0 &&
+    c.differentRows === 0 &&
+    c.duplicateKeys.length === 0 &&
+    c.tableItems === c.lakeRows
+  );
 }
 
 /** One line per kind of difference, for an assertion message. */
@@ -56,7 +62,9 @@ export function describeComparison(c: LakeComparison): string {
     `extra in the lake: ${c.extra.length} ${c.extra.slice(0, 5).join(', ')}`,
     `duplicate keys in the lake: ${c.duplicateKeys.length} ${c.duplicateKeys.slice(0, 5).join(', ')}`,
     `rows that differ: ${c.differentRows}`,
-    ...c.different.slice(0, 10).map((d) => `  ${d.key} ${d.attribute}: table ${JSON.stringify(d.table)}, lake ${JSON.stringify(d.lake)}`),
+    ...c.different
+      .slice(0, 10)
+      .map((d) => `  ${d.key} ${d.attribute}: table ${JSON.stringify(d.table)}, lake ${JSON.stringify(d.lake)}`),
   ].join('\n');
 }
 
@@ -73,9 +81,19 @@ export async function compareLakeWithTable(req: CompareRequest): Promise<LakeCom
     if (lake.has(key)) duplicateKeys.push(key);
     lake.set(key, row);
   }
-  const userColumns = rows.length ? Object.keys(rows[0]!).filter((c) => !c.startsWith('_hoodie_') && !c.startsWith('_ddb_lake_') && !derived.has(c)) : [];
+  const userColumns = rows.length
+    ? Object.keys(rows[0]!).filter((c) => !c.startsWith('_hoodie_') && !c.startsWith('_ddb_lake_') && !derived.has(c))
+    : [];
 
-  const result: LakeComparison = { tableItems: items.length, lakeRows: rows.length, missing: [], extra: [], different: [], differentRows: 0, duplicateKeys };
+  const result: LakeComparison = {
+    tableItems: items.length,
+    lakeRows: rows.length,
+    missing: [],
+    extra: [],
+    different: [],
+    differentRows: 0,
+    duplicateKeys,
+  };
   const seen = new Set<string>();
   for (const item of items) {
     const key = keyOf(req.keyFields.map((f) => keyText(item[f], f)));
@@ -87,13 +105,19 @@ export async function compareLakeWithTable(req: CompareRequest): Promise<LakeCom
     }
     const diffs: LakeDifference[] = [];
     for (const [name, value] of Object.entries(item)) {
-      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new Error(`attribute "${name}" is not a plain identifier; this helper cannot find its column (use ddb-lake verify)`);
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
+        throw new Error(
+          `attribute "${name}" is not a plain identifier; this helper cannot find its column (use ddb-lake verify)`,
+        );
       const expected = lakeValue(value, name);
       if (!sameValue(expected, row[name])) diffs.push({ key, attribute: name, table: expected, lake: row[name] });
     }
     // A column the item has no attribute for must read null (an absent attribute reads as null).
-    for (const column of userColumns) if (!(column in item) && row[column] !== null && row[column] !== undefined) diffs.push({ key, attribute: column, table: null, lake: row[column] });
-    if (row._ddb_lake_overflow !== null && row._ddb_lake_overflow !== undefined) diffs.push({ key, attribute: '_ddb_lake_overflow', table: null, lake: row._ddb_lake_overflow });
+    for (const column of userColumns)
+      if (!(column in item) && row[column] !== null && row[column] !== undefined)
+        diffs.push({ key, attribute: column, table: null, lake: row[column] });
+    if (row._ddb_lake_overflow !== null && row._ddb_lake_overflow !== undefined)
+      diffs.push({ key, attribute: '_ddb_lake_overflow', table: null, lake: row._ddb_lake_overflow });
     if (diffs.length) {
       result.differentRows++;
       if (result.different.length < 20) result.different.push(...diffs.slice(0, 20 - result.different.length));
@@ -107,7 +131,9 @@ async function scanAll(dynamodb: DynamoDBClient, table: string): Promise<Record<
   const items: Record<string, AttributeValue>[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
-    const out = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));
+    const out = await dynamodb.send(
+      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
+    );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
@@ -133,7 +159,9 @@ function lakeValue(v: AttributeValue, name: string): unknown {
   if (v.BOOL !== undefined) return v.BOOL;
   if (v.NULL !== undefined) return null;
   if (v.B !== undefined) return Buffer.from(v.B).toString('base64');
-  throw new Error(`attribute ${name} is of type ${Object.keys(v)[0]}; this helper compares S, N, BOOL, NULL and B (use ddb-lake verify)`);
+  throw new Error(
+    `attribute ${name} is of type ${Object.keys(v)[0]}; this helper compares S, N, BOOL, NULL and B (use ddb-lake verify)`,
+  );
 }
 
 function sameValue(expected: unknown, actual: unknown): boolean {

@@ -19,7 +19,12 @@ export async function stackMoto(): Promise<MotoForTest> {
     endpoint: env.aws.endpoint,
     region: env.aws.region,
     stateDir: env.stateDir,
-    env: { ...process.env, DDB_LAKE_STATE: env.stateDir, DDB_LAKE_ENV: 'local', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      ...process.env,
+      DDB_LAKE_STATE: env.stateDir,
+      DDB_LAKE_ENV: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
     // The stack belongs to the test run, not to one test file.
     async stop() {},
   };

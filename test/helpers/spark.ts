@@ -13,9 +13,26 @@ export function sparkSubmit(script: string, args: string[], timeoutMs = 300_000)
   return new Promise((resolve, reject) => {
     const child = spawn(
       paths.sparkSubmit,
-      ['--master', 'local[2]', '--driver-memory', '1g', '--conf', 'spark.ui.enabled=false', '--jars', paths.jars.join(','), script, ...args],
+      [
+        '--master',
+        'local[2]',
+        '--driver-memory',
+        '1g',
+        '--conf',
+        'spark.ui.enabled=false',
+        '--jars',
+        paths.jars.join(','),
+        script,
+        ...args,
+      ],
       {
-        env: { ...process.env, SPARK_HOME: sparkHome, PYSPARK_PYTHON: paths.python, PYSPARK_DRIVER_PYTHON: paths.python, SPARK_LOCAL_IP: '127.0.0.1' },
+        env: {
+          ...process.env,
+          SPARK_HOME: sparkHome,
+          PYSPARK_PYTHON: paths.python,
+          PYSPARK_DRIVER_PYTHON: paths.python,
+          SPARK_LOCAL_IP: '127.0.0.1',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -21,7 +21,9 @@ export function testEnvironment(): LocalEnvironment {
   try {
     env = resolveEnvironment();
   } catch (err) {
-    throw new Error(`no test stack: ${(err as Error).message}. Run the tests with \`npm test\` (test/run.ts starts the stack and sets DDB_LAKE_STATE)`);
+    throw new Error(
+      `no test stack: ${(err as Error).message}. Run the tests with \`npm test\` (test/run.ts starts the stack and sets DDB_LAKE_STATE)`,
+    );
   }
   if (env.kind !== 'local') throw new Error('tests run against the local stack; unset DDB_LAKE_ENV');
   return env;
@@ -67,7 +69,10 @@ let runtimeInstalled = false;
 export function testWorkerConnection(): Promise<NativeConnection> {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
-    const level = process.env.DDB_LAKE_TEST_LOG === 'INFO' || process.env.DDB_LAKE_TEST_LOG === 'DEBUG' ? process.env.DDB_LAKE_TEST_LOG : 'WARN';
+    const level =
+      process.env.DDB_LAKE_TEST_LOG === 'INFO' || process.env.DDB_LAKE_TEST_LOG === 'DEBUG'
+        ? process.env.DDB_LAKE_TEST_LOG
+        : 'WARN';
     Runtime.install({ logger: new DefaultLogger(level) });
   }
   workerConnection ??= NativeConnection.connect({ address: testEnvironment().temporal.address });
@@ -86,7 +91,12 @@ export async function closeTestConnections(): Promise<void> {
  * an S3 bucket, a Temporal task queue or workflow id: lowercase letters, digits and dashes.
  */
 export function uniqueName(prefix: string): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 30) || 't';
+  const clean =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 30) || 't';
   return `${clean}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
 import { transactionTableInput } from '../../tools/generate/transaction-table';
 import { after, describe, it } from 'node:test';
-import { CreateTableCommand, DeleteItemCommand, DeleteTableCommand, PutItemCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DeleteTableCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
 import { testDynamoDbClient, testDynamoDbStreamsClient, uniqueName } from '../helpers/stack';
 
 const ddb = testDynamoDbClient();
@@ -15,16 +27,24 @@ after(() => {
 describe('moto: DynamoDB with a NEW_AND_OLD_IMAGES stream', () => {
   it('delivers INSERT, MODIFY and REMOVE records with their images, in order', async () => {
     const TableName = uniqueName('Transaction');
-    const created = await ddb.send(
-      new CreateTableCommand(transactionTableInput(TableName)),
-    );
+    const created = await ddb.send(new CreateTableCommand(transactionTableInput(TableName)));
     await waitUntilTableExists({ client: ddb, maxWaitTime: 30 }, { TableName });
     const streamArn = created.TableDescription?.LatestStreamArn;
     assert.ok(streamArn, 'the table has a stream');
 
     const key = { account: { S: 'acct-1' }, create_at: { S: '2024-05-01T10:00:00Z' } };
-    await ddb.send(new PutItemCommand({ TableName, Item: { ...key, amount: { N: '12.50' }, update_at: { S: '2024-05-01T10:00:00Z' } } }));
-    await ddb.send(new PutItemCommand({ TableName, Item: { account: { S: 'acct-2' }, create_at: { S: '2024-05-01T10:01:00Z' }, amount: { N: '3' } } }));
+    await ddb.send(
+      new PutItemCommand({
+        TableName,
+        Item: { ...key, amount: { N: '12.50' }, update_at: { S: '2024-05-01T10:00:00Z' } },
+      }),
+    );
+    await ddb.send(
+      new PutItemCommand({
+        TableName,
+        Item: { account: { S: 'acct-2' }, create_at: { S: '2024-05-01T10:01:00Z' }, amount: { N: '3' } },
+      }),
+    );
     await ddb.send(
       new UpdateItemCommand({
         TableName,
@@ -39,7 +59,15 @@ describe('moto: DynamoDB with a NEW_AND_OLD_IMAGES stream', () => {
     assert.equal(stream.StreamDescription?.StreamViewType, 'NEW_AND_OLD_IMAGES');
     const records: _Record[] = [];
     for (const shard of stream.StreamDescription?.Shards ?? []) {
-      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let iterator = (
+        await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
       for (let page = 0; iterator && page < 10; page++) {
         const r = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
         records.push(...(r.Records ?? []));
@@ -48,7 +76,10 @@ describe('moto: DynamoDB with a NEW_AND_OLD_IMAGES stream', () => {
       }
     }
 
-    assert.deepEqual(records.map((r) => r.eventName), ['INSERT', 'INSERT', 'MODIFY', 'REMOVE']);
+    assert.deepEqual(
+      records.map((r) => r.eventName),
+      ['INSERT', 'INSERT', 'MODIFY', 'REMOVE'],
+    );
     const [insert, , modify, remove] = records;
     assert.deepEqual(insert!.dynamodb?.Keys, key);
     assert.deepEqual(insert!.dynamodb?.NewImage?.amount, { N: '12.50' });
@@ -59,7 +90,11 @@ describe('moto: DynamoDB with a NEW_AND_OLD_IMAGES stream', () => {
     assert.deepEqual(remove!.dynamodb?.OldImage?.amount, { N: '99' });
     assert.equal(remove!.dynamodb?.NewImage, undefined);
     const sequence = records.map((r) => BigInt(r.dynamodb!.SequenceNumber!));
-    assert.deepEqual([...sequence].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), sequence, 'sequence numbers increase');
+    assert.deepEqual(
+      [...sequence].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      sequence,
+      'sequence numbers increase',
+    );
 
     await ddb.send(new DeleteTableCommand({ TableName }));
   });

@@ -5,7 +5,15 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, PutItemCommand, ScanCommand, waitUntilTableExists, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  waitUntilTableExists,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { testDynamoDbClient, uniqueName } from '../helpers/stack';
 
 const ddb = testDynamoDbClient();
@@ -36,7 +44,8 @@ test('paged and segmented Scans see every item once, with writes between pages',
       put.push({ PutRequest: { Item: { h: { S: `h${h}` }, r: { N: String(r * 5) }, pad: { S: 'x'.repeat(50) } } } });
       keys.add(`h${h}|${r * 5}`);
     }
-  for (let i = 0; i < put.length; i += 25) await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: put.slice(i, i + 25) } }));
+  for (let i = 0; i < put.length; i += 25)
+    await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: put.slice(i, i + 25) } }));
 
   const scanAll = async (segments: number, limit: number, between?: (page: number) => Promise<void>) => {
     const seen: string[] = [];
@@ -44,7 +53,15 @@ test('paged and segmented Scans see every item once, with writes between pages',
       let start: Record<string, AttributeValue> | undefined;
       let page = 0;
       do {
-        const out = await ddb.send(new ScanCommand({ TableName: table, Limit: limit, ExclusiveStartKey: start, Segment: segments > 1 ? segment : undefined, TotalSegments: segments > 1 ? segments : undefined }));
+        const out = await ddb.send(
+          new ScanCommand({
+            TableName: table,
+            Limit: limit,
+            ExclusiveStartKey: start,
+            Segment: segments > 1 ? segment : undefined,
+            TotalSegments: segments > 1 ? segments : undefined,
+          }),
+        );
         const got = (out.Items ?? []).map((i) => `${i.h!.S}|${i.r!.N}`);
         // Within a page and across pages of a segment: ascending (hash, then range by number).
         seen.push(...got);
@@ -63,7 +80,12 @@ test('paged and segmented Scans see every item once, with writes between pages',
     const [h, r] = k.split('|');
     byHash.set(h!, [...(byHash.get(h!) ?? []), Number(r)]);
   }
-  for (const rs of byHash.values()) assert.deepEqual(rs, [...rs].sort((a, b) => a - b), 'range keys in numeric order within a hash key');
+  for (const rs of byHash.values())
+    assert.deepEqual(
+      rs,
+      [...rs].sort((a, b) => a - b),
+      'range keys in numeric order within a hash key',
+    );
 
   const segmented = await scanAll(3, 50);
   assert.equal(segmented.length, keys.size, 'every item once across the segments');
@@ -73,10 +95,14 @@ test('paged and segmented Scans see every item once, with writes between pages',
   const stable = new Set([...keys].filter((k) => !k.startsWith('h5|')));
   const withWrites = await scanAll(1, 40, async (page) => {
     await ddb.send(new PutItemCommand({ TableName: table, Item: { h: { S: `new${page}` }, r: { N: '1' } } }));
-    if (page < 20) await ddb.send(new DeleteItemCommand({ TableName: table, Key: { h: { S: 'h5' }, r: { N: String(page * 5) } } }));
+    if (page < 20)
+      await ddb.send(new DeleteItemCommand({ TableName: table, Key: { h: { S: 'h5' }, r: { N: String(page * 5) } } }));
   });
   const counts = new Map<string, number>();
   for (const k of withWrites) counts.set(k, (counts.get(k) ?? 0) + 1);
   for (const k of stable) assert.equal(counts.get(k), 1, `${k} seen ${counts.get(k) ?? 0} times`);
-  assert.ok([...counts.values()].every((n) => n === 1), 'no item twice');
+  assert.ok(
+    [...counts.values()].every((n) => n === 1),
+    'no item twice',
+  );
 });

@@ -16,7 +16,10 @@ describe('moto: S3', () => {
     await s3.send(new PutObjectCommand({ Bucket, Key: 'other/x.json', Body: '{}' }));
 
     const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'stream/' }));
-    assert.deepEqual(listed.Contents?.map((o) => [o.Key, o.Size]), [[Key, Buffer.byteLength(Body)]]);
+    assert.deepEqual(
+      listed.Contents?.map((o) => [o.Key, o.Size]),
+      [[Key, Buffer.byteLength(Body)]],
+    );
     const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
     assert.equal(await got.Body?.transformToString(), Body);
   });

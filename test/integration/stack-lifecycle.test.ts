@@ -26,7 +26,10 @@ interface CliResult {
 
 function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'ddb-lake.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'ddb-lake.js'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -89,11 +92,17 @@ describe('ddb-lake up / down', () => {
     assert.equal(status.code, 0, status.stderr);
     const parsed = JSON.parse(status.stdout) as StackStatus;
     assert.equal(parsed.state, 'running');
-    assert.deepEqual(parsed.services.slice(0, 2).map((s) => s.name), ['temporal', 'moto']);
+    assert.deepEqual(
+      parsed.services.slice(0, 2).map((s) => s.name),
+      ['temporal', 'moto'],
+    );
     for (const s of parsed.services) assert.equal(s.health, 'healthy', `${s.name} is healthy`);
 
     runId = await withTemporal(first, async (client) => {
-      const handle = await client.workflow.start('waitForReleaseWorkflow', { taskQueue: uniqueName('nobody-polls'), workflowId });
+      const handle = await client.workflow.start('waitForReleaseWorkflow', {
+        taskQueue: uniqueName('nobody-polls'),
+        workflowId,
+      });
       return handle.firstExecutionRunId;
     });
   });
@@ -103,7 +112,10 @@ describe('ddb-lake up / down', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /temporal: already running/);
     assert.match(r.stdout, /moto: already running/);
-    assert.deepEqual(recorded().services.map((s) => s.pid), first.services.map((s) => s.pid));
+    assert.deepEqual(
+      recorded().services.map((s) => s.pid),
+      first.services.map((s) => s.pid),
+    );
   });
 
   it('a taken port stops up before it starts anything, naming the port and the way out', async () => {
@@ -112,9 +124,20 @@ describe('ddb-lake up / down', () => {
     const taken = await freePort();
     await new Promise<void>((res) => blocker.listen(taken, '127.0.0.1', res));
     try {
-      const r = await cli(['up', '--aws-port', String(taken), '--temporal-port', String(await freePort()), '--temporal-ui-port', String(await freePort())], {
-        DDB_LAKE_STATE: otherState,
-      });
+      const r = await cli(
+        [
+          'up',
+          '--aws-port',
+          String(taken),
+          '--temporal-port',
+          String(await freePort()),
+          '--temporal-ui-port',
+          String(await freePort()),
+        ],
+        {
+          DDB_LAKE_STATE: otherState,
+        },
+      );
       assert.equal(r.code, 2);
       assert.match(r.stderr, new RegExp(`port ${taken} on 127\\.0\\.0\\.1 \\(the moto port\\) is already in use`));
       assert.match(r.stderr, /--aws-port or DDB_LAKE_AWS_PORT/);

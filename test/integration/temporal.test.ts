@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import * as activities from '../fixtures/activities';
-import { closeTestConnections, testEnvironment, testTemporalClient, testWorkerConnection, uniqueName } from '../helpers/stack';
+import {
+  closeTestConnections,
+  testEnvironment,
+  testTemporalClient,
+  testWorkerConnection,
+  uniqueName,
+} from '../helpers/stack';
 
 after(closeTestConnections);
 
@@ -20,7 +26,12 @@ describe('Temporal dev server of the test stack', () => {
     const client = await testTemporalClient();
     const workflowId = uniqueName('greeting');
     const result = await worker.runUntil(
-      client.workflow.execute('greetingWorkflow', { taskQueue, workflowId, args: ['lake'], workflowExecutionTimeout: '60 seconds' }),
+      client.workflow.execute('greetingWorkflow', {
+        taskQueue,
+        workflowId,
+        args: ['lake'],
+        workflowExecutionTimeout: '60 seconds',
+      }),
     );
     assert.equal(result, 'hello, lake');
     const description = await client.workflow.getHandle(workflowId).describe();

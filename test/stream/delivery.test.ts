@@ -7,25 +7,36 @@ import { interpretResponse } from '../../stack/poller/shard-worker';
 
 type Log = string[];
 
-function harness(policy: Partial<DeliveryPolicy>, fn: (records: number[], call: number) => InvokeOutcome, stopAfterCalls = Infinity) {
+function harness(
+  policy: Partial<DeliveryPolicy>,
+  fn: (records: number[], call: number) => InvokeOutcome,
+  stopAfterCalls = Infinity,
+) {
   const log: Log = [];
   let calls = 0;
   const run = (records: number[]) =>
-    deliverBatch(records, { maxRetryAttempts: -1, bisectBatchOnFunctionError: false, backoffMs: () => 0, ...policy }, {
-      invoke: async (r) => {
-        calls++;
-        log.push(`invoke ${r.join(',')}`);
-        return fn(r, calls);
+    deliverBatch(
+      records,
+      { maxRetryAttempts: -1, bisectBatchOnFunctionError: false, backoffMs: () => 0, ...policy },
+      {
+        invoke: async (r) => {
+          calls++;
+          log.push(`invoke ${r.join(',')}`);
+          return fn(r, calls);
+        },
+        delivered: async (r) => void log.push(`delivered ${r.join(',')}`),
+        discarded: async (r, reason, retries) => void log.push(`discarded ${r.join(',')} after ${retries} (${reason})`),
+        isStopping: () => calls >= stopAfterCalls,
+        sleep: async () => undefined,
       },
-      delivered: async (r) => void log.push(`delivered ${r.join(',')}`),
-      discarded: async (r, reason, retries) => void log.push(`discarded ${r.join(',')} after ${retries} (${reason})`),
-      isStopping: () => calls >= stopAfterCalls,
-      sleep: async () => undefined,
-    });
+    );
   return { log, run };
 }
 
-const poison = (bad: number) => (records: number[]): InvokeOutcome => (records.includes(bad) ? { kind: 'error', reason: 'boom' } : { kind: 'success' });
+const poison =
+  (bad: number) =>
+  (records: number[]): InvokeOutcome =>
+    records.includes(bad) ? { kind: 'error', reason: 'boom' } : { kind: 'success' };
 
 describe('delivering a batch like Lambda', () => {
   it('checkpoints a successful batch whole', async () => {
@@ -35,7 +46,9 @@ describe('delivering a batch like Lambda', () => {
   });
 
   it('on a partial batch response, checkpoints before the failed record and retries from it', async () => {
-    const { log, run } = harness({}, (_r, call) => (call === 1 ? { kind: 'partial', retryFrom: 2, reason: 'r' } : { kind: 'success' }));
+    const { log, run } = harness({}, (_r, call) =>
+      call === 1 ? { kind: 'partial', retryFrom: 2, reason: 'r' } : { kind: 'success' },
+    );
     await run([1, 2, 3, 4]);
     assert.deepEqual(log, ['invoke 1,2,3,4', 'delivered 1,2', 'invoke 3,4', 'delivered 3,4']);
   });
@@ -69,9 +82,15 @@ describe('delivering a batch like Lambda', () => {
   });
 
   it('with -1 retries until the function succeeds', async () => {
-    const { log, run } = harness({ maxRetryAttempts: -1, bisectBatchOnFunctionError: true }, (_r, call) => (call < 5 ? { kind: 'partial', retryFrom: 0, reason: 'not yet' } : { kind: 'success' }));
+    const { log, run } = harness({ maxRetryAttempts: -1, bisectBatchOnFunctionError: true }, (_r, call) =>
+      call < 5 ? { kind: 'partial', retryFrom: 0, reason: 'not yet' } : { kind: 'success' },
+    );
     await run([1, 2]);
-    assert.deepEqual(log, ['invoke 1,2', 'invoke 1,2', 'invoke 1,2', 'invoke 1,2', 'invoke 1,2', 'delivered 1,2'], 'a partial failure is not bisected');
+    assert.deepEqual(
+      log,
+      ['invoke 1,2', 'invoke 1,2', 'invoke 1,2', 'invoke 1,2', 'invoke 1,2', 'delivered 1,2'],
+      'a partial failure is not bisected',
+    );
   });
 
   it('stops between retries without checkpointing past the failed records', async () => {
@@ -84,7 +103,8 @@ describe('delivering a batch like Lambda', () => {
 describe("reading the function's answer", () => {
   const recs = ['10', '11', '12'].map((seq): DynamoDBRecord => ({ dynamodb: { SequenceNumber: seq } }));
   it('is a success for no answer or no failures', () => {
-    for (const answer of [undefined, null, { batchItemFailures: [] }, { batchItemFailures: null as never }]) assert.deepEqual(interpretResponse(answer as never, recs), { kind: 'success' });
+    for (const answer of [undefined, null, { batchItemFailures: [] }, { batchItemFailures: null as never }])
+      assert.deepEqual(interpretResponse(answer as never, recs), { kind: 'success' });
   });
   it('retries from the lowest failed record', () => {
     const o = interpretResponse({ batchItemFailures: [{ itemIdentifier: '12' }, { itemIdentifier: '11' }] }, recs);

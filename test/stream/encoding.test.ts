@@ -10,7 +10,12 @@ function record(image: Record<string, AttributeValue>, overrides: Partial<Dynamo
     eventName: 'INSERT',
     eventSource: 'aws:dynamodb',
     eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024-01-01T00:00:00.000',
-    dynamodb: { ApproximateCreationDateTime: 1690735787, SequenceNumber: '1100000000017454423009', NewImage: image, Keys: { k: image.k ?? { S: 'k' } } },
+    dynamodb: {
+      ApproximateCreationDateTime: 1690735787,
+      SequenceNumber: '1100000000017454423009',
+      NewImage: image,
+      Keys: { k: image.k ?? { S: 'k' } },
+    },
     ...overrides,
   };
 }
@@ -59,7 +64,24 @@ describe('numbers', () => {
     });
   }
 
-  for (const bad of ['', 'abc', 'NaN', 'Infinity', '-Infinity', '1e', '--1', '.', '+', '1.2.3', ' 1', '1 ', '0x10', '1_000', 'e5', '.e5']) {
+  for (const bad of [
+    '',
+    'abc',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '1e',
+    '--1',
+    '.',
+    '+',
+    '1.2.3',
+    ' 1',
+    '1 ',
+    '0x10',
+    '1_000',
+    'e5',
+    '.e5',
+  ]) {
     it(`rejects ${JSON.stringify(bad)}`, () => {
       assert.throws(() => jsonNumberLiteral(bad), EncodingError);
       assert.throws(() => encodeRecord(record({ k: { S: 'a' }, n: { N: bad } })), /attribute "n": N value/);
@@ -108,7 +130,16 @@ describe('every DynamoDB type', () => {
         _underscore: { S: 'not escaped inside maps' },
       },
     },
-    l: { L: [{ S: 'a' }, { N: '1' }, { SS: ['q'] }, { L: [{ NULL: true }, { B: 'CA==' }] }, { M: { b: { B: 'CQ==' } } }, { BOOL: false }] },
+    l: {
+      L: [
+        { S: 'a' },
+        { N: '1' },
+        { SS: ['q'] },
+        { L: [{ NULL: true }, { B: 'CA==' }] },
+        { M: { b: { B: 'CQ==' } } },
+        { BOOL: false },
+      ],
+    },
   };
 
   it('round-trips through encoder and decoder exactly', () => {
@@ -164,13 +195,25 @@ describe('every DynamoDB type', () => {
       [{ NULL: false } as AttributeValue, /NULL value is not true/],
       [{ M: { inner: { N: 'x' } } } as AttributeValue, /N value "x"/],
     ];
-    for (const [value, message] of cases) assert.throws(() => encodeRecord(record({ k: { S: 'a' }, bad: value })), (err: Error) => err instanceof EncodingError && /attribute "bad"/.test(err.message) && message.test(err.message));
+    for (const [value, message] of cases)
+      assert.throws(
+        () => encodeRecord(record({ k: { S: 'a' }, bad: value })),
+        (err: Error) =>
+          err instanceof EncodingError && /attribute "bad"/.test(err.message) && message.test(err.message),
+      );
   });
 });
 
 describe('attribute names and metadata', () => {
   it('escapes user attributes starting with _ and restores them', () => {
-    const image: Record<string, AttributeValue> = { k: { S: 'a' }, _x: { S: '1' }, __y: { N: '2' }, _op: { S: 'user op' }, _types: { B: 'AA==' }, _: { BOOL: true } };
+    const image: Record<string, AttributeValue> = {
+      k: { S: 'a' },
+      _x: { S: '1' },
+      __y: { N: '2' },
+      _op: { S: 'user op' },
+      _types: { B: 'AA==' },
+      _: { BOOL: true },
+    };
     const line = encodeRecord(record(image));
     const plain = JSON.parse(line);
     assert.equal(plain.__x, '1');
@@ -184,26 +227,74 @@ describe('attribute names and metadata', () => {
 
   it('maps the event, sequence number, time and TTL origin', () => {
     const insert = decodeLine(encodeRecord(record({ k: { S: 'a' } })));
-    assert.deepEqual({ ...insert, item: undefined }, { op: 'insert', seq: '1100000000017454423009', ts: 1690735787000, ttl: false, item: undefined });
+    assert.deepEqual(
+      { ...insert, item: undefined },
+      { op: 'insert', seq: '1100000000017454423009', ts: 1690735787000, ttl: false, item: undefined },
+    );
     const modify = decodeLine(encodeRecord(record({ k: { S: 'a' } }, { eventName: 'MODIFY' })));
     assert.equal(modify.op, 'modify');
     const ttlRemove = decodeLine(
       encodeRecord({
         eventName: 'REMOVE',
         userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-        dynamodb: { ApproximateCreationDateTime: 1.5, SequenceNumber: '7', Keys: { k: { S: 'a' } }, OldImage: { k: { S: 'a' }, v: { N: '1' } } },
+        dynamodb: {
+          ApproximateCreationDateTime: 1.5,
+          SequenceNumber: '7',
+          Keys: { k: { S: 'a' } },
+          OldImage: { k: { S: 'a' }, v: { N: '1' } },
+        },
       }),
     );
-    assert.deepEqual(ttlRemove, { op: 'remove', seq: '7', ts: 1500, ttl: true, item: { k: { S: 'a' }, v: { N: '1' } } });
-    const userRemove = decodeLine(encodeRecord({ eventName: 'REMOVE', userIdentity: { type: 'User', principalId: 'x' }, dynamodb: { ApproximateCreationDateTime: 2, SequenceNumber: '8', Keys: { k: { S: 'a' } } } }));
-    assert.deepEqual(userRemove, { op: 'remove', seq: '8', ts: 2000, ttl: false, item: { k: { S: 'a' } } }, 'without an old image a remove carries the keys');
+    assert.deepEqual(ttlRemove, {
+      op: 'remove',
+      seq: '7',
+      ts: 1500,
+      ttl: true,
+      item: { k: { S: 'a' }, v: { N: '1' } },
+    });
+    const userRemove = decodeLine(
+      encodeRecord({
+        eventName: 'REMOVE',
+        userIdentity: { type: 'User', principalId: 'x' },
+        dynamodb: { ApproximateCreationDateTime: 2, SequenceNumber: '8', Keys: { k: { S: 'a' } } },
+      }),
+    );
+    assert.deepEqual(
+      userRemove,
+      { op: 'remove', seq: '8', ts: 2000, ttl: false, item: { k: { S: 'a' } } },
+      'without an old image a remove carries the keys',
+    );
   });
 
   it('refuses records it cannot represent, saying why', () => {
     assert.throws(() => encodeRecord(record({ k: { S: 'a' } }, { eventName: undefined })), /eventName undefined/);
-    assert.throws(() => encodeRecord({ eventName: 'MODIFY', dynamodb: { ApproximateCreationDateTime: 1, SequenceNumber: '1', Keys: { k: { S: 'a' } }, StreamViewType: 'KEYS_ONLY' } }), /no NewImage \(stream view type KEYS_ONLY\)/);
-    assert.throws(() => encodeRecord(record({ k: { S: 'a' } }, { dynamodb: { ApproximateCreationDateTime: 1, SequenceNumber: '12a', NewImage: {} } })), /SequenceNumber "12a"/);
-    assert.throws(() => encodeRecord(record({ k: { S: 'a' } }, { dynamodb: { SequenceNumber: '1', NewImage: {} } })), /ApproximateCreationDateTime/);
+    assert.throws(
+      () =>
+        encodeRecord({
+          eventName: 'MODIFY',
+          dynamodb: {
+            ApproximateCreationDateTime: 1,
+            SequenceNumber: '1',
+            Keys: { k: { S: 'a' } },
+            StreamViewType: 'KEYS_ONLY',
+          },
+        }),
+      /no NewImage \(stream view type KEYS_ONLY\)/,
+    );
+    assert.throws(
+      () =>
+        encodeRecord(
+          record(
+            { k: { S: 'a' } },
+            { dynamodb: { ApproximateCreationDateTime: 1, SequenceNumber: '12a', NewImage: {} } },
+          ),
+        ),
+      /SequenceNumber "12a"/,
+    );
+    assert.throws(
+      () => encodeRecord(record({ k: { S: 'a' } }, { dynamodb: { SequenceNumber: '1', NewImage: {} } })),
+      /ApproximateCreationDateTime/,
+    );
   });
 });
 
@@ -231,28 +322,52 @@ describe('decoder strictness', () => {
 
 describe('exact JSON parser', () => {
   it('keeps number text and parses strings with every escape', () => {
-    const v = parseExactJson(' {"a" : [1.50, -0, 2E+3, 12345678901234567890123456789], "s":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00", "t":true,"f":false,"n":null}\n');
+    const v = parseExactJson(
+      ' {"a" : [1.50, -0, 2E+3, 12345678901234567890123456789], "s":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00", "t":true,"f":false,"n":null}\n',
+    );
     assert.ok(v instanceof Map);
-    assert.deepEqual((v.get('a') as ExactJsonNumber[]).map((n) => n.text), ['1.50', '-0', '2E+3', '12345678901234567890123456789']);
+    assert.deepEqual(
+      (v.get('a') as ExactJsonNumber[]).map((n) => n.text),
+      ['1.50', '-0', '2E+3', '12345678901234567890123456789'],
+    );
     assert.equal(v.get('s'), '"\\/\b\f\n\r\té😀');
     assert.equal(v.get('t'), true);
     assert.equal(v.get('n'), null);
   });
 
   it('is strict', () => {
-    for (const bad of ['{"a":01}', '{"a":1.}', '{"a":.5}', "{'a':1}", '{"a":1,}', '[1,]', '"\u0001"', '"\\x"', '{"a" 1}', 'tru', '', '{"__proto__":1,"__proto__":2}', '"abc'])
+    for (const bad of [
+      '{"a":01}',
+      '{"a":1.}',
+      '{"a":.5}',
+      "{'a':1}",
+      '{"a":1,}',
+      '[1,]',
+      '"\u0001"',
+      '"\\x"',
+      '{"a" 1}',
+      'tru',
+      '',
+      '{"__proto__":1,"__proto__":2}',
+      '"abc',
+    ])
       assert.throws(() => parseExactJson(bad), SyntaxError, bad);
   });
 
   it('keeps __proto__ as an ordinary key', () => {
     const v = parseExactJson('{"__proto__":{"x":1}}') as Map<string, unknown>;
     assert.ok(v.get('__proto__') instanceof Map);
-    const line = encodeRecord(record({ k: { S: 'a' }, m: { M: { __proto__: { B: 'AA==' } } as Record<string, AttributeValue> } }));
+    const line = encodeRecord(
+      record({ k: { S: 'a' }, m: { M: { __proto__: { B: 'AA==' } } as Record<string, AttributeValue> } }),
+    );
     // The object literal above sets a prototype, not a key: build the map explicitly instead.
     const m: Record<string, AttributeValue> = Object.create(null) as Record<string, AttributeValue>;
     m['__proto__'] = { B: 'AA==' };
     const line2 = encodeRecord(record({ k: { S: 'a' }, m: { M: m } }));
-    assert.ok(line2.includes('"m":{"__proto__":"AA=="}') && line2.includes('"_types":{"m":{"M":{"__proto__":"B"}}}'), line2);
+    assert.ok(
+      line2.includes('"m":{"__proto__":"AA=="}') && line2.includes('"_types":{"m":{"M":{"__proto__":"B"}}}'),
+      line2,
+    );
     assert.equal(decodeLine(line2).item.m!.M!['__proto__']!.B, 'AA==');
     assert.ok(line.includes('"m":{}'), 'a prototype is not an attribute');
   });

@@ -6,11 +6,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutItemCommand, TagResourceCommand, UntagResourceCommand, UpdateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  PutItemCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateTableCommand,
+  DescribeTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig } from '../../core/aws';
 import { parseLinkName, type GapMarker } from '../../core/landing';
-import { createStreamTable, ensureBucket, getText, landedChanges, listObjects, tempDir, testStack, uniqueName, waitFor, type TestStack } from './support';
+import {
+  createStreamTable,
+  ensureBucket,
+  getText,
+  landedChanges,
+  listObjects,
+  tempDir,
+  testStack,
+  uniqueName,
+  waitFor,
+  type TestStack,
+} from './support';
 import { startTestPoller, type TestPollerOptions } from './test-poller';
 import { readWholeStream, streamArnOf } from './transactions';
 
@@ -36,7 +53,9 @@ describe('stream gaps seen by the local event source mapping', () => {
   }
   async function markers(prefix: string): Promise<{ key: string; marker: GapMarker }[]> {
     const keys = await listObjects(stack.s3, BUCKET, `${prefix}_gaps/`);
-    return Promise.all(keys.map(async (key) => ({ key, marker: JSON.parse(await getText(stack.s3, BUCKET, key)) as GapMarker })));
+    return Promise.all(
+      keys.map(async (key) => ({ key, marker: JSON.parse(await getText(stack.s3, BUCKET, key)) as GapMarker })),
+    );
   }
   const ids = async (prefix: string) => (await landedChanges(stack.s3, BUCKET, prefix)).map((c) => c.item.id!.S).sort();
 
@@ -65,19 +84,37 @@ describe('stream gaps seen by the local event source mapping', () => {
       assert.equal(marker.kind, 'trimmed');
       assert.equal(marker.table, table);
       assert.match(marker.shardId!, /^shardId-/);
-      assert.equal(marker.afterSequenceNumber, String(BigInt(stream[0]!.dynamodb!.SequenceNumber!) - 5n), 'after the third record (a1..a3), before the trimmed ones');
+      assert.equal(
+        marker.afterSequenceNumber,
+        String(BigInt(stream[0]!.dynamodb!.SequenceNumber!) - 5n),
+        'after the third record (a1..a3), before the trimmed ones',
+      );
       assert.match(marker.reason, /^TrimmedDataAccessException: /);
-      assert.deepEqual(await ids(p.prefix), ['a1', 'a2', 'a3', 'b1', 'b2'], 'the trimmed records are gone; the rest arrived');
+      assert.deepEqual(
+        await ids(p.prefix),
+        ['a1', 'a2', 'a3', 'b1', 'b2'],
+        'the trimmed records are gone; the rest arrived',
+      );
       assert.ok(p.logs.some((l) => /were trimmed before they were read; recording a gap/.test(String(l.message))));
 
       // Chain links: the first batch starts the shard, each later one names the batch before it.
-      const links = (await listObjects(stack.s3, BUCKET, p.prefix)).filter((k) => k.includes('.link.')).map((k) => parseLinkName(k.split('/').pop()!)!);
-      const files = (await listObjects(stack.s3, BUCKET, p.prefix)).filter((k) => /\/\d{4}-\d\d-\d\d-\d\d-\d\d\/.*\.json$/.test(k)).map((k) => k.split('/').pop()!.replace(/\.json$/, ''));
+      const links = (await listObjects(stack.s3, BUCKET, p.prefix))
+        .filter((k) => k.includes('.link.'))
+        .map((k) => parseLinkName(k.split('/').pop()!)!);
+      const files = (await listObjects(stack.s3, BUCKET, p.prefix))
+        .filter((k) => /\/\d{4}-\d\d-\d\d-\d\d-\d\d\/.*\.json$/.test(k))
+        .map((k) =>
+          k
+            .split('/')
+            .pop()!
+            .replace(/\.json$/, ''),
+        );
       assert.deepEqual(links.map((l) => l.batch).sort(), [...files].sort(), 'one link per landed file');
       const byBatch = new Map(links.map((l) => [l.batch, l]));
       const ordered = [...files].sort((a, b) => (BigInt(a.split('_')[0]!) < BigInt(b.split('_')[0]!) ? -1 : 1));
       assert.equal(byBatch.get(ordered[0]!)!.previous, 'start');
-      for (let i = 1; i < ordered.length; i++) assert.equal(byBatch.get(ordered[i]!)!.previous, ordered[i - 1], `link of ${ordered[i]}`);
+      for (let i = 1; i < ordered.length; i++)
+        assert.equal(byBatch.get(ordered[i]!)!.previous, ordered[i - 1], `link of ${ordered[i]}`);
     } finally {
       await p.stop();
       await stack.dynamodb.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: [HOLD] })).catch(() => undefined);
@@ -116,7 +153,8 @@ describe('stream gaps seen by the local event source mapping', () => {
     broken.middlewareStack.add(
       (next, context) => async (args) => {
         const key = (args.input as { Key?: string }).Key ?? '';
-        if (context.commandName === 'PutObjectCommand' && key.includes('/_batches/')) throw Object.assign(new Error('injected S3 outage'), { name: 'InjectedFailure' });
+        if (context.commandName === 'PutObjectCommand' && key.includes('/_batches/'))
+          throw Object.assign(new Error('injected S3 outage'), { name: 'InjectedFailure' });
         return next(args);
       },
       { step: 'initialize', name: 'broken' },
@@ -124,10 +162,15 @@ describe('stream gaps seen by the local event source mapping', () => {
     const p = startPoller(table, { s3: broken, settings: { maxRetryAttempts: 1, bisectBatchOnFunctionError: false } });
     try {
       await put(table, 'd1');
-      const found = await waitFor('a discard marker', async () => {
-        const m = await markers(p.prefix);
-        return m.length > 0 ? m : undefined;
-      }, 30_000, 100);
+      const found = await waitFor(
+        'a discard marker',
+        async () => {
+          const m = await markers(p.prefix);
+          return m.length > 0 ? m : undefined;
+        },
+        30_000,
+        100,
+      );
       assert.equal(found[0]!.marker.kind, 'discarded');
       assert.match(found[0]!.marker.firstSequenceNumber!, /^\d+$/);
       assert.match(found[0]!.marker.reason, /given up after 1 retries .*; the event is kept in /);
@@ -138,24 +181,43 @@ describe('stream gaps seen by the local event source mapping', () => {
   });
 
   // A timeout: a poller whose stop() never returns (a discovery racing stop) fails here, not hangs.
-  it('a stream that is replaced (disabled, then enabled again): changes in between are in no stream', { timeout: 120_000 }, async () => {
-    const table = uniqueName('replaced');
-    await createStreamTable(stack.dynamodb, table, [{ name: 'id', type: 'S' }]);
-    const p = startPoller(table);
-    try {
-      await put(table, 'r1');
-      await waitFor('the first record', async () => (await ids(p.prefix)).length === 1, 30_000, 100);
-      await stack.dynamodb.send(new UpdateTableCommand({ TableName: table, StreamSpecification: { StreamEnabled: false } }));
-      await put(table, 'unstreamed');
-      await stack.dynamodb.send(new UpdateTableCommand({ TableName: table, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }));
-      await put(table, 'r2');
-      const found = await waitFor('a stream-replaced marker', async () => {
-        const m = await markers(p.prefix);
-        return m.some((x) => x.marker.kind === 'stream-replaced') ? m : undefined;
-      }, 30_000, 100);
-      assert.match(found.find((x) => x.marker.kind === 'stream-replaced')!.marker.reason, /changes made while no stream was enabled are in no stream/);
-    } finally {
-      await p.stop();
-    }
-  });
+  it(
+    'a stream that is replaced (disabled, then enabled again): changes in between are in no stream',
+    { timeout: 120_000 },
+    async () => {
+      const table = uniqueName('replaced');
+      await createStreamTable(stack.dynamodb, table, [{ name: 'id', type: 'S' }]);
+      const p = startPoller(table);
+      try {
+        await put(table, 'r1');
+        await waitFor('the first record', async () => (await ids(p.prefix)).length === 1, 30_000, 100);
+        await stack.dynamodb.send(
+          new UpdateTableCommand({ TableName: table, StreamSpecification: { StreamEnabled: false } }),
+        );
+        await put(table, 'unstreamed');
+        await stack.dynamodb.send(
+          new UpdateTableCommand({
+            TableName: table,
+            StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+          }),
+        );
+        await put(table, 'r2');
+        const found = await waitFor(
+          'a stream-replaced marker',
+          async () => {
+            const m = await markers(p.prefix);
+            return m.some((x) => x.marker.kind === 'stream-replaced') ? m : undefined;
+          },
+          30_000,
+          100,
+        );
+        assert.match(
+          found.find((x) => x.marker.kind === 'stream-replaced')!.marker.reason,
+          /changes made while no stream was enabled are in no stream/,
+        );
+      } finally {
+        await p.stop();
+      }
+    },
+  );
 });

@@ -9,7 +9,15 @@ import { isUserError } from '../../core/errors';
 import { minuteFolder, parseBatchFileName } from '../../core/landing';
 import { REPO_ROOT } from '../../core/toolchain';
 import { decodeLine } from '../../lambda/encoding';
-import { createStreamHandler, encodeBatch, handlerConfig, HANDLER_ENV, loadHandlerConfig, type BatchClaim, type BatchLogEntry } from '../../lambda/handler';
+import {
+  createStreamHandler,
+  encodeBatch,
+  handlerConfig,
+  HANDLER_ENV,
+  loadHandlerConfig,
+  type BatchClaim,
+  type BatchLogEntry,
+} from '../../lambda/handler';
 import { ensureBucket, getText, listObjects, testStack, uniqueName, type TestStack } from './support';
 
 const BUCKET = 'ddb-lake-stream-tests';
@@ -45,7 +53,11 @@ describe('stream handler against moto S3', () => {
     const prefix = `${uniqueName('landing')}/`;
     const config = handlerConfig({ landing: `s3://${BUCKET}/${prefix}`, maxWriteSeconds: 20 });
     const logs: BatchLogEntry[] = [];
-    const handler = createStreamHandler(config, { s3: options.s3 ?? stack.s3, clock: options.clock ?? (() => T0), log: (e) => logs.push(e) });
+    const handler = createStreamHandler(config, {
+      s3: options.s3 ?? stack.s3,
+      clock: options.clock ?? (() => T0),
+      log: (e) => logs.push(e),
+    });
     return { prefix, config, handler, logs };
   };
 
@@ -64,7 +76,11 @@ describe('stream handler against moto S3', () => {
     const body = await getText(stack.s3, BUCKET, fileKey);
     assert.ok(body.endsWith('\n'));
     const lines = body.slice(0, -1).split('\n').map(decodeLine);
-    assert.deepEqual(lines.map((l) => l.seq), batch.map((r) => r.dynamodb!.SequenceNumber), 'records in stream order');
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      batch.map((r) => r.dynamodb!.SequenceNumber),
+      'records in stream order',
+    );
     assert.deepEqual(lines[2]!.item, batch[2]!.dynamodb!.NewImage);
     const claim = JSON.parse(await getText(stack.s3, BUCKET, `${prefix}_batches/${id}`)) as BatchClaim;
     assert.equal(claim.key, fileKey);
@@ -82,7 +98,10 @@ describe('stream handler against moto S3', () => {
     const files = (await listObjects(stack.s3, BUCKET, prefix)).filter((k) => !k.includes('/_batches/'));
     assert.equal(files.length, 1, files.join(', '));
     assert.ok(files[0]!.includes('/2026-01-02-03-04/'));
-    assert.deepEqual(logs.map((l) => l.status), ['written', 'already-landed', 'already-landed']);
+    assert.deepEqual(
+      logs.map((l) => l.status),
+      ['written', 'already-landed', 'already-landed'],
+    );
   });
 
   it('an attempt that died between claim and file is completed in the current minute, never copied', async () => {
@@ -92,8 +111,14 @@ describe('stream handler against moto S3', () => {
     flaky.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { Key?: string };
-        if (context.commandName === 'PutObjectCommand' && /\/\d{4}-\d\d-\d\d-\d\d-\d\d\//.test(input.Key ?? '') && failFileWrites-- > 0)
-          throw Object.assign(new Error('injected: connection reset while writing the file'), { name: 'InjectedFailure' });
+        if (
+          context.commandName === 'PutObjectCommand' &&
+          /\/\d{4}-\d\d-\d\d-\d\d-\d\d\//.test(input.Key ?? '') &&
+          failFileWrites-- > 0
+        )
+          throw Object.assign(new Error('injected: connection reset while writing the file'), {
+            name: 'InjectedFailure',
+          });
         return next(args);
       },
       { step: 'initialize', name: 'failFileWrite' },
@@ -101,7 +126,11 @@ describe('stream handler against moto S3', () => {
     const { prefix, handler } = setup({ clock: () => now, s3: flaky });
     const batch = records(200, 4);
     const first = await handler({ Records: batch });
-    assert.deepEqual(first, { batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }] }, 'the whole batch is failed for a retry');
+    assert.deepEqual(
+      first,
+      { batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }] },
+      'the whole batch is failed for a retry',
+    );
     const id = encodeBatch(batch).id;
     const claimed = JSON.parse(await getText(stack.s3, BUCKET, `${prefix}_batches/${id}`)) as BatchClaim;
     assert.ok(claimed.key.includes('/2026-01-02-03-04/'), 'the claim names the first attempt');
@@ -122,8 +151,17 @@ describe('stream handler against moto S3', () => {
     assert.deepEqual(await handler({ Records: batch }), { batchItemFailures: [] });
     const id = encodeBatch(batch).id;
     const file = await getText(stack.s3, BUCKET, `${prefix}2026-01-02-03-04/${id}.json`);
-    assert.deepEqual(file.trim().split('\n').map((l) => decodeLine(l).item.id!.S), ['k300', 'k301', 'k303', 'k304']);
-    const dead = (await getText(stack.s3, BUCKET, `${prefix}_dead/${id}.json`)).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(
+      file
+        .trim()
+        .split('\n')
+        .map((l) => decodeLine(l).item.id!.S),
+      ['k300', 'k301', 'k303', 'k304'],
+    );
+    const dead = (await getText(stack.s3, BUCKET, `${prefix}_dead/${id}.json`))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(dead.length, 1);
     assert.equal(dead[0].index, 2);
     assert.match(dead[0].reason, /attribute "amount": N value "twelve" is not a decimal number/);
@@ -143,7 +181,9 @@ describe('stream handler against moto S3', () => {
     const config = handlerConfig({ landing: `s3://no-such-bucket-${Date.now()}/landing/`, maxWriteSeconds: 5 });
     const handler = createStreamHandler(config, { s3: stack.s3, log: () => undefined });
     const batch = records(500, 3);
-    assert.deepEqual(await handler({ Records: batch }), { batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }] });
+    assert.deepEqual(await handler({ Records: batch }), {
+      batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }],
+    });
     assert.deepEqual(await handler({ Records: [] }), { batchItemFailures: [] });
   });
 
@@ -153,7 +193,9 @@ describe('stream handler against moto S3', () => {
     const clock = () => (calls++ === 0 ? T0 : T0 + 21_000);
     const { prefix, handler, logs } = setup({ clock });
     const batch = records(600, 2);
-    assert.deepEqual(await handler({ Records: batch }), { batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }] });
+    assert.deepEqual(await handler({ Records: batch }), {
+      batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }],
+    });
     assert.deepEqual(await listObjects(stack.s3, BUCKET, prefix), []);
     assert.match(logs[0]!.error!, /DeadlineExceeded: abandoned before reading the claim/);
   });
@@ -178,8 +220,16 @@ describe('stream handler against moto S3', () => {
 
 describe('handler configuration', () => {
   it('reads the landing and deadline from the environment', () => {
-    const c = loadHandlerConfig({ [HANDLER_ENV.landing]: 's3://my-bucket/landing/orders', [HANDLER_ENV.maxWriteSeconds]: '45' });
-    assert.deepEqual(c, { landing: 's3://my-bucket/landing/orders', bucket: 'my-bucket', prefix: 'landing/orders/', maxWriteSeconds: 45 });
+    const c = loadHandlerConfig({
+      [HANDLER_ENV.landing]: 's3://my-bucket/landing/orders',
+      [HANDLER_ENV.maxWriteSeconds]: '45',
+    });
+    assert.deepEqual(c, {
+      landing: 's3://my-bucket/landing/orders',
+      bucket: 'my-bucket',
+      prefix: 'landing/orders/',
+      maxWriteSeconds: 45,
+    });
     assert.equal(loadHandlerConfig({ [HANDLER_ENV.landing]: 's3://my-bucket' }).prefix, '');
     assert.equal(loadHandlerConfig({ [HANDLER_ENV.landing]: 's3://my-bucket/' }).maxWriteSeconds, 30);
   });
@@ -190,13 +240,19 @@ describe('handler configuration', () => {
     [{ DDB_LAKE_LANDING: 'my-bucket/landing' }, /^DDB_LAKE_LANDING=my-bucket\/landing is not an S3 location$/],
     [{ DDB_LAKE_LANDING: 's3://My_Bucket/x' }, /^DDB_LAKE_LANDING=s3:\/\/My_Bucket\/x is not an S3 location$/],
     [{ DDB_LAKE_LANDING: 's3://bucket/a//b/' }, /^DDB_LAKE_LANDING=.* is not an S3 location$/],
-    [{ DDB_LAKE_LANDING: 's3://bucket/x/', DDB_LAKE_MAX_WRITE_SECONDS: 'ten' }, /^DDB_LAKE_MAX_WRITE_SECONDS=ten is not a whole number of seconds from 1 to 900$/],
+    [
+      { DDB_LAKE_LANDING: 's3://bucket/x/', DDB_LAKE_MAX_WRITE_SECONDS: 'ten' },
+      /^DDB_LAKE_MAX_WRITE_SECONDS=ten is not a whole number of seconds from 1 to 900$/,
+    ],
     [{ DDB_LAKE_LANDING: 's3://bucket/x/', DDB_LAKE_MAX_WRITE_SECONDS: '0' }, /^DDB_LAKE_MAX_WRITE_SECONDS=0 /],
     [{ DDB_LAKE_LANDING: 's3://bucket/x/', DDB_LAKE_MAX_WRITE_SECONDS: '1.5' }, /^DDB_LAKE_MAX_WRITE_SECONDS=1.5 /],
   ];
   for (const [env, message] of bad)
     it(`names the variable: ${message.source}`, () => {
-      assert.throws(() => loadHandlerConfig(env), (err: unknown) => isUserError(err) && message.test(err.message) && !!err.hint);
+      assert.throws(
+        () => loadHandlerConfig(env),
+        (err: unknown) => isUserError(err) && message.test(err.message) && !!err.hint,
+      );
     });
 
   it('fails the Lambda cold start with a message naming the variable', () => {
@@ -208,7 +264,10 @@ describe('handler configuration', () => {
       });
     const failed = run({ DDB_LAKE_MAX_WRITE_SECONDS: '10' });
     assert.notEqual(failed.status, 0);
-    assert.match(failed.stderr, /Error: stream handler configuration: DDB_LAKE_LANDING is not set; set DDB_LAKE_LANDING to the landing location/);
+    assert.match(
+      failed.stderr,
+      /Error: stream handler configuration: DDB_LAKE_LANDING is not set; set DDB_LAKE_LANDING to the landing location/,
+    );
     const wrong = run({ DDB_LAKE_LANDING: 's3://bkt/x/', DDB_LAKE_MAX_WRITE_SECONDS: '9999' });
     assert.match(wrong.stderr, /DDB_LAKE_MAX_WRITE_SECONDS=9999/);
     const ok = run({ DDB_LAKE_LANDING: 's3://bkt/x/' });

@@ -19,7 +19,15 @@ describe('moto stream binary (stack/moto/moto_patches.py)', () => {
 
   it('stream Keys of a binary key carry the bytes once encoded, so a keys-only remove finds its row', async () => {
     const table = uniqueName('binkey');
-    await createStreamTable(stack.dynamodb, table, [{ name: 'k', type: 'B' }, { name: 'r', type: 'B' }], 'NEW_IMAGE');
+    await createStreamTable(
+      stack.dynamodb,
+      table,
+      [
+        { name: 'k', type: 'B' },
+        { name: 'r', type: 'B' },
+      ],
+      'NEW_IMAGE',
+    );
     const key = { k: { B: Uint8Array.from([0, 1, 255]) }, r: { B: Uint8Array.from([7]) } };
     await stack.dynamodb.send(new PutItemCommand({ TableName: table, Item: { ...key, v: { S: 'x' } } }));
     await stack.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: key }));
@@ -32,7 +40,11 @@ describe('moto stream binary (stack/moto/moto_patches.py)', () => {
     }
     const [insert, remove] = records.map((r) => decodeLine(encodeRecord(toLambdaRecord(r, arn))));
     assert.equal(remove!.op, 'remove');
-    assert.deepEqual(remove!.item, { k: insert!.item.k, r: insert!.item.r }, 'the remove line (keys only) names the inserted row');
+    assert.deepEqual(
+      remove!.item,
+      { k: insert!.item.k, r: insert!.item.r },
+      'the remove line (keys only) names the inserted row',
+    );
   });
 
   it('legacy AttributeUpdates PUT keeps B, BS and BOOL types instead of a Python repr string', async () => {
@@ -53,7 +65,10 @@ describe('moto stream binary (stack/moto/moto_patches.py)', () => {
     const records = await readWholeStream(stack.streams, await streamArnOf(stack.dynamodb, table));
     const image = records[records.length - 1]!.dynamodb!.NewImage!;
     assert.deepEqual([...image.b!.B!], [0, 1]);
-    assert.deepEqual(image.bs!.BS!.map((x) => [...x]), [[2]]);
+    assert.deepEqual(
+      image.bs!.BS!.map((x) => [...x]),
+      [[2]],
+    );
     assert.equal(image.flag!.BOOL, true);
     assert.equal(image.s!.S, 'still a string');
   });

@@ -3,7 +3,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue as DynamoAttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue as DynamoAttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AttributeValue } from 'aws-lambda';
@@ -33,7 +39,17 @@ import {
   type TestStack,
 } from './support';
 import { FAST_ESM, startTestPoller, type TestPollerOptions } from './test-poller';
-import { batchWrite, keyOfTransaction, readWholeStream, rng, streamArnOf, transaction, TRANSACTION_KEYS, TRANSACTION_KEY_NAMES, updateNote } from './transactions';
+import {
+  batchWrite,
+  keyOfTransaction,
+  readWholeStream,
+  rng,
+  streamArnOf,
+  transaction,
+  TRANSACTION_KEYS,
+  TRANSACTION_KEY_NAMES,
+  updateNote,
+} from './transactions';
 
 const BUCKET = 'ddb-lake-poller-tests';
 
@@ -47,16 +63,30 @@ describe('local event source mapping against moto', () => {
 
   const startPoller = (table: string, options?: TestPollerOptions) => startTestPoller(stack, BUCKET, table, options);
 
-  it('captures inserts, note updates and deletes of the brief\'s transactions; the latest line per key equals the table', async () => {
+  it("captures inserts, note updates and deletes of the brief's transactions; the latest line per key equals the table", async () => {
     const table = uniqueName('txn');
     await createStreamTable(stack.dynamodb, table, TRANSACTION_KEYS);
     const p = startPoller(table);
     try {
       const random = rng(7);
       const items = Array.from({ length: 40 }, (_, i) => transaction(i, random));
-      await batchWrite(stack.dynamodb, table, items.map((Item) => ({ PutRequest: { Item } })));
-      for (const item of items.slice(0, 15)) await updateNote(stack.dynamodb, table, keyOfTransaction(item), 'changed note', '2023-07-31T00:00:00.000000+0000');
-      for (const item of items.slice(10, 18)) await stack.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { account: item.account!, create_at: item.create_at! } }));
+      await batchWrite(
+        stack.dynamodb,
+        table,
+        items.map((Item) => ({ PutRequest: { Item } })),
+      );
+      for (const item of items.slice(0, 15))
+        await updateNote(
+          stack.dynamodb,
+          table,
+          keyOfTransaction(item),
+          'changed note',
+          '2023-07-31T00:00:00.000000+0000',
+        );
+      for (const item of items.slice(10, 18))
+        await stack.dynamodb.send(
+          new DeleteItemCommand({ TableName: table, Key: { account: item.account!, create_at: item.create_at! } }),
+        );
       const records = await p.caughtUp(await streamArnOf(stack.dynamodb, table));
       assert.equal(records.length, 40 + 15 + 8);
 
@@ -68,8 +98,13 @@ describe('local event source mapping against moto', () => {
       assert.ok(removed.item.note && removed.item.amount, 'a remove carries the old image (NEW_AND_OLD_IMAGES)');
       const modified = changes.find((c) => c.op === 'modify')!;
       assert.equal(modified.item.note!.S, 'changed note');
-      assert.equal(modified.item.amount!.N, items.find((i) => i.account!.S === modified.item.account!.S && i.create_at!.S === modified.item.create_at!.S)!.amount!.N);
-      for (const c of changes) assert.equal(c.ts % 1000, 0, 'Lambda delivers ApproximateCreationDateTime in whole seconds');
+      assert.equal(
+        modified.item.amount!.N,
+        items.find((i) => i.account!.S === modified.item.account!.S && i.create_at!.S === modified.item.create_at!.S)!
+          .amount!.N,
+      );
+      for (const c of changes)
+        assert.equal(c.ts % 1000, 0, 'Lambda delivers ApproximateCreationDateTime in whole seconds');
 
       await assertLatestEqualsTable(table, changes);
       const status = p.poller.status().tables[table]!;
@@ -86,7 +121,10 @@ describe('local event source mapping against moto', () => {
 
   it('round-trips every DynamoDB type from moto through the stream, the handler and the file', async () => {
     const table = uniqueName('types');
-    await createStreamTable(stack.dynamodb, table, [{ name: 'k', type: 'B' }, { name: 'n', type: 'N' }]);
+    await createStreamTable(stack.dynamodb, table, [
+      { name: 'k', type: 'B' },
+      { name: 'n', type: 'N' },
+    ]);
     const bytes = (...b: number[]) => Uint8Array.from(b);
     const item: Record<string, DynamoAttributeValue> = {
       k: { B: bytes(0, 1, 255) },
@@ -105,27 +143,47 @@ describe('local event source mapping against moto', () => {
       ss: { SS: ['x', 'y'] },
       ns: { NS: ['1', '2.5', '-3E+10'] },
       bs: { BS: [bytes(1), bytes(2, 3)] },
-      m: { M: { inner: { M: { b: { B: bytes(9) }, l: { L: [{ BS: [bytes(4)] }, { N: '0.1' }, { NULL: true }] } } }, _u: { S: 'u' } } },
+      m: {
+        M: {
+          inner: { M: { b: { B: bytes(9) }, l: { L: [{ BS: [bytes(4)] }, { N: '0.1' }, { NULL: true }] } } },
+          _u: { S: 'u' },
+        },
+      },
       l: { L: [{ S: 'a' }, { L: [{ B: bytes(5) }] }, { M: {} }, { SS: ['q'] }] },
       _private: { S: 'escaped' },
       __double: { N: '2' },
     };
     await stack.dynamodb.send(new PutItemCommand({ TableName: table, Item: item }));
     await stack.dynamodb.send(
-      new UpdateItemCommand({ TableName: table, Key: { k: item.k!, n: item.n! }, UpdateExpression: 'SET extra = :b, m.#inner.added = :bs', ExpressionAttributeNames: { '#inner': 'inner' }, ExpressionAttributeValues: { ':b': { B: bytes(42) }, ':bs': { BS: [bytes(43)] } } }),
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { k: item.k!, n: item.n! },
+        UpdateExpression: 'SET extra = :b, m.#inner.added = :bs',
+        ExpressionAttributeNames: { '#inner': 'inner' },
+        ExpressionAttributeValues: { ':b': { B: bytes(42) }, ':bs': { BS: [bytes(43)] } },
+      }),
     );
     const p = startPoller(table);
     try {
       await p.caughtUp(await streamArnOf(stack.dynamodb, table));
       const changes = await landedChanges(stack.s3, BUCKET, p.prefix);
-      assert.deepEqual(changes.map((c) => c.op), ['insert', 'modify']);
+      assert.deepEqual(
+        changes.map((c) => c.op),
+        ['insert', 'modify'],
+      );
       const inserted = changes[0]!.item;
       assert.equal(itemDifference(inserted, toLambdaItem(item as Record<string, SdkAttributeValue>)), undefined);
       assert.equal(inserted.k!.B, 'AAH/', 'binary key: base64 of the bytes, encoded once (moto patch)');
       assert.equal(inserted.n!.N, '12345678901234567890123456789012345678', '38 digits, textually');
       assert.deepEqual([inserted.dot!.N, inserted.plus!.N, inserted.zeros!.N], ['0.5', '7', '12.50']);
-      const stored = (await stack.dynamodb.send(new GetItemCommand({ TableName: table, Key: { k: item.k!, n: item.n! } }))).Item!;
-      assert.equal(itemDifference(changes[1]!.item, toLambdaItem(stored as Record<string, SdkAttributeValue>)), undefined, 'the modify line equals the stored item');
+      const stored = (
+        await stack.dynamodb.send(new GetItemCommand({ TableName: table, Key: { k: item.k!, n: item.n! } }))
+      ).Item!;
+      assert.equal(
+        itemDifference(changes[1]!.item, toLambdaItem(stored as Record<string, SdkAttributeValue>)),
+        undefined,
+        'the modify line equals the stored item',
+      );
       assert.equal(changes[1]!.item.extra!.B, 'Kg==');
     } finally {
       await p.stop();
@@ -135,16 +193,33 @@ describe('local event source mapping against moto', () => {
   it('hands the handler the records in the exact shape Lambda delivers', async () => {
     const table = uniqueName('shape');
     await createStreamTable(stack.dynamodb, table, [{ name: 'id', type: 'S' }]);
-    await stack.dynamodb.send(new PutItemCommand({ TableName: table, Item: { id: { S: 'a' }, b: { B: Uint8Array.from([1, 2]) }, n: { N: '1.50' } } }));
+    await stack.dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { id: { S: 'a' }, b: { B: Uint8Array.from([1, 2]) }, n: { N: '1.50' } },
+      }),
+    );
     const arn = await streamArnOf(stack.dynamodb, table);
     const [raw] = await readWholeStream(stack.streams, arn);
     const record = toLambdaRecord(raw!, arn);
-    assert.deepEqual(Object.keys(record).sort(), ['awsRegion', 'dynamodb', 'eventID', 'eventName', 'eventSource', 'eventSourceARN', 'eventVersion']);
+    assert.deepEqual(Object.keys(record).sort(), [
+      'awsRegion',
+      'dynamodb',
+      'eventID',
+      'eventName',
+      'eventSource',
+      'eventSourceARN',
+      'eventVersion',
+    ]);
     assert.equal(record.eventSourceARN, arn);
     assert.equal(record.eventSource, 'aws:dynamodb');
     assert.equal(record.eventName, 'INSERT');
     const d = record.dynamodb!;
-    assert.ok(Number.isInteger(d.ApproximateCreationDateTime) && Math.abs(d.ApproximateCreationDateTime! - Date.now() / 1000) < 120, 'epoch seconds');
+    assert.ok(
+      Number.isInteger(d.ApproximateCreationDateTime) &&
+        Math.abs(d.ApproximateCreationDateTime! - Date.now() / 1000) < 120,
+      'epoch seconds',
+    );
     assert.deepEqual(d.Keys, { id: { S: 'a' } });
     assert.deepEqual(d.NewImage, { id: { S: 'a' }, b: { B: 'AQI=' }, n: { N: '1.50' } });
     assert.match(d.SequenceNumber!, /^\d+$/);
@@ -156,16 +231,27 @@ describe('local event source mapping against moto', () => {
   it('a poison record among real stream records lands in _dead/ while its neighbours are written', async () => {
     const table = uniqueName('poison');
     await createStreamTable(stack.dynamodb, table, [{ name: 'id', type: 'S' }]);
-    for (let i = 0; i < 5; i++) await stack.dynamodb.send(new PutItemCommand({ TableName: table, Item: { id: { S: `r${i}` }, v: { N: String(i) } } }));
+    for (let i = 0; i < 5; i++)
+      await stack.dynamodb.send(
+        new PutItemCommand({ TableName: table, Item: { id: { S: `r${i}` }, v: { N: String(i) } } }),
+      );
     const arn = await streamArnOf(stack.dynamodb, table);
     const records = (await readWholeStream(stack.streams, arn)).map((r) => toLambdaRecord(r, arn));
     records[3]!.dynamodb!.NewImage!.v = { N: 'NaN' };
     const prefix = `${table}/`;
-    const handler = createStreamHandler(handlerConfig({ landing: `s3://${BUCKET}/${prefix}`, maxWriteSeconds: 10 }), { s3: stack.s3, log: () => undefined });
+    const handler = createStreamHandler(handlerConfig({ landing: `s3://${BUCKET}/${prefix}`, maxWriteSeconds: 10 }), {
+      s3: stack.s3,
+      log: () => undefined,
+    });
     assert.deepEqual(await handler({ Records: records }), { batchItemFailures: [] });
     const id = encodeBatch(records).id;
-    const lines = (await landingFiles(stack.s3, BUCKET, prefix)).flatMap((f) => f.body.trim().split('\n').map(decodeLine));
-    assert.deepEqual(lines.map((l) => l.item.id!.S), ['r0', 'r1', 'r2', 'r4']);
+    const lines = (await landingFiles(stack.s3, BUCKET, prefix)).flatMap((f) =>
+      f.body.trim().split('\n').map(decodeLine),
+    );
+    assert.deepEqual(
+      lines.map((l) => l.item.id!.S),
+      ['r0', 'r1', 'r2', 'r4'],
+    );
     const dead = JSON.parse(await getText(stack.s3, BUCKET, `${prefix}_dead/${id}.json`));
     assert.equal(dead.record.eventID, records[3]!.eventID);
     assert.match(dead.reason, /N value "NaN"/);
@@ -179,12 +265,17 @@ describe('local event source mapping against moto', () => {
     flaky.middlewareStack.add(
       (next, context) => async (args) => {
         const key = (args.input as { Key?: string }).Key ?? '';
-        if (context.commandName === 'PutObjectCommand' && /\/\d{4}-\d\d-\d\d-\d\d-\d\d\//.test(key) && failures-- > 0) throw Object.assign(new Error('injected S3 outage'), { name: 'InjectedFailure' });
+        if (context.commandName === 'PutObjectCommand' && /\/\d{4}-\d\d-\d\d-\d\d-\d\d\//.test(key) && failures-- > 0)
+          throw Object.assign(new Error('injected S3 outage'), { name: 'InjectedFailure' });
         return next(args);
       },
       { step: 'initialize', name: 'flaky' },
     );
-    await batchWrite(stack.dynamodb, table, Array.from({ length: 30 }, (_, i) => ({ PutRequest: { Item: { id: { S: `i${i}` } } } })));
+    await batchWrite(
+      stack.dynamodb,
+      table,
+      Array.from({ length: 30 }, (_, i) => ({ PutRequest: { Item: { id: { S: `i${i}` } } } })),
+    );
     const p = startPoller(table, { s3: flaky, settings: { batchSize: 100, batchWindowSeconds: 0.5 } });
     try {
       const records = await p.caughtUp(await streamArnOf(stack.dynamodb, table));
@@ -206,26 +297,55 @@ describe('local event source mapping against moto', () => {
     await createStreamTable(stack.dynamodb, table, [{ name: 'id', type: 'S' }]);
     const total = 1500;
     const batchSize = 20;
-    await batchWrite(stack.dynamodb, table, Array.from({ length: total }, (_, i) => ({ PutRequest: { Item: { id: { S: `k${i}` }, v: { N: String(i) } } } })));
+    await batchWrite(
+      stack.dynamodb,
+      table,
+      Array.from({ length: total }, (_, i) => ({ PutRequest: { Item: { id: { S: `k${i}` }, v: { N: String(i) } } } })),
+    );
     const arn = await streamArnOf(stack.dynamodb, table);
     const all = await readWholeStream(stack.streams, arn);
     assert.equal(all.length, total);
     const esmDir = tempDir('ddb-lake-esm-kill-');
     const prefix = `${table}/`;
-    const args = ['poller', '--table', table, '--landing', `s3://${BUCKET}/${prefix}`, '--esm-dir', esmDir, '--batch-size', String(batchSize), '--batch-window', '0.1', '--poll-interval', '50'];
+    const args = [
+      'poller',
+      '--table',
+      table,
+      '--landing',
+      `s3://${BUCKET}/${prefix}`,
+      '--esm-dir',
+      esmDir,
+      '--batch-size',
+      String(batchSize),
+      '--batch-window',
+      '0.1',
+      '--poll-interval',
+      '50',
+    ];
     const checkpointFile = new CheckpointStore(join(esmDir, 'checkpoints')).path(arn, await shardIdOf(arn));
-    const readCheckpoint = () => (existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as ShardCheckpoint) : undefined);
+    const readCheckpoint = () =>
+      existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as ShardCheckpoint) : undefined;
     const position = (seq?: string) => (seq ? all.findIndex((r) => r.dynamodb!.SequenceNumber === seq) + 1 : 0);
 
     const first = runCli(args, stack.childEnv);
-    await waitFor('the first poller to deliver some batches', async () => position(readCheckpoint()?.sequenceNumber) >= 200, 60_000, 10);
+    await waitFor(
+      'the first poller to deliver some batches',
+      async () => position(readCheckpoint()?.sequenceNumber) >= 200,
+      60_000,
+      10,
+    );
     first.kill('SIGKILL');
     await exited(first);
     const atKill = position(readCheckpoint()?.sequenceNumber);
     assert.ok(atKill < total, `killed mid-stream (checkpoint at record ${atKill} of ${total})`);
 
     const second = runCli(args, stack.childEnv);
-    await waitFor('the restarted poller to deliver everything', async () => position(readCheckpoint()?.sequenceNumber) === total, 60_000, 50);
+    await waitFor(
+      'the restarted poller to deliver everything',
+      async () => position(readCheckpoint()?.sequenceNumber) === total,
+      60_000,
+      50,
+    );
     second.kill('SIGTERM');
     assert.equal(await exited(second), 0, 'a SIGTERM ends the poller cleanly');
 
@@ -235,8 +355,14 @@ describe('local event source mapping against moto', () => {
     const missing = all.filter((r) => !seen.has(r.dynamodb!.SequenceNumber!));
     assert.equal(missing.length, 0, 'nothing lost');
     const duplicated = all.map((r, i) => ({ i, n: seen.get(r.dynamodb!.SequenceNumber!)! })).filter((x) => x.n > 1);
-    assert.ok(duplicated.length <= batchSize, `${duplicated.length} records delivered twice; at most one batch (${batchSize}) may be`);
-    assert.ok(duplicated.every((d) => d.n === 2 && d.i >= atKill && d.i < atKill + batchSize), 'duplicates only from the batch in flight at the kill');
+    assert.ok(
+      duplicated.length <= batchSize,
+      `${duplicated.length} records delivered twice; at most one batch (${batchSize}) may be`,
+    );
+    assert.ok(
+      duplicated.every((d) => d.n === 2 && d.i >= atKill && d.i < atKill + batchSize),
+      'duplicates only from the batch in flight at the kill',
+    );
     const files = await landingFiles(stack.s3, BUCKET, prefix);
     assert.equal(new Set(files.map((f) => f.key.split('/').pop())).size, files.length, 'no batch file twice');
     const status = readPollerStatus(esmDir)!;
@@ -247,8 +373,25 @@ describe('local event source mapping against moto', () => {
     // moto has one shard per stream, so shard lineage is driven by a scripted stream (pure logic).
     const table = uniqueName('lineage');
     const arn = `arn:aws:dynamodb:us-east-1:123456789012:table/${table}/stream/2026-01-01T00:00:00.000`;
-    const record = (seq: string, id: string) => ({ eventID: `e${seq}`, eventName: 'INSERT', eventVersion: '1.1', eventSource: 'aws:dynamodb', awsRegion: 'us-east-1', dynamodb: { ApproximateCreationDateTime: new Date(), SequenceNumber: seq, Keys: { id: { S: id } }, NewImage: { id: { S: id } }, SizeBytes: 10, StreamViewType: 'NEW_AND_OLD_IMAGES' } });
-    const shardRecords: Record<string, ReturnType<typeof record>[]> = { parent: [record('100', 'p1'), record('101', 'p2')], child: [record('200', 'c1')] };
+    const record = (seq: string, id: string) => ({
+      eventID: `e${seq}`,
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      dynamodb: {
+        ApproximateCreationDateTime: new Date(),
+        SequenceNumber: seq,
+        Keys: { id: { S: id } },
+        NewImage: { id: { S: id } },
+        SizeBytes: 10,
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    });
+    const shardRecords: Record<string, ReturnType<typeof record>[]> = {
+      parent: [record('100', 'p1'), record('101', 'p2')],
+      child: [record('200', 'c1')],
+    };
     let parentReads = 0;
     const calls: string[] = [];
     const fakeStreams = {
@@ -257,17 +400,26 @@ describe('local event source mapping against moto', () => {
         const input = command.input;
         if (name === 'DescribeStreamCommand') {
           // Two pages, child first, to exercise pagination and ordering.
-          if (!input.ExclusiveStartShardId) return { StreamDescription: { Shards: [{ ShardId: 'child', ParentShardId: 'parent' }], LastEvaluatedShardId: 'child' } };
+          if (!input.ExclusiveStartShardId)
+            return {
+              StreamDescription: {
+                Shards: [{ ShardId: 'child', ParentShardId: 'parent' }],
+                LastEvaluatedShardId: 'child',
+              },
+            };
           return { StreamDescription: { Shards: [{ ShardId: 'parent' }] } };
         }
-        if (name === 'GetShardIteratorCommand') return { ShardIterator: `${input.ShardId}|${input.ShardIteratorType}|${input.SequenceNumber ?? ''}` };
+        if (name === 'GetShardIteratorCommand')
+          return { ShardIterator: `${input.ShardId}|${input.ShardIteratorType}|${input.SequenceNumber ?? ''}` };
         if (name === 'GetRecordsCommand') {
           const shard = String(input.ShardIterator).split('|')[0]!;
           calls.push(shard);
           if (shard === 'parent') {
             parentReads++;
             // The parent is closed: its records, then no next iterator.
-            return parentReads === 1 ? { Records: shardRecords.parent, NextShardIterator: 'parent|after|101' } : { Records: [] };
+            return parentReads === 1
+              ? { Records: shardRecords.parent, NextShardIterator: 'parent|after|101' }
+              : { Records: [] };
           }
           const done = String(input.ShardIterator).includes('after');
           return { Records: done ? [] : shardRecords.child, NextShardIterator: 'child|after|200' };
@@ -277,34 +429,79 @@ describe('local event source mapping against moto', () => {
     };
     const fakeDynamodb = {
       async send(command: { constructor: { name: string } }) {
-        if (command.constructor.name === 'DescribeTableCommand') return { Table: { LatestStreamArn: arn, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } };
+        if (command.constructor.name === 'DescribeTableCommand')
+          return {
+            Table: {
+              LatestStreamArn: arn,
+              StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+            },
+          };
         throw new Error(`unexpected ${command.constructor.name}`);
       },
     };
     const esmDir = tempDir('ddb-lake-esm-lineage-');
     const poller = new LocalEventSourceMapping(
-      { settings: { ...ESM_DEFAULTS, ...FAST_ESM }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${BUCKET}/${table}/` }, region: 'us-east-1' },
+      {
+        settings: { ...ESM_DEFAULTS, ...FAST_ESM },
+        esmDir,
+        tables: [table],
+        landingOverrides: { [table]: `s3://${BUCKET}/${table}/` },
+        region: 'us-east-1',
+      },
       { dynamodb: fakeDynamodb as never, streams: fakeStreams as never, s3: stack.s3 },
     );
     const done = poller.run();
     try {
-      await waitFor('the child shard to be delivered', async () => poller.status().tables[table]?.shards.find((s) => s.shardId === 'child')?.checkpoint === '200', 20_000, 50);
+      await waitFor(
+        'the child shard to be delivered',
+        async () => poller.status().tables[table]?.shards.find((s) => s.shardId === 'child')?.checkpoint === '200',
+        20_000,
+        50,
+      );
     } finally {
       poller.stop();
       await done;
     }
-    assert.equal(calls.indexOf('child') > calls.lastIndexOf('parent'), true, `child read only after the parent ended: ${calls.join(',')}`);
+    assert.equal(
+      calls.indexOf('child') > calls.lastIndexOf('parent'),
+      true,
+      `child read only after the parent ended: ${calls.join(',')}`,
+    );
     const store = new CheckpointStore(join(esmDir, 'checkpoints'));
     const parentCheckpoint = (await store.read(arn, 'parent'))!;
-    assert.match(parentCheckpoint.batch!, /^100_101_[0-9a-f]{12}$/, 'the last delivered batch, for the chain link of the next one');
-    assert.deepEqual({ ...parentCheckpoint, updatedAt: undefined, batch: undefined }, { streamArn: arn, shardId: 'parent', sequenceNumber: '101', finished: true, updatedAt: undefined, batch: undefined });
-    const lines = (await landedChanges(stack.s3, BUCKET, `${table}/`)).sort((a, b) => Number(BigInt(a.seq) - BigInt(b.seq)));
-    assert.deepEqual(lines.map((l) => l.item.id!.S), ['p1', 'p2', 'c1']);
+    assert.match(
+      parentCheckpoint.batch!,
+      /^100_101_[0-9a-f]{12}$/,
+      'the last delivered batch, for the chain link of the next one',
+    );
+    assert.deepEqual(
+      { ...parentCheckpoint, updatedAt: undefined, batch: undefined },
+      {
+        streamArn: arn,
+        shardId: 'parent',
+        sequenceNumber: '101',
+        finished: true,
+        updatedAt: undefined,
+        batch: undefined,
+      },
+    );
+    const lines = (await landedChanges(stack.s3, BUCKET, `${table}/`)).sort((a, b) =>
+      Number(BigInt(a.seq) - BigInt(b.seq)),
+    );
+    assert.deepEqual(
+      lines.map((l) => l.item.id!.S),
+      ['p1', 'p2', 'c1'],
+    );
   });
 
   it('rejects bad options and mappings with messages naming them', () => {
     const esmDir = tempDir('ddb-lake-esm-bad-');
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--no-warnings', join(REPO_ROOT, 'bin', 'ddb-lake.js'), 'poller', '--esm-dir', esmDir, ...args], { env: stack.childEnv, encoding: 'utf8' });
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ['--no-warnings', join(REPO_ROOT, 'bin', 'ddb-lake.js'), 'poller', '--esm-dir', esmDir, ...args],
+        { env: stack.childEnv, encoding: 'utf8' },
+      );
     let r = cli('--batch-size', '0');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--batch-size must be a whole number from 1 to 10000 \(got 0\)/);
@@ -329,13 +526,19 @@ describe('local event source mapping against moto', () => {
     const items = await scanTable(stack.dynamodb, table, TRANSACTION_KEY_NAMES);
     for (const [key, change] of latest) {
       if (change.op === 'remove') assert.equal(items.has(key), false, `${key} was removed`);
-      else assert.equal(itemDifference(change.item, items.get(key) ?? ({} as Record<string, AttributeValue>)), undefined, key);
+      else
+        assert.equal(
+          itemDifference(change.item, items.get(key) ?? ({} as Record<string, AttributeValue>)),
+          undefined,
+          key,
+        );
     }
     assert.equal([...latest.values()].filter((c) => c.op !== 'remove').length, items.size);
   }
 
   async function shardIdOf(arn: string): Promise<string> {
-    return (await stack.streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription!.Shards![0]!.ShardId!;
+    return (await stack.streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription!.Shards![0]!
+      .ShardId!;
   }
 });
 
@@ -346,7 +549,10 @@ function count(values: string[]): Record<string, number> {
 }
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--no-warnings', join(REPO_ROOT, 'bin', 'ddb-lake.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--no-warnings', join(REPO_ROOT, 'bin', 'ddb-lake.js'), ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr!.setEncoding('utf8');
   let err = '';
   child.stderr!.on('data', (d: string) => (err += d));
@@ -360,4 +566,3 @@ function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
-

@@ -5,7 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ScanCommand, waitUntilTableExists, type KeySchemaElement, type StreamViewType } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  waitUntilTableExists,
+  type KeySchemaElement,
+  type StreamViewType,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { AttributeValue } from 'aws-lambda';
@@ -44,7 +51,11 @@ export async function testStack(): Promise<TestStack> {
   const env = testEnvironment();
   const childEnv: NodeJS.ProcessEnv = { ...process.env, DDB_LAKE_STATE: env.stateDir, DDB_LAKE_ENV: 'local' };
   const config = awsClientConfig(env);
-  const clients = { dynamodb: new DynamoDBClient(config), streams: new DynamoDBStreamsClient(config), s3: new S3Client(config) };
+  const clients = {
+    dynamodb: new DynamoDBClient(config),
+    streams: new DynamoDBStreamsClient(config),
+    s3: new S3Client(config),
+  };
   return {
     env,
     childEnv,
@@ -64,7 +75,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -123,7 +139,9 @@ export async function getText(s3: S3Client, bucket: string, key: string): Promis
 
 /** Every batch file in the minute folders of a landing prefix (ending with `/`); not the chain links beside them. */
 export async function landingFiles(s3: S3Client, bucket: string, prefix: string): Promise<LandingObject[]> {
-  const keys = (await listObjects(s3, bucket, prefix)).filter((k) => isMinuteFolder(k.slice(prefix.length).split('/')[0]!) && k.endsWith('.json'));
+  const keys = (await listObjects(s3, bucket, prefix)).filter(
+    (k) => isMinuteFolder(k.slice(prefix.length).split('/')[0]!) && k.endsWith('.json'),
+  );
   return Promise.all(keys.map(async (key) => ({ key, body: await getText(s3, bucket, key) })));
 }
 
@@ -163,7 +181,11 @@ export function latestPerKey<T extends DecodedChange>(changes: T[], keyNames: st
 }
 
 /** The table's items (Lambda shape: binary as base64), by key. */
-export async function scanTable(dynamodb: DynamoDBClient, table: string, keyNames: string[]): Promise<Map<string, Record<string, AttributeValue>>> {
+export async function scanTable(
+  dynamodb: DynamoDBClient,
+  table: string,
+  keyNames: string[],
+): Promise<Map<string, Record<string, AttributeValue>>> {
   const items = new Map<string, Record<string, AttributeValue>>();
   let start: Record<string, SdkAttributeValue> | undefined;
   do {

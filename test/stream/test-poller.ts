@@ -5,7 +5,13 @@ import { ESM_DEFAULTS, type EsmSettings } from '../../stack/poller/settings';
 import { tempDir, waitFor, type TestStack } from './support';
 import { readWholeStream } from './transactions';
 
-export const FAST_ESM: Partial<EsmSettings> = { batchSize: 50, batchWindowSeconds: 0.2, pollIntervalMs: 50, discoverIntervalSeconds: 0.5, statusIntervalSeconds: 0.5 };
+export const FAST_ESM: Partial<EsmSettings> = {
+  batchSize: 50,
+  batchWindowSeconds: 0.2,
+  pollIntervalMs: 50,
+  discoverIntervalSeconds: 0.5,
+  statusIntervalSeconds: 0.5,
+};
 
 export interface TestPollerOptions {
   settings?: Partial<EsmSettings>;
@@ -19,7 +25,13 @@ export function startTestPoller(stack: TestStack, bucket: string, table: string,
   const esmDir = options.esmDir ?? tempDir('ddb-lake-esm-');
   const logs: Record<string, unknown>[] = [];
   const poller = new LocalEventSourceMapping(
-    { settings: { ...ESM_DEFAULTS, ...FAST_ESM, ...options.settings }, esmDir, tables: [table], landingOverrides: { [table]: `s3://${bucket}/${prefix}` }, region: stack.env.aws.region },
+    {
+      settings: { ...ESM_DEFAULTS, ...FAST_ESM, ...options.settings },
+      esmDir,
+      tables: [table],
+      landingOverrides: { [table]: `s3://${bucket}/${prefix}` },
+      region: stack.env.aws.region,
+    },
     { dynamodb: stack.dynamodb, streams: stack.streams, s3: options.s3 ?? stack.s3, log: (e) => logs.push(e) },
   );
   const done = poller.run();
@@ -37,7 +49,12 @@ export function startTestPoller(stack: TestStack, bucket: string, table: string,
     async caughtUp(streamArn: string, timeoutMs = 60_000) {
       const records = await readWholeStream(stack.streams, streamArn);
       const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
-      await waitFor(`the poller to deliver through ${last}`, async () => poller.status().tables[table]?.shards.some((s) => s.checkpoint === last), timeoutMs, 50);
+      await waitFor(
+        `the poller to deliver through ${last}`,
+        async () => poller.status().tables[table]?.shards.some((s) => s.checkpoint === last),
+        timeoutMs,
+        50,
+      );
       return records;
     },
   };

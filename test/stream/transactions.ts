@@ -55,7 +55,10 @@ export function transaction(i: number, random: () => number): Record<string, Sdk
   };
 }
 
-export const keyOfTransaction = (item: Record<string, SdkAttributeValue>): TransactionKey => ({ account: item.account!.S!, create_at: item.create_at!.S! });
+export const keyOfTransaction = (item: Record<string, SdkAttributeValue>): TransactionKey => ({
+  account: item.account!.S!,
+  create_at: item.create_at!.S!,
+});
 
 export async function batchWrite(dynamodb: DynamoDBClient, table: string, requests: WriteRequest[]): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) {
@@ -67,7 +70,13 @@ export async function batchWrite(dynamodb: DynamoDBClient, table: string, reques
   }
 }
 
-export async function updateNote(dynamodb: DynamoDBClient, table: string, key: TransactionKey, note: string, updateAt: string): Promise<void> {
+export async function updateNote(
+  dynamodb: DynamoDBClient,
+  table: string,
+  key: TransactionKey,
+  note: string,
+  updateAt: string,
+): Promise<void> {
   await dynamodb.send(
     new UpdateItemCommand({
       TableName: table,
@@ -98,9 +107,18 @@ export async function streamArnOf(dynamodb: DynamoDBClient, table: string): Prom
 /** Every record in the table's stream (all shards, each from its trim horizon), read directly. */
 export async function readWholeStream(streams: DynamoDBStreamsClient, streamArn: string): Promise<SdkStreamRecord[]> {
   const out: SdkStreamRecord[] = [];
-  const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
+  const shards =
+    (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
   for (const shard of shards) {
-    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    let iterator = (
+      await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shard.ShardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      )
+    ).ShardIterator;
     while (iterator) {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
       out.push(...(page.Records ?? []));

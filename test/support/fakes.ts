@@ -88,7 +88,8 @@ export class FakeExporter implements Exporter {
   async describe(exportArn: string): Promise<ExportState> {
     this.describes++;
     const id = exportArn.split('/').pop()!;
-    if (this.failTokenSuffixes.some((sfx) => id.endsWith(sfx))) return { ...this.state(id, 'FAILED'), failure: 'S3 access denied (simulated)' };
+    if (this.failTokenSuffixes.some((sfx) => id.endsWith(sfx)))
+      return { ...this.state(id, 'FAILED'), failure: 'S3 access denied (simulated)' };
     return this.state(id, this.describes > this.pollsBeforeDone ? 'COMPLETED' : 'IN_PROGRESS');
   }
   private state(id: string, status: ExportState['status']): ExportState {
@@ -101,7 +102,8 @@ export class FakeExporter implements Exporter {
       endTimeMs: status === 'COMPLETED' ? this.exportTimeMs + 1000 : null,
       bucket: 'ddb-lake-local',
       prefix: 'export/Transaction',
-      manifestSummaryKey: status === 'COMPLETED' ? 'export/Transaction/AWSDynamoDB/01796468400000-abcdef01/manifest-summary.json' : null,
+      manifestSummaryKey:
+        status === 'COMPLETED' ? 'export/Transaction/AWSDynamoDB/01796468400000-abcdef01/manifest-summary.json' : null,
       itemCount: status === 'COMPLETED' ? 7269 : null,
       failure: null,
     };
@@ -124,7 +126,11 @@ export class FakeLanding implements LandingLister, ManifestStore, LandingAudit {
     return `${folder}/${name}`;
   }
 
-  async list(_landingUri: string, afterFolder: string, enough: (files: LandingFile[]) => boolean): Promise<LandingListing> {
+  async list(
+    _landingUri: string,
+    afterFolder: string,
+    enough: (files: LandingFile[]) => boolean,
+  ): Promise<LandingListing> {
     this.listCalls++;
     const after = this.files.filter((f) => f.folder > afterFolder);
     // Pages of 3 files, so "enough" is exercised.
@@ -201,7 +207,12 @@ export class FakeJobRunner implements JobRunner {
     if (fail) this.failNext--;
     const run: FakeRun = {
       request,
-      state: { runKey: request.runKey, runId: `run-${this.runs.size + 1}`, status: 'running', startedAt: new Date().toISOString() },
+      state: {
+        runKey: request.runKey,
+        runId: `run-${this.runs.size + 1}`,
+        status: 'running',
+        startedAt: new Date().toISOString(),
+      },
       startedMs: Date.now(),
       endedMs: null,
       files: manifest.files,
@@ -230,7 +241,12 @@ export class FakeJobRunner implements JobRunner {
         }
         if (run.state.status !== 'running') return;
         run.endedMs = Date.now();
-        run.state = { ...run.state, status: fail ? 'failed' : 'succeeded', finishedAt, ...(fail ? { error: this.failMessage } : {}) };
+        run.state = {
+          ...run.state,
+          status: fail ? 'failed' : 'succeeded',
+          finishedAt,
+          ...(fail ? { error: this.failMessage } : {}),
+        };
       })().catch((err) => console.error('fake job: cannot finish', err));
     }, this.durationMs);
     return { ...run.state };
@@ -287,7 +303,14 @@ export function createFakes(startMs = EXPORT_TIME_MS + 30_000): Fakes {
     readManifest: async (uri) => landing.manifest(uri),
     writeSummary: async (uri, summary) => void landing.objects.set(uri, JSON.stringify(summary)),
   });
-  return { clock, inspector, exporter, landing, jobs, services: { inspector, exporter, lister: landing, audit: landing, manifests: landing, jobRunner: jobs } };
+  return {
+    clock,
+    inspector,
+    exporter,
+    landing,
+    jobs,
+    services: { inspector, exporter, lister: landing, audit: landing, manifests: landing, jobRunner: jobs },
+  };
 }
 
 function sha(text: string): string {

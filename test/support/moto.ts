@@ -4,7 +4,12 @@
  */
 import { transactionTableInput } from '../../tools/generate/transaction-table';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CreateTableCommand, DynamoDBClient, UpdateContinuousBackupsCommand, type StreamViewType } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+  type StreamViewType,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { awsClientConfig } from '../../core/aws';
@@ -22,7 +27,9 @@ export interface Moto {
 export async function startMoto(port: number): Promise<Moto> {
   // The same launcher as the stack's (moto with our patches), isolated from the stack's poller.
   const launcher = join(REPO_ROOT, 'stack', 'moto', 'moto_server.py');
-  const proc: ChildProcess = spawn(toolchainPaths().python, [launcher, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(toolchainPaths().python, [launcher, '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -75,11 +82,16 @@ export async function createTransactionTable(
 ): Promise<string> {
   const name = opts.name ?? 'Transaction';
   const out = await moto.dynamodb.send(
-    new CreateTableCommand(transactionTableInput(name, opts.stream === null ? null : opts.stream ?? 'NEW_AND_OLD_IMAGES')),
+    new CreateTableCommand(
+      transactionTableInput(name, opts.stream === null ? null : (opts.stream ?? 'NEW_AND_OLD_IMAGES')),
+    ),
   );
   if (opts.pitr ?? true)
     await moto.dynamodb.send(
-      new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      new UpdateContinuousBackupsCommand({
+        TableName: name,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
     );
   return out.TableDescription!.TableArn!;
 }

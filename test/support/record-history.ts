@@ -12,7 +12,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
-import { pauseSignal, resumeSignal, runNowUpdate, setIntervalUpdate, statusQuery, type PipelineStatus } from '../../workflows/definitions';
+import {
+  pauseSignal,
+  resumeSignal,
+  runNowUpdate,
+  setIntervalUpdate,
+  statusQuery,
+  type PipelineStatus,
+} from '../../workflows/definitions';
 import { pipelineWorkflow } from '../../workflows/pipeline';
 import { createFakes, testConfig } from './fakes';
 import { eventually, startTemporal, TEST_TEMPORAL_PORT, withWorker } from './temporal';
@@ -29,13 +36,21 @@ async function main(): Promise<void> {
         schedule: { intervalSeconds: 1, continueAsNewAfterCycles: 8 },
         landing: { location: 's3://ddb-lake-local/landing/Transaction/', closeAfterSeconds: 120, sweepEveryCycles: 4 },
       });
-      const handle = await env.client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: 'transaction', args: [{ config }] });
+      const handle = await env.client.workflow.start(pipelineWorkflow, {
+        taskQueue,
+        workflowId: 'transaction',
+        args: [{ config }],
+      });
       const firstRunId = handle.firstExecutionRunId;
       const until = (what: string, ok: (s: PipelineStatus) => boolean) =>
-        eventually(async () => {
-          const s = await handle.query(statusQuery);
-          return ok(s) ? s : undefined;
-        }, what, 30_000);
+        eventually(
+          async () => {
+            const s = await handle.query(statusQuery);
+            return ok(s) ? s : undefined;
+          },
+          what,
+          30_000,
+        );
 
       await until('incremental', (s) => s.phase === 'incremental');
       f.landing.add('shardId-00000001_100_199.json');
@@ -53,17 +68,35 @@ async function main(): Promise<void> {
       f.clock.advance(3 * 60_000);
       await handle.executeUpdate(runNowUpdate);
       await handle.executeUpdate(setIntervalUpdate, { args: [1] });
-      await eventually(async () => ((await env.client.workflow.getHandle('transaction').describe()).runId !== firstRunId ? true : undefined), 'continueAsNew', 30_000);
+      await eventually(
+        async () =>
+          (await env.client.workflow.getHandle('transaction').describe()).runId !== firstRunId ? true : undefined,
+        'continueAsNew',
+        30_000,
+      );
 
       // The Temporal CLI's JSON export: the same format as `temporal workflow show -o json` and the UI's download.
       const json = execFileSync(
         toolchainPaths().temporalCli,
-        ['workflow', 'show', '--workflow-id', 'transaction', '--run-id', firstRunId, '--output', 'json', '--address', `127.0.0.1:${TEST_TEMPORAL_PORT}`],
+        [
+          'workflow',
+          'show',
+          '--workflow-id',
+          'transaction',
+          '--run-id',
+          firstRunId,
+          '--output',
+          'json',
+          '--address',
+          `127.0.0.1:${TEST_TEMPORAL_PORT}`,
+        ],
         { encoding: 'utf8' },
       );
       mkdirSync(dirname(FIXTURE), { recursive: true });
       writeFileSync(FIXTURE, json.endsWith('\n') ? json : `${json}\n`);
-      console.log(`recorded ${(JSON.parse(json) as { events: unknown[] }).events.length} events of run ${firstRunId} → ${FIXTURE}`);
+      console.log(
+        `recorded ${(JSON.parse(json) as { events: unknown[] }).events.length} events of run ${firstRunId} → ${FIXTURE}`,
+      );
       await env.client.workflow.getHandle('transaction').cancel();
     });
   } finally {

@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { toolchainPaths } from '../../core/toolchain';
 import type { LocalEnvironment } from '../../core/environment';
 import { createPipelineWorker, WORKFLOWS_PATH } from '../../worker/worker';
@@ -38,7 +44,12 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
       ip: '127.0.0.1',
       port: TEST_TEMPORAL_PORT,
       ui: false,
-      extraArgs: ['--http-port', String(Number(process.env.DDB_LAKE_TEST_HTTP_PORT || 8301)), '--metrics-port', String(Number(process.env.DDB_LAKE_TEST_METRICS_PORT || 5309))],
+      extraArgs: [
+        '--http-port',
+        String(Number(process.env.DDB_LAKE_TEST_HTTP_PORT || 8301)),
+        '--metrics-port',
+        String(Number(process.env.DDB_LAKE_TEST_METRICS_PORT || 5309)),
+      ],
     },
   });
 }

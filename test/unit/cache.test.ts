@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -62,7 +71,10 @@ describe('cache completeness', () => {
     assert.equal(missingJars(dir).length, JARS.length);
     writeFileSync(join(dir, jarFileName(JARS[0])), 'x');
     writeFileSync(temporarySibling(join(dir, jarFileName(JARS[1]))), 'x');
-    assert.deepEqual(missingJars(dir).map((j) => j.artifact), JARS.slice(1).map((j) => j.artifact));
+    assert.deepEqual(
+      missingJars(dir).map((j) => j.artifact),
+      JARS.slice(1).map((j) => j.artifact),
+    );
   });
 
   it('tells a whole jar from a truncated one', async () => {
@@ -93,7 +105,10 @@ describe('cache locks', () => {
     const lock = join(root, 'locks', 'b.lock');
     mkdirSync(lock, { recursive: true });
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(join(lock, 'owner.json'), JSON.stringify({ pid: Number(dead.stdout), since: new Date().toISOString() }));
+    writeFileSync(
+      join(lock, 'owner.json'),
+      JSON.stringify({ pid: Number(dead.stdout), since: new Date().toISOString() }),
+    );
     assert.deepEqual(tryLock(lock), { acquired: true });
     unlock(lock);
   });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SparkJobRunner } from '../../activities/local/spark-job-runner';
 
-const settled = (p: Promise<void>, ms: number) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+const settled = (p: Promise<void>, ms: number) =>
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
 test('watchForEnd settles when the run’s exit file appears, not for other files', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-watch-'));

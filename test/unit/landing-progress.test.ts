@@ -16,7 +16,11 @@ import { PollerLandingProgress } from '../../client/verify/landing-progress';
 const STREAM = 'arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2026-11-27T00:00:00.000';
 const LANDING = 's3://ddb-lake-local/landing/T/';
 
-function status(shards: Partial<PollerStatus['tables'][string]['shards'][number]>[], over: Partial<PollerStatus> = {}, landing = LANDING): PollerStatus {
+function status(
+  shards: Partial<PollerStatus['tables'][string]['shards'][number]>[],
+  over: Partial<PollerStatus> = {},
+  landing = LANDING,
+): PollerStatus {
   const now = new Date().toISOString();
   return {
     pid: 1,
@@ -66,7 +70,14 @@ test('landed once every open shard was read to its end after the start, with not
     assert.equal(pending.landedAtMs, null);
     assert.match(pending.detail, /3 record\(s\) read and not yet landed/);
 
-    await writePollerStatus(dir, status([{ caughtUpAt: after }, { state: 'finished', caughtUpAt: before }, { streamArn: `${STREAM}-old`, caughtUpAt: before }]));
+    await writePollerStatus(
+      dir,
+      status([
+        { caughtUpAt: after },
+        { state: 'finished', caughtUpAt: before },
+        { streamArn: `${STREAM}-old`, caughtUpAt: before },
+      ]),
+    );
     const landed = await progress.check(start);
     assert.ok(landed.landedAtMs !== null && landed.landedAtMs >= start - 5);
     assert.equal(await progress.changedSince(start), false);
@@ -75,9 +86,15 @@ test('landed once every open shard was read to its end after the start, with not
     assert.equal(await progress.changedSince(start), true, 'a record delivered after the check: the table changed');
 
     await writePollerStatus(dir, status([{ caughtUpAt: after }], {}, 's3://elsewhere/T/'));
-    assert.match((await progress.check(start)).fatal ?? '', /lands T's changes in s3:\/\/elsewhere\/T\/, but the pipeline reads/);
+    assert.match(
+      (await progress.check(start)).fatal ?? '',
+      /lands T's changes in s3:\/\/elsewhere\/T\/, but the pipeline reads/,
+    );
 
-    await writePollerStatus(dir, status([{ caughtUpAt: after }], { updatedAt: new Date(start - 60_000).toISOString() }));
+    await writePollerStatus(
+      dir,
+      status([{ caughtUpAt: after }], { updatedAt: new Date(start - 60_000).toISOString() }),
+    );
     assert.match((await progress.check(start)).detail, /the poller is not running/);
 
     await writePollerStatus(dir, status([{ caughtUpAt: undefined }]));

@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isProcessRunning, processGroupMembers, processStartToken, spawnDetached, stopProcessGroup } from '../../stack/processes';
+import {
+  isProcessRunning,
+  processGroupMembers,
+  processStartToken,
+  spawnDetached,
+  stopProcessGroup,
+} from '../../stack/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-proc-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -11,7 +17,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe('detached processes', () => {
   it('stops a whole process group with SIGTERM', async () => {
     // A shell with a child: both are in the group and both must go.
-    const p = await spawnDetached('sh', ['-c', 'sleep 60 & wait'], { env: process.env, cwd: dir, logFile: join(dir, 'a.log') });
+    const p = await spawnDetached('sh', ['-c', 'sleep 60 & wait'], {
+      env: process.env,
+      cwd: dir,
+      logFile: join(dir, 'a.log'),
+    });
     assert.equal(isProcessRunning(p.pid, p.token), true);
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(processGroupMembers(p.pid).length >= 2, 'the shell and its sleep share the group');
@@ -21,7 +31,11 @@ describe('detached processes', () => {
   });
 
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {
-    const p = await spawnDetached('sh', ['-c', 'trap "" TERM; while :; do sleep 0.1; done'], { env: process.env, cwd: dir, logFile: join(dir, 'b.log') });
+    const p = await spawnDetached('sh', ['-c', 'trap "" TERM; while :; do sleep 0.1; done'], {
+      env: process.env,
+      cwd: dir,
+      logFile: join(dir, 'b.log'),
+    });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(await stopProcessGroup(p.pid, p.token, 500), 'killed');
     assert.deepEqual(processGroupMembers(p.pid), []);

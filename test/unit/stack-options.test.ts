@@ -15,7 +15,10 @@ describe('stack options', () => {
   });
 
   it('takes flags over environment, and the UI port follows the Temporal port', () => {
-    const o = resolveStackOptions({ temporalPort: '17233' }, { DDB_LAKE_TEMPORAL_PORT: '9999', DDB_LAKE_AWS_PORT: '15055' });
+    const o = resolveStackOptions(
+      { temporalPort: '17233' },
+      { DDB_LAKE_TEMPORAL_PORT: '9999', DDB_LAKE_AWS_PORT: '15055' },
+    );
     assert.equal(o.temporalPort, 17233);
     assert.equal(o.temporalUiPort, 18233);
     assert.equal(o.awsPort, 15055);
@@ -23,9 +26,18 @@ describe('stack options', () => {
   });
 
   it('rejects bad ports and clashes with a message naming the setting', () => {
-    assert.throws(() => resolveStackOptions({ awsPort: 'abc' }, {}), (e: unknown) => e instanceof UserError && /--aws-port is "abc"/.test(e.message));
-    assert.throws(() => resolveStackOptions({}, { DDB_LAKE_TEMPORAL_PORT: '80' }), (e: unknown) => e instanceof UserError && /DDB_LAKE_TEMPORAL_PORT/.test(e.message));
-    assert.throws(() => resolveStackOptions({ awsPort: '8233' }, {}), (e: unknown) => e instanceof UserError && /both 8233/.test(e.message));
+    assert.throws(
+      () => resolveStackOptions({ awsPort: 'abc' }, {}),
+      (e: unknown) => e instanceof UserError && /--aws-port is "abc"/.test(e.message),
+    );
+    assert.throws(
+      () => resolveStackOptions({}, { DDB_LAKE_TEMPORAL_PORT: '80' }),
+      (e: unknown) => e instanceof UserError && /DDB_LAKE_TEMPORAL_PORT/.test(e.message),
+    );
+    assert.throws(
+      () => resolveStackOptions({ awsPort: '8233' }, {}),
+      (e: unknown) => e instanceof UserError && /both 8233/.test(e.message),
+    );
     assert.throws(() => resolveStackOptions({ region: 'moon' }, {}), UserError);
   });
 });

@@ -6,28 +6,104 @@ import type { StatusDocument } from '../../client/pipeline-client';
 import type { RunRecord } from '../../workflows/definitions';
 
 const now = Date.parse('2026-11-27T11:07:20.000Z');
-const run = (runKey: string, files: number, read: number | null, kind: RunRecord['kind'] = 'incremental', error: string | null = null): RunRecord => ({
-  runKey, kind, status: error ? 'failed' : 'succeeded', files, lateFiles: 0, startedAt: '2026-11-27T11:06:55.000Z', finishedAt: '2026-11-27T11:07:07.123Z',
-  durationSeconds: 12.1, recordsRead: read, upserted: read === null ? null : read - 10, deleted: read === null ? null : 9, rejected: read === null ? null : 0, error,
+const run = (
+  runKey: string,
+  files: number,
+  read: number | null,
+  kind: RunRecord['kind'] = 'incremental',
+  error: string | null = null,
+): RunRecord => ({
+  runKey,
+  kind,
+  status: error ? 'failed' : 'succeeded',
+  files,
+  lateFiles: 0,
+  startedAt: '2026-11-27T11:06:55.000Z',
+  finishedAt: '2026-11-27T11:07:07.123Z',
+  durationSeconds: 12.1,
+  recordsRead: read,
+  upserted: read === null ? null : read - 10,
+  deleted: read === null ? null : 9,
+  rejected: read === null ? null : 0,
+  error,
 });
 
 const status: StatusDocument = {
-  schemaVersion: 1, pipeline: 'transaction', table: 'Transaction', phase: 'incremental', step: 'job', paused: false, stalled: null, intervalSeconds: 10,
+  schemaVersion: 1,
+  pipeline: 'transaction',
+  table: 'Transaction',
+  phase: 'incremental',
+  step: 'job',
+  paused: false,
+  stalled: null,
+  intervalSeconds: 10,
   startedAt: '2026-11-27T11:00:00.000Z',
-  export: { exportArn: 'arn:…', status: 'COMPLETED', exportTime: '2026-11-27T11:00:00.000Z', itemCount: 7269, root: 's3://ddb-lake-local/export/', adopted: false },
-  watermark: { closedThrough: '2026-11-27-11-05', openFolders: [{ folder: '2026-11-27-11-06', filesTaken: 4 }], sweptAt: null },
-  appliedThrough: '2026-11-27T11:07:03.120Z', lagSeconds: 4.2, backlog: { files: 1, oldestLastModified: null, more: false },
-  currentRun: { runKey: 'transaction-1a2b3c4d-inc-000042-a1', kind: 'incremental', files: 3, startedAt: '2026-11-27T11:07:12.000Z' },
-  nextCycleAt: null, retry: null,
+  export: {
+    exportArn: 'arn:…',
+    status: 'COMPLETED',
+    exportTime: '2026-11-27T11:00:00.000Z',
+    itemCount: 7269,
+    root: 's3://ddb-lake-local/export/',
+    adopted: false,
+  },
+  watermark: {
+    closedThrough: '2026-11-27-11-05',
+    openFolders: [{ folder: '2026-11-27-11-06', filesTaken: 4 }],
+    sweptAt: null,
+  },
+  appliedThrough: '2026-11-27T11:07:03.120Z',
+  lagSeconds: 4.2,
+  backlog: { files: 1, oldestLastModified: null, more: false },
+  currentRun: {
+    runKey: 'transaction-1a2b3c4d-inc-000042-a1',
+    kind: 'incremental',
+    files: 3,
+    startedAt: '2026-11-27T11:07:12.000Z',
+  },
+  nextCycleAt: null,
+  retry: null,
   lastRuns: [
     run('transaction-1a2b3c4d-inc-000041-a1', 3, 1200),
-    run('transaction-1a2b3c4d-inc-000040-a1', 1, null, 'incremental', 'job transaction-1a2b3c4d-inc-000040-a1 failed: Py4JJavaError: boom\n  at …'),
+    run(
+      'transaction-1a2b3c4d-inc-000040-a1',
+      1,
+      null,
+      'incremental',
+      'job transaction-1a2b3c4d-inc-000040-a1 failed: Py4JJavaError: boom\n  at …',
+    ),
     run('transaction-1a2b3c4d-init-a1', 0, 7269, 'initialLoad'),
   ],
-  lastError: { at: '2026-11-27T11:05:00.000Z', phase: 'incremental', runKey: 'transaction-1a2b3c4d-inc-000040-a1', message: 'job failed: Py4JJavaError: boom' },
-  counters: { cycles: 120, emptyCycles: 80, jobsSucceeded: 42, jobsFailed: 1, failures: 1, filesApplied: 180, lateFilesApplied: 1, recordsRead: 12000, upserted: 11000, deleted: 90, rejected: 0, continuedAsNew: 0, rebackfills: 0 },
+  lastError: {
+    at: '2026-11-27T11:05:00.000Z',
+    phase: 'incremental',
+    runKey: 'transaction-1a2b3c4d-inc-000040-a1',
+    message: 'job failed: Py4JJavaError: boom',
+  },
+  counters: {
+    cycles: 120,
+    emptyCycles: 80,
+    jobsSucceeded: 42,
+    jobsFailed: 1,
+    failures: 1,
+    filesApplied: 180,
+    lateFilesApplied: 1,
+    recordsRead: 12000,
+    upserted: 11000,
+    deleted: 90,
+    rejected: 0,
+    continuedAsNew: 0,
+    rebackfills: 0,
+  },
   workflow: { cyclesSinceContinueAsNew: 120, historyLength: 1391 },
-  execution: { workflowId: 'transaction', runId: '01a21cbd-9619-7479-a955-345ecc713dbf', status: 'RUNNING', startTime: '2026-11-27T11:00:00.000Z', closeTime: null, historyLength: 1391, closeReason: null },
+  execution: {
+    workflowId: 'transaction',
+    runId: '01a21cbd-9619-7479-a955-345ecc713dbf',
+    status: 'RUNNING',
+    startTime: '2026-11-27T11:00:00.000Z',
+    closeTime: null,
+    historyLength: 1391,
+    closeReason: null,
+  },
 };
 
 test('a running pipeline: what runs now and for how long, the watermark, lag, totals, and the last runs as aligned rows', () => {
@@ -55,8 +131,25 @@ test('a running pipeline: what runs now and for how long, the watermark, lag, to
 });
 
 test('sleeping, paused-requested and stalled heads', () => {
-  const sleeping = formatStatus({ ...status, step: 'sleep', currentRun: null, nextCycleAt: '2026-11-27T11:07:26.000Z', paused: true }, now);
-  assert.match(sleeping, /^pipeline transaction \(table Transaction\) — incremental, waiting for the next cycle \(next in 6 s\) — pause requested \(the running step finishes first\)\n/);
-  const stalled = formatStatus({ ...status, step: 'stalled', currentRun: null, stalled: { since: '2026-11-27T11:06:00.000Z', phase: 'incremental', runKey: 'r-a5', attempts: 5, error: 'boom' } }, now);
-  assert.match(stalled, /\n {2}STALLED since 2026-11-27T11:06:00.000Z after 5 attempt\(s\) of r-a5:\n {4}boom\n {4}nothing is skipped: fix the cause, then `ddb-lake resume transaction`\n/);
+  const sleeping = formatStatus(
+    { ...status, step: 'sleep', currentRun: null, nextCycleAt: '2026-11-27T11:07:26.000Z', paused: true },
+    now,
+  );
+  assert.match(
+    sleeping,
+    /^pipeline transaction \(table Transaction\) — incremental, waiting for the next cycle \(next in 6 s\) — pause requested \(the running step finishes first\)\n/,
+  );
+  const stalled = formatStatus(
+    {
+      ...status,
+      step: 'stalled',
+      currentRun: null,
+      stalled: { since: '2026-11-27T11:06:00.000Z', phase: 'incremental', runKey: 'r-a5', attempts: 5, error: 'boom' },
+    },
+    now,
+  );
+  assert.match(
+    stalled,
+    /\n {2}STALLED since 2026-11-27T11:06:00.000Z after 5 attempt\(s\) of r-a5:\n {4}boom\n {4}nothing is skipped: fix the cause, then `ddb-lake resume transaction`\n/,
+  );
 });

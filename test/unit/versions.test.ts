@@ -12,7 +12,12 @@ import {
 
 describe('version parsing', () => {
   it('reads Java majors from both version schemes', () => {
-    assert.equal(parseJavaMajor('openjdk version "17.0.15" 2025-04-15\nOpenJDK Runtime Environment (build 17.0.15+6-Debian-1deb12u1)'), 17);
+    assert.equal(
+      parseJavaMajor(
+        'openjdk version "17.0.15" 2025-04-15\nOpenJDK Runtime Environment (build 17.0.15+6-Debian-1deb12u1)',
+      ),
+      17,
+    );
     assert.equal(parseJavaMajor('java version "1.8.0_392"\nJava(TM) SE Runtime Environment'), 8);
     assert.equal(parseJavaMajor('openjdk version "21" 2023-09-19'), 21);
     assert.equal(parseJavaMajor('bash: java: command not found'), undefined);
@@ -42,8 +47,14 @@ describe('Temporal CLI version rule', () => {
   });
 
   it('accepts released CLIs embedding a new enough server, rejects older ones', () => {
-    assert.equal(temporalCliAcceptable(parseTemporalVersion('temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)')!).ok, true);
-    assert.equal(temporalCliAcceptable(parseTemporalVersion('temporal version 1.6.0 (Server 1.30.0, UI 2.44.0)')!).ok, true);
+    assert.equal(
+      temporalCliAcceptable(parseTemporalVersion('temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)')!).ok,
+      true,
+    );
+    assert.equal(
+      temporalCliAcceptable(parseTemporalVersion('temporal version 1.6.0 (Server 1.30.0, UI 2.44.0)')!).ok,
+      true,
+    );
     const old = temporalCliAcceptable(parseTemporalVersion('temporal version 1.1.2 (Server 1.25.2, UI 2.32.0)')!);
     assert.equal(old.ok, false);
     assert.match(old.reason, /1\.25\.2.*need ≥ 1\.29\.1/);

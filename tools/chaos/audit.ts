@@ -8,7 +8,10 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { parseS3Uri } from '../../core/aws';
 
 /** What the audit reads of the local runner's run records (activities/local/spark-job-runner.ts). */
-export type JobRecord = Pick<RunRecord, 'runKey' | 'runId' | 'kind' | 'startedAt' | 'finishedAt' | 'error'> & { status: string; summary?: { rejected?: number } };
+export type JobRecord = Pick<RunRecord, 'runKey' | 'runId' | 'kind' | 'startedAt' | 'finishedAt' | 'error'> & {
+  status: string;
+  summary?: { rejected?: number };
+};
 
 export interface JobAudit {
   jobs: number;
@@ -36,7 +39,14 @@ function attemptOf(runKey: string): number {
 }
 
 export function auditJobs(records: JobRecord[]): JobAudit {
-  const audit: JobAudit = { jobs: records.length, succeeded: 0, failed: 0, duplicateRuns: [], overlaps: [], failures: [] };
+  const audit: JobAudit = {
+    jobs: records.length,
+    succeeded: 0,
+    failed: 0,
+    duplicateRuns: [],
+    overlaps: [],
+    failures: [],
+  };
   const byBatch = new Map<string, JobRecord[]>();
   for (const r of records) {
     if (r.status === 'succeeded') audit.succeeded++;
@@ -51,17 +61,26 @@ export function auditJobs(records: JobRecord[]): JobAudit {
   for (const attempts of byBatch.values()) {
     attempts.sort((a, b) => attemptOf(a.runKey) - attemptOf(b.runKey));
     const firstSuccess = attempts.findIndex((a) => a.status === 'succeeded');
-    if (firstSuccess >= 0) for (const later of attempts.slice(firstSuccess + 1)) audit.duplicateRuns.push(`${later.runKey} after ${attempts[firstSuccess]!.runKey} succeeded`);
+    if (firstSuccess >= 0)
+      for (const later of attempts.slice(firstSuccess + 1))
+        audit.duplicateRuns.push(`${later.runKey} after ${attempts[firstSuccess]!.runKey} succeeded`);
   }
   // Sorted by start: a job overlaps when it starts before every earlier one has finished.
   let latest: JobRecord | undefined;
   for (const r of records) {
     if (latest) {
       const end = latest.finishedAt ? Date.parse(latest.finishedAt) : Number.POSITIVE_INFINITY;
-      if (Date.parse(r.startedAt) < end) audit.overlaps.push(`${r.runKey} (from ${r.startedAt}) overlaps ${latest.runKey} (until ${latest.finishedAt ?? 'still running'})`);
+      if (Date.parse(r.startedAt) < end)
+        audit.overlaps.push(
+          `${r.runKey} (from ${r.startedAt}) overlaps ${latest.runKey} (until ${latest.finishedAt ?? 'still running'})`,
+        );
     }
     const rEnd = r.finishedAt ? Date.parse(r.finishedAt) : Number.POSITIVE_INFINITY;
-    const lEnd = latest?.finishedAt ? Date.parse(latest.finishedAt) : latest ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    const lEnd = latest?.finishedAt
+      ? Date.parse(latest.finishedAt)
+      : latest
+        ? Number.POSITIVE_INFINITY
+        : Number.NEGATIVE_INFINITY;
     if (!latest || rEnd > lEnd) latest = r;
   }
   return audit;
@@ -88,7 +107,11 @@ function prefixOf(landingUri: string): { bucket: string; prefix: string } {
 }
 
 /** Rejected record lines under `<landing>/_rejected/<run key>/` of the given (succeeded) runs. */
-export async function rejectedLines(s3: S3Client, landingUri: string, runKeys: readonly string[]): Promise<{ total: number; reasons: Record<string, number> }> {
+export async function rejectedLines(
+  s3: S3Client,
+  landingUri: string,
+  runKeys: readonly string[],
+): Promise<{ total: number; reasons: Record<string, number> }> {
   const { bucket, prefix } = prefixOf(landingUri);
   const reasons: Record<string, number> = {};
   let total = 0;

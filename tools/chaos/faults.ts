@@ -54,7 +54,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Interrupted extends Error {}
 
-async function waitFor<T>(ctx: FaultContext, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, everyMs = 500): Promise<T | undefined> {
+async function waitFor<T>(
+  ctx: FaultContext,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+  everyMs = 500,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
@@ -88,11 +93,16 @@ async function restartStack(ctx: FaultContext): Promise<string[]> {
 
 /** A job of this pipeline that began after `sinceMs` has succeeded: Temporal, worker and runner all work. */
 async function aJobSucceededSince(ctx: FaultContext, sinceMs: number, timeoutMs: number): Promise<number | undefined> {
-  return waitFor(ctx, timeoutMs, async () => {
-    const s = await statusOrNothing(ctx);
-    const run = s?.lastRuns?.find((r) => r.status === 'succeeded' && Date.parse(r.startedAt) >= sinceMs);
-    return run ? Date.now() : undefined;
-  }, 1000);
+  return waitFor(
+    ctx,
+    timeoutMs,
+    async () => {
+      const s = await statusOrNothing(ctx);
+      const run = s?.lastRuns?.find((r) => r.status === 'succeeded' && Date.parse(r.startedAt) >= sinceMs);
+      return run ? Date.now() : undefined;
+    },
+    1000,
+  );
 }
 
 function secondsSince(ms: number): string {
@@ -107,7 +117,12 @@ async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   await waitFor(ctx, 10_000, () => (isProcessRunning(worker.pid, worker.processToken) ? undefined : true), 100);
   const started = await restartStack(ctx);
   const restartedIn = secondsSince(killedAt);
-  const answered = await waitFor(ctx, 120_000, async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined), 500);
+  const answered = await waitFor(
+    ctx,
+    120_000,
+    async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined),
+    500,
+  );
   const jobAt = await aJobSucceededSince(ctx, killedAt, 240_000);
   return {
     recovered: answered !== undefined && jobAt !== undefined,
@@ -132,31 +147,44 @@ async function sparkKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   const waitedFrom = Date.now();
   // A job that has run for 2 s (its JVM is up), of this pipeline, found by its run record; the JVM is
   // killed unless it ended by itself in the meantime (then the next job is the target).
-  const killed = await waitFor(ctx, 180_000, () => {
-    for (const r of readJobRecords(ctx.env.stateDir, ctx.config.name).reverse()) {
-      const rec = r as typeof r & { pid?: number };
-      if (r.status !== 'running' || !rec.pid || Date.now() - Date.parse(r.startedAt) < 2000) continue;
-      if (existsSync(join(ctx.env.stateDir, 'jobs', `${r.runKey}.exit`))) continue;
-      const jvm = jvmOf(rec.pid);
-      if (!jvm) continue;
-      try {
-        process.kill(jvm, 'SIGKILL');
-      } catch {
-        continue; // it ended just now
+  const killed = await waitFor(
+    ctx,
+    180_000,
+    () => {
+      for (const r of readJobRecords(ctx.env.stateDir, ctx.config.name).reverse()) {
+        const rec = r as typeof r & { pid?: number };
+        if (r.status !== 'running' || !rec.pid || Date.now() - Date.parse(r.startedAt) < 2000) continue;
+        if (existsSync(join(ctx.env.stateDir, 'jobs', `${r.runKey}.exit`))) continue;
+        const jvm = jvmOf(rec.pid);
+        if (!jvm) continue;
+        try {
+          process.kill(jvm, 'SIGKILL');
+        } catch {
+          continue; // it ended just now
+        }
+        return { runKey: r.runKey, jvm, startedAt: Date.parse(r.startedAt), killedAt: Date.now() };
       }
-      return { runKey: r.runKey, jvm, startedAt: Date.parse(r.startedAt), killedAt: Date.now() };
-    }
-    return undefined;
-  }, 250);
-  if (!killed) return { recovered: false, detail: `no job ran long enough to be killed within ${secondsSince(waitedFrom)} s` };
+      return undefined;
+    },
+    250,
+  );
+  if (!killed)
+    return { recovered: false, detail: `no job ran long enough to be killed within ${secondsSince(waitedFrom)} s` };
   const { killedAt } = killed;
   const target = killed;
   // The workflow must count the failure and run the batch again under the next attempt's run key.
   const batch = batchOf(target.runKey);
-  const retried = await waitFor(ctx, 240_000, () => {
-    const next = readJobRecords(ctx.env.stateDir, ctx.config.name).find((r) => batchOf(r.runKey) === batch && r.runKey !== target.runKey && Date.parse(r.startedAt) >= killedAt);
-    return next ? { runKey: next.runKey, at: Date.parse(next.startedAt) } : undefined;
-  }, 500);
+  const retried = await waitFor(
+    ctx,
+    240_000,
+    () => {
+      const next = readJobRecords(ctx.env.stateDir, ctx.config.name).find(
+        (r) => batchOf(r.runKey) === batch && r.runKey !== target.runKey && Date.parse(r.startedAt) >= killedAt,
+      );
+      return next ? { runKey: next.runKey, at: Date.parse(next.startedAt) } : undefined;
+    },
+    500,
+  );
   const jobAt = await aJobSucceededSince(ctx, killedAt, 240_000);
   return {
     recovered: retried !== undefined && jobAt !== undefined,
@@ -172,7 +200,12 @@ async function temporalRestart(ctx: FaultContext): Promise<Partial<FaultOutcome>
   const downFor = secondsSince(stoppedAt);
   const started = await restartStack(ctx);
   const upAt = Date.now();
-  const answered = await waitFor(ctx, 120_000, async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined), 500);
+  const answered = await waitFor(
+    ctx,
+    120_000,
+    async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined),
+    500,
+  );
   // The worker reconnected when a job that began after the restart has succeeded.
   const jobAt = await aJobSucceededSince(ctx, upAt, 300_000);
   return {
@@ -183,13 +216,20 @@ async function temporalRestart(ctx: FaultContext): Promise<Partial<FaultOutcome>
 
 /** The poller wrote a status after `sinceMs` that shows the table's shards caught up again. */
 async function pollerCaughtUp(ctx: FaultContext, sinceMs: number, timeoutMs: number): Promise<number | undefined> {
-  return waitFor(ctx, timeoutMs, () => {
-    const st = readPollerStatus(join(ctx.env.stateDir, 'esm'));
-    if (!st || st.stoppedAt || Date.parse(st.startedAt) < sinceMs) return undefined;
-    const t = st.tables[ctx.config.table];
-    const shards = t?.shards.filter((s) => s.streamArn === t.streamArn) ?? [];
-    return shards.length && shards.every((s) => s.caughtUpAt && Date.parse(s.caughtUpAt) >= sinceMs) ? Date.now() : undefined;
-  }, 500);
+  return waitFor(
+    ctx,
+    timeoutMs,
+    () => {
+      const st = readPollerStatus(join(ctx.env.stateDir, 'esm'));
+      if (!st || st.stoppedAt || Date.parse(st.startedAt) < sinceMs) return undefined;
+      const t = st.tables[ctx.config.table];
+      const shards = t?.shards.filter((s) => s.streamArn === t.streamArn) ?? [];
+      return shards.length && shards.every((s) => s.caughtUpAt && Date.parse(s.caughtUpAt) >= sinceMs)
+        ? Date.now()
+        : undefined;
+    },
+    500,
+  );
 }
 
 async function stopPoller(ctx: FaultContext, signal: 'SIGKILL' | 'SIGTERM'): Promise<string> {
@@ -209,7 +249,10 @@ async function pollerRestart(ctx: FaultContext, occurrence: number): Promise<Par
   await sleep(2000); // writes go on meanwhile: the poller has something to catch up with
   await restartStack(ctx);
   const caught = await pollerCaughtUp(ctx, stoppedAt, 120_000);
-  return { recovered: caught !== undefined, detail: `poller ${how}, down ${secondsSince(stoppedAt)} s; caught up with the stream ${caught ? ((caught - stoppedAt) / 1000).toFixed(1) : '—'} s after the stop` };
+  return {
+    recovered: caught !== undefined,
+    detail: `poller ${how}, down ${secondsSince(stoppedAt)} s; caught up with the stream ${caught ? ((caught - stoppedAt) / 1000).toFixed(1) : '—'} s after the stop`,
+  };
 }
 
 interface CheckpointFile {
@@ -238,14 +281,19 @@ async function redeliver(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   if (!earlier) return { recovered: false, detail: 'no checkpoint of the table to rewind' };
   let moves = 0;
   let last = earlier.sequenceNumber;
-  await waitFor(ctx, 60_000, () => {
-    const now = checkpointOf(ctx);
-    if (now && now.sequenceNumber !== last) {
-      moves++;
-      last = now.sequenceNumber;
-    }
-    return moves >= 2 ? true : undefined;
-  }, 200);
+  await waitFor(
+    ctx,
+    60_000,
+    () => {
+      const now = checkpointOf(ctx);
+      if (now && now.sequenceNumber !== last) {
+        moves++;
+        last = now.sequenceNumber;
+      }
+      return moves >= 2 ? true : undefined;
+    },
+    200,
+  );
   const stoppedAt = Date.now();
   const how = await stopPoller(ctx, 'SIGTERM');
   const current = checkpointOf(ctx)!;
@@ -267,13 +315,18 @@ async function redeliver(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
 async function lateFile(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   // The planner's close instant of a folder M: M + closeAfterSeconds (core/planner.ts, docs/landing.md).
   const closeMs = (folder: string) => minuteFolderStart(folder) + ctx.config.landing.closeAfterSeconds * 1000;
-  const s = await waitFor(ctx, 300_000, async () => {
-    const st = await statusOrNothing(ctx);
-    const closed = st?.watermark?.closedThrough;
-    const exportTime = st?.export?.exportTime ? Date.parse(st.export.exportTime) : null;
-    if (!closed || exportTime === null) return undefined;
-    return closed >= minuteFolder(exportTime) && closeMs(closed) < Date.now() - 2000 ? st : undefined;
-  }, 1000);
+  const s = await waitFor(
+    ctx,
+    300_000,
+    async () => {
+      const st = await statusOrNothing(ctx);
+      const closed = st?.watermark?.closedThrough;
+      const exportTime = st?.export?.exportTime ? Date.parse(st.export.exportTime) : null;
+      if (!closed || exportTime === null) return undefined;
+      return closed >= minuteFolder(exportTime) && closeMs(closed) < Date.now() - 2000 ? st : undefined;
+    },
+    1000,
+  );
   if (!s) return { recovered: false, detail: 'the watermark closed no folder after the export within 300 s' };
   const folder = s.watermark!.closedThrough;
   const changes = await ctx.hidden.write(20);
@@ -292,7 +345,13 @@ async function badLines(ctx: FaultContext, occurrence: number): Promise<Partial<
   // 2 bad lines among 250 valid ones: under the jobs' 1% maxRejectedShare even in a batch of its own.
   const changes = await ctx.hidden.write(250);
   const bad = [badLine(occurrence * 2, `${occurrence}a`), badLine(occurrence * 2 + 1, `${occurrence}b`)];
-  const file = await putLandingFile(ctx.s3, ctx.config.landing.location, minuteFolder(Date.now()), changes.records, bad);
+  const file = await putLandingFile(
+    ctx.s3,
+    ctx.config.landing.location,
+    minuteFolder(Date.now()),
+    changes.records,
+    bad,
+  );
   const at = Date.now();
   const jobAt = await aJobSucceededSince(ctx, at, 240_000);
   return {
@@ -334,7 +393,15 @@ export async function injectFault(ctx: FaultContext, kind: FaultKind, occurrence
     if (err instanceof Interrupted) throw err;
     part = { recovered: false, detail: `the fault itself failed: ${(err as Error).message}` };
   }
-  return { kind, occurrence, startedAt: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 100) / 10, recovered: false, detail: '', ...part };
+  return {
+    kind,
+    occurrence,
+    startedAt: new Date(started).toISOString(),
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    recovered: false,
+    detail: '',
+    ...part,
+  };
 }
 
 export { Interrupted };

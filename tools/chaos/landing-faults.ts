@@ -11,7 +11,12 @@ import { awsClientConfig, parseS3Uri } from '../../core/aws';
 import type { LocalEnvironment } from '../../core/environment';
 import { encodeBatch } from '../../lambda/handler';
 import { SeededRandom } from '../generate/random';
-import { MicrosecondClock, randomTransactionValues, type Transaction, type TransactionKey } from '../generate/transaction-model';
+import {
+  MicrosecondClock,
+  randomTransactionValues,
+  type Transaction,
+  type TransactionKey,
+} from '../generate/transaction-model';
 
 /** The request header moto's fault patch reads (stack/moto/moto_patches.py item 7). */
 export const FAULT_HEADER = 'x-ddb-lake-fault';
@@ -60,7 +65,11 @@ export class HiddenItemWriter {
       items.push({ ...randomTransactionValues(this.rng), create_at: at, update_at: at });
     }
     for (let i = 0; i < items.length; i += 8)
-      await Promise.all(items.slice(i, i + 8).map((item) => this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }))));
+      await Promise.all(
+        items
+          .slice(i, i + 8)
+          .map((item) => this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }))),
+      );
     return { items, records: items.map((item) => this.record(item)) };
   }
 
@@ -97,14 +106,27 @@ export function badLine(kind: number, tag: string): Buffer {
     case 1:
       return Buffer.from(`{"account":"cut-${tag}","create_at":"2023-07-30T16:49:36.444736+0000","_op":"ins\n`);
     default:
-      return Buffer.concat([Buffer.from(`{"account":"latin1-${tag}-`), Buffer.from([0xe9]), Buffer.from('","create_at":"2023-07-30T16:49:36.444736+0000","_op":"insert","_seq":"2","_ts":1690735787000,"_ttl":false}\n')]);
+      return Buffer.concat([
+        Buffer.from(`{"account":"latin1-${tag}-`),
+        Buffer.from([0xe9]),
+        Buffer.from(
+          '","create_at":"2023-07-30T16:49:36.444736+0000","_op":"insert","_seq":"2","_ts":1690735787000,"_ttl":false}\n',
+        ),
+      ]);
   }
 }
 
 /** Land a file by hand: `<landing>/<folder>/<batch id>.json`, named like the handler names a batch. */
-export async function putLandingFile(s3: S3Client, landingUri: string, folder: string, records: DynamoDBRecord[], extra: Buffer[] = []): Promise<{ key: string; lines: number }> {
+export async function putLandingFile(
+  s3: S3Client,
+  landingUri: string,
+  folder: string,
+  records: DynamoDBRecord[],
+  extra: Buffer[] = [],
+): Promise<{ key: string; lines: number }> {
   const encoded = encodeBatch(records);
-  if (encoded.dead.length) throw new Error(`could not encode ${encoded.dead.length} record(s): ${encoded.dead[0]!.reason}`);
+  if (encoded.dead.length)
+    throw new Error(`could not encode ${encoded.dead.length} record(s): ${encoded.dead[0]!.reason}`);
   const { bucket, key } = parseS3Uri(landingUri);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
   const objectKey = `${prefix}${folder}/${encoded.id}.json`;

@@ -65,8 +65,26 @@ export interface ChaosResult {
   planned: PlannedFault[];
   faults: FaultOutcome[];
   faultCounts: Record<FaultKind, { injected: number; recovered: number }>;
-  writes: { written: number; inserts: number; updates: number; deletes: number; ttlRemoves: number; errors: number; handLanded: number; ratePerSecond: number };
-  verify: { result: string; items: number; rows: number; missing: number; extra: number; differing: number; duplicates: number; sample: unknown };
+  writes: {
+    written: number;
+    inserts: number;
+    updates: number;
+    deletes: number;
+    ttlRemoves: number;
+    errors: number;
+    handLanded: number;
+    ratePerSecond: number;
+  };
+  verify: {
+    result: string;
+    items: number;
+    rows: number;
+    missing: number;
+    extra: number;
+    differing: number;
+    duplicates: number;
+    sample: unknown;
+  };
   quarantined: { status: number; rejectedLines: number; reasons: Record<string, number>; injected: number };
   jobs: JobAudit;
   ttlLanded: number;
@@ -85,7 +103,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const loadTimer = setInterval(() => loads.push(loadavg()), 10_000);
   const stackOptions = resolveStackOptions(
     { stateDir: o.stateDir },
-    { DDB_LAKE_TEMPORAL_PORT: String(o.ports.temporal), DDB_LAKE_TEMPORAL_UI_PORT: String(o.ports.temporalUi), DDB_LAKE_AWS_PORT: String(o.ports.aws) },
+    {
+      DDB_LAKE_TEMPORAL_PORT: String(o.ports.temporal),
+      DDB_LAKE_TEMPORAL_UI_PORT: String(o.ports.temporalUi),
+      DDB_LAKE_AWS_PORT: String(o.ports.aws),
+    },
   );
   const toolchain = await ensureToolchain();
   await teardown(o.stateDir, () => undefined);
@@ -104,25 +126,52 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const s3 = new S3Client(awsClientConfig(env));
     const noStream = faultDynamoDbClient(env, 'no-stream');
     const ttl = faultDynamoDbClient(env, 'ttl-remove');
-    closers.push(() => ddb.destroy(), () => s3.destroy(), () => noStream.destroy(), () => ttl.destroy());
+    closers.push(
+      () => ddb.destroy(),
+      () => s3.destroy(),
+      () => noStream.destroy(),
+      () => ttl.destroy(),
+    );
 
     const names = scenarioNames('chaos');
     pipeline = names.pipeline;
-    const { config } = scenarioConfig(env, names, { intervalSeconds: o.intervalSeconds }, { sweepEveryCycles: o.sweepEveryCycles });
+    const { config } = scenarioConfig(
+      env,
+      names,
+      { intervalSeconds: o.intervalSeconds },
+      { sweepEveryCycles: o.sweepEveryCycles },
+    );
     await prepareTableAndBuckets(env, config);
-    const first = await generateTransactions(ddb, { table: config.table, count: Math.max(1, o.initial), seed: `chaos-initial:${o.seed}` });
+    const first = await generateTransactions(ddb, {
+      table: config.table,
+      count: Math.max(1, o.initial),
+      seed: `chaos-initial:${o.seed}`,
+    });
     // Keys set aside for TTL removes: nothing else writes them (two writers of one item at once could
     // reach moto's stream in the other order than its table — a moto limit, docs/stream-capture.md).
     const ttlWanted = Math.min(Math.ceil(o.ttlRate * o.durationSeconds), Math.floor(first.liveKeys.length / 2));
     const ttlKeys: TransactionKey[] = first.liveKeys.slice(0, ttlWanted);
     const generatorKeys = first.liveKeys.slice(ttlWanted);
-    o.say(`  table ${config.table}: first batch of ${first.written} items (${ttlKeys.length} set aside for TTL removes)`);
+    o.say(
+      `  table ${config.table}: first batch of ${first.written} items (${ttlKeys.length} set aside for TTL removes)`,
+    );
     const streamArn = (await ddb.send(new DescribeTableCommand({ TableName: config.table }))).Table!.LatestStreamArn!;
 
     await client.start(config);
-    await waitForPhase(client, config.name, 'incremental', { timeoutSeconds: 900, signal, onStatus: (st) => o.progress?.(`  pipeline ${config.name}: ${pipelineLine(st)}`) });
+    await waitForPhase(client, config.name, 'incremental', {
+      timeoutSeconds: 900,
+      signal,
+      onStatus: (st) => o.progress?.(`  pipeline ${config.name}: ${pipelineLine(st)}`),
+    });
     const settle = landingProgressFor(env, config.table, config.landing.location, 60);
-    await unlessAborted(signal, waitForCatchUp(client, settle, Date.now(), { pipeline: config.name, timeoutSeconds: 900, onProgress: (p) => o.progress?.(`  settling: ${p.landing} · ${p.lake}`) }));
+    await unlessAborted(
+      signal,
+      waitForCatchUp(client, settle, Date.now(), {
+        pipeline: config.name,
+        timeoutSeconds: 900,
+        onProgress: (p) => o.progress?.(`  settling: ${p.landing} · ${p.lake}`),
+      }),
+    );
     settle.close();
     o.say(`  pipeline ${config.name} in its incremental phase and caught up; writing and injecting faults now`);
 
@@ -176,7 +225,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const poll = (async () => {
       while (!stopWrites.signal.aborted) {
         last = await client!.status(config.name).catch(() => last);
-        o.progress?.(`  ${Math.round((Date.now() - writeStart) / 1000)}/${o.durationSeconds} s · written ${written} · faults ${faults.length}/${planned.length}${currentFault ? ` (${currentFault})` : ''} · ${pipelineLine(last)}`);
+        o.progress?.(
+          `  ${Math.round((Date.now() - writeStart) / 1000)}/${o.durationSeconds} s · written ${written} · faults ${faults.length}/${planned.length}${currentFault ? ` (${currentFault})` : ''} · ${pipelineLine(last)}`,
+        );
         await sleep(2000);
       }
     })();
@@ -189,7 +240,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const outcome = await injectFault(ctx, f.kind, f.occurrence);
         currentFault = '';
         faults.push(outcome);
-        o.say(`  fault ${faults.length}/${planned.length} at ${Math.round((Date.parse(outcome.startedAt) - writeStart) / 1000)} s: ${f.kind}${outcome.recovered ? '' : ' (NOT RECOVERED)'} — ${outcome.detail}`);
+        o.say(
+          `  fault ${faults.length}/${planned.length} at ${Math.round((Date.parse(outcome.startedAt) - writeStart) / 1000)} s: ${f.kind}${outcome.recovered ? '' : ' (NOT RECOVERED)'} — ${outcome.detail}`,
+        );
       }
       const rest = writeStart + o.durationSeconds * 1000 - Date.now();
       if (rest > 0) await sleepUnless(rest, signal);
@@ -206,7 +259,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await ttlLoop;
     await poll;
     const writeSeconds = (Date.now() - writeStart) / 1000;
-    o.say(`  wrote ${result.written} changes in ${writeSeconds.toFixed(0)} s (${result.inserts} inserts, ${result.updates} updates, ${result.deletes} deletes, ${result.errors} errors) + ${ttlRemoves} TTL removes`);
+    o.say(
+      `  wrote ${result.written} changes in ${writeSeconds.toFixed(0)} s (${result.inserts} inserts, ${result.updates} updates, ${result.deletes} deletes, ${result.errors} errors) + ${ttlRemoves} TTL removes`,
+    );
 
     // Late files are applied by a sweep (every sweepEveryCycles cycles): wait for one that listed after the last.
     const catchUpStart = Date.now();
@@ -217,26 +272,56 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const st = await client.status(config.name).catch(() => undefined);
         const swept = st?.watermark?.sweptAt ? Date.parse(st.watermark.sweptAt) : 0;
         if (swept > lastLate) break;
-        if (Date.now() > deadline) throw new Error(`no sweep listed the landing zone after the last late file (${new Date(lastLate).toISOString()}) within 900 s`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no sweep listed the landing zone after the last late file (${new Date(lastLate).toISOString()}) within 900 s`,
+          );
         if (signal.aborted) throw new Interrupted('interrupted');
-        o.progress?.(`  waiting for a sweep after the last late file: ${st ? pipelineLine(st) : 'status not answering'}`);
+        o.progress?.(
+          `  waiting for a sweep after the last late file: ${st ? pipelineLine(st) : 'status not answering'}`,
+        );
         await sleep(2000);
       }
     }
-    const report: VerifyReport = await unlessAborted(signal, verifyAfterWrites(env, client, config.name, 900, (l) => o.progress?.(`  verify: ${l}`)));
+    const report: VerifyReport = await unlessAborted(
+      signal,
+      verifyAfterWrites(env, client, config.name, 900, (l) => o.progress?.(`  verify: ${l}`)),
+    );
     const final = await client.statusPatiently(config.name);
     const records = readJobRecords(env.stateDir, config.name);
     const jobs = auditJobs(records);
-    const rejected = await rejectedLines(s3, config.landing.location, records.filter((r) => r.status === 'succeeded').map((r) => r.runKey));
+    const rejected = await rejectedLines(
+      s3,
+      config.landing.location,
+      records.filter((r) => r.status === 'succeeded').map((r) => r.runKey),
+    );
     const ttlLanded = await landedTtlRemoves(s3, config.landing.location);
     const catchUpSeconds = (Date.now() - catchUpStart) / 1000;
 
     const kinds = o.kinds ?? FAULT_KINDS;
-    const faultCounts = Object.fromEntries(FAULT_KINDS.map((k) => [k, { injected: faults.filter((f) => f.kind === k).length, recovered: faults.filter((f) => f.kind === k && f.recovered).length }])) as ChaosResult['faultCounts'];
+    const faultCounts = Object.fromEntries(
+      FAULT_KINDS.map((k) => [
+        k,
+        {
+          injected: faults.filter((f) => f.kind === k).length,
+          recovered: faults.filter((f) => f.kind === k && f.recovered).length,
+        },
+      ]),
+    ) as ChaosResult['faultCounts'];
     const injectedBad = faults.reduce((n, f) => n + (f.badLines ?? 0), 0);
-    const check = (name: string, value: number, expected: number): ChaosCheck => ({ name, value, expected, ok: value === expected });
+    const check = (name: string, value: number, expected: number): ChaosCheck => ({
+      name,
+      value,
+      expected,
+      ok: value === expected,
+    });
     const checks: ChaosCheck[] = [
-      ...kinds.map((k) => ({ name: `faults: ${k} injected ≥ ${o.each}`, value: faultCounts[k].injected, expected: o.each, ok: faultCounts[k].injected >= o.each })),
+      ...kinds.map((k) => ({
+        name: `faults: ${k} injected ≥ ${o.each}`,
+        value: faultCounts[k].injected,
+        expected: o.each,
+        ok: faultCounts[k].injected >= o.each,
+      })),
       check('faults recovered', faults.filter((f) => f.recovered).length, faults.length),
       check('missing rows (in the table, not the lake)', report.missing.count, 0),
       check('extra rows (in the lake, not the table)', report.extra.count, 0),
@@ -294,12 +379,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         duplicates: report.duplicates.count,
         sample: { missing: report.missing.sample, extra: report.extra.sample, differing: report.differing.sample },
       },
-      quarantined: { status: final.counters?.rejected ?? -1, rejectedLines: rejected.total, reasons: rejected.reasons, injected: injectedBad },
+      quarantined: {
+        status: final.counters?.rejected ?? -1,
+        rejectedLines: rejected.total,
+        reasons: rejected.reasons,
+        injected: injectedBad,
+      },
       jobs,
       ttlLanded,
       checks,
       ok: checks.every((c) => c.ok),
-      seconds: { total: Math.round((Date.now() - started) / 1000), writes: Math.round(writeSeconds), catchUpAndVerify: Math.round(catchUpSeconds) },
+      seconds: {
+        total: Math.round((Date.now() - started) / 1000),
+        writes: Math.round(writeSeconds),
+        catchUpAndVerify: Math.round(catchUpSeconds),
+      },
       load: { atStart: loads[0]!, max1m: Math.max(...loads.map((l) => l[0]!), atEnd[0]!), atEnd, cores: cpus().length },
     };
   } finally {
@@ -307,7 +401,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     for (const close of closers) close();
     if (client && pipeline && !o.keepStack) await client.stop(pipeline, 30).catch(() => undefined);
     await client?.close().catch(() => undefined);
-    if (!o.keepStack) await teardown(o.stateDir, o.say).catch((err) => o.say(`  could not stop the chaos stack: ${describeError(err)}`));
+    if (!o.keepStack)
+      await teardown(o.stateDir, o.say).catch((err) =>
+        o.say(`  could not stop the chaos stack: ${describeError(err)}`),
+      );
     else o.say(`  stack left running (DDB_LAKE_STATE=${o.stateDir} ddb-lake down stops it)`);
   }
 }

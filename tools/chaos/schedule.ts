@@ -5,7 +5,15 @@
 import { SeededRandom } from '../generate/random';
 
 /** Every kind of fault the chaos run injects (tools/chaos/faults.ts; bench/README.md "chaos"). */
-export const FAULT_KINDS = ['worker-kill', 'spark-kill', 'temporal-restart', 'poller-restart', 'redeliver', 'late-file', 'bad-lines'] as const;
+export const FAULT_KINDS = [
+  'worker-kill',
+  'spark-kill',
+  'temporal-restart',
+  'poller-restart',
+  'redeliver',
+  'late-file',
+  'bad-lines',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface PlannedFault {
@@ -30,8 +38,10 @@ export interface ScheduleOptions {
  */
 export function planFaults(options: ScheduleOptions): PlannedFault[] {
   const kinds = options.kinds ?? FAULT_KINDS;
-  if (!Number.isInteger(options.each) || options.each < 0) throw new Error(`each must be a whole number ≥ 0 (got ${options.each})`);
-  if (!(options.durationSeconds > 0)) throw new Error(`durationSeconds must be above 0 (got ${options.durationSeconds})`);
+  if (!Number.isInteger(options.each) || options.each < 0)
+    throw new Error(`each must be a whole number ≥ 0 (got ${options.each})`);
+  if (!(options.durationSeconds > 0))
+    throw new Error(`durationSeconds must be above 0 (got ${options.durationSeconds})`);
   const rng = new SeededRandom(`chaos-schedule:${options.seed}`);
   const order: FaultKind[] = [];
   for (let i = 0; i < options.each; i++) order.push(...kinds);

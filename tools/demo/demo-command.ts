@@ -19,14 +19,20 @@ export function registerDemoCommand(program: Command): void {
   const d = DEMO_DEFAULTS;
   program
     .command('demo')
-    .description("the brief end to end on the local stack (what `npm start` runs): table, first batch, pipeline, live writes, verify, freshness")
+    .description(
+      'the brief end to end on the local stack (what `npm start` runs): table, first batch, pipeline, live writes, verify, freshness',
+    )
     .option('--duration <seconds>', 'seconds of writes while the pipeline runs', String(d.durationSeconds))
     .option('--rate <writes/s>', 'writes per second while writing', String(d.rate))
     .option('--initial <items>', "items in the first batch (the brief's 7,269)", String(d.initialItems))
     .option('--update-ratio <0..1>', 'share of writes that update a note', String(d.updateRatio))
     .option('--delete-ratio <0..1>', 'share of writes that delete an item', String(d.deleteRatio))
     .option('--seed <seed>', 'same seed, same operations and values')
-    .option('--verify-timeout <seconds>', 'longest wait for the pipeline to catch up before verifying', String(d.verifyTimeoutSeconds))
+    .option(
+      '--verify-timeout <seconds>',
+      'longest wait for the pipeline to catch up before verifying',
+      String(d.verifyTimeoutSeconds),
+    )
     .option('--stop-pipeline', "stop the demo's pipeline at the end (default: it keeps running so you can explore)")
     .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
     .addHelpText(
@@ -57,7 +63,9 @@ async function runDemoCommand(flags: DemoFlags): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) {
-      process.stderr.write('\nsecond Ctrl-C: exiting now (the pipeline may still run: `ddb-lake list`, `ddb-lake stop <name>`; `ddb-lake down` stops the stack)\n');
+      process.stderr.write(
+        '\nsecond Ctrl-C: exiting now (the pipeline may still run: `ddb-lake list`, `ddb-lake stop <name>`; `ddb-lake down` stops the stack)\n',
+      );
       process.exit(130);
     }
     process.stderr.write('\nCtrl-C: stopping the writes and the demo pipeline (Ctrl-C again to quit at once)\n');
@@ -82,6 +90,7 @@ function positive(flag: string, text: string): number {
 
 function whole(flag: string, text: string, min: number): number {
   const n = numberFlag(flag, text)!;
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number of at least ${min} (got "${text}")`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UserError(`${flag} must be a whole number of at least ${min} (got "${text}")`);
   return n;
 }

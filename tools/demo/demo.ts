@@ -67,10 +67,29 @@ export interface DemoSummary {
   lake: string;
   temporalUi: string;
   items: { initial: number; inTable: number };
-  changes: { written: number; inserts: number; updates: number; deletes: number; errors: number; ratePerSecond: number };
-  verify: Pick<VerifyReport, 'result' | 'equal' | 'missing' | 'extra' | 'differing' | 'duplicates' | 'catchUp'> & { items: number; rows: number; commitInstant: string };
+  changes: {
+    written: number;
+    inserts: number;
+    updates: number;
+    deletes: number;
+    errors: number;
+    ratePerSecond: number;
+  };
+  verify: Pick<VerifyReport, 'result' | 'equal' | 'missing' | 'extra' | 'differing' | 'duplicates' | 'catchUp'> & {
+    items: number;
+    rows: number;
+    commitInstant: string;
+  };
   /** All changes, and `steady`: those written after the initial load's commit (the incremental loop alone). */
-  freshness: { changes: number; measured: number; p50: number; p95: number; max: number; mean: number; steady: Stats } | null;
+  freshness: {
+    changes: number;
+    measured: number;
+    p50: number;
+    p95: number;
+    max: number;
+    mean: number;
+    steady: Stats;
+  } | null;
   pipelineState: 'running' | 'stopped';
   durationSeconds: number;
 }
@@ -122,14 +141,19 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
       count: options.initialItems,
       seed: options.seed ? `${options.seed}-initial` : undefined,
       signal,
-      onProgress: (p) => ui.live(`    written ${p.written.toLocaleString('en-US')} of ${options.initialItems.toLocaleString('en-US')} (${p.currentRate.toFixed(0)}/s)`),
+      onProgress: (p) =>
+        ui.live(
+          `    written ${p.written.toLocaleString('en-US')} of ${options.initialItems.toLocaleString('en-US')} (${p.currentRate.toFixed(0)}/s)`,
+        ),
       progressIntervalMs: 500,
     });
     ui.endLive();
     ui.step(`    wrote ${first.written.toLocaleString('en-US')} items in ${first.durationSeconds.toFixed(1)} s`);
     check();
 
-    ui.step(`5/7 pipeline ${config.name} (config ${file}): export → initial load → incremental cycles every ${config.schedule.intervalSeconds} s`);
+    ui.step(
+      `5/7 pipeline ${config.name} (config ${file}): export → initial load → incremental cycles every ${config.schedule.intervalSeconds} s`,
+    );
     await client.start(config);
     pipelineStarted = true;
 
@@ -152,7 +176,9 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
     })();
     const ticker = setInterval(() => {
       const t = Math.round((Date.now() - writeStart) / 1000);
-      ui.live(`    ${t}/${options.durationSeconds} s · written ${written.n.toLocaleString('en-US')} (ins ${written.ins} upd ${written.upd} del ${written.del}) · ${pipelineLine(status)}`);
+      ui.live(
+        `    ${t}/${options.durationSeconds} s · written ${written.n.toLocaleString('en-US')} (ins ${written.ins} upd ${written.upd} del ${written.del}) · ${pipelineLine(status)}`,
+      );
     }, 1000);
     let changes;
     try {
@@ -182,7 +208,9 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
         `${changes.errors} errors) at ${changes.ratePerSecond}/s; the table holds ${(first.liveKeys.length + changes.inserts - changes.deletes).toLocaleString('en-US')} items`,
     );
 
-    ui.step('7/7 verify: wait until the pipeline has caught up with the last write, then compare table and lake key by key, value by value');
+    ui.step(
+      '7/7 verify: wait until the pipeline has caught up with the last write, then compare table and lake key by key, value by value',
+    );
     const report = await verifyAfterWrites(env, client, config.name, options.verifyTimeoutSeconds, (l) => {
       check();
       ui.live(`    ${l}`);
@@ -192,7 +220,12 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
     let freshness: FreshnessReport | null = null;
     try {
       const s = await client.status(config.name);
-      freshness = await measureFreshness({ env, config, writes, exportTimeMs: s.export?.exportTime ? Date.parse(s.export.exportTime) : null });
+      freshness = await measureFreshness({
+        env,
+        config,
+        writes,
+        exportTimeMs: s.export?.exportTime ? Date.parse(s.export.exportTime) : null,
+      });
     } catch (err) {
       ui.step(`    (freshness could not be measured: ${(err as Error).message})`);
     }
@@ -206,7 +239,14 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
       lake: config.lake.location,
       temporalUi: `${env.temporal.uiUrl ?? ''}/namespaces/${env.temporal.namespace}/workflows/${config.name}`,
       items: { initial: first.written, inTable: report.table.items },
-      changes: { written: changes.written, inserts: changes.inserts, updates: changes.updates, deletes: changes.deletes, errors: changes.errors, ratePerSecond: changes.ratePerSecond },
+      changes: {
+        written: changes.written,
+        inserts: changes.inserts,
+        updates: changes.updates,
+        deletes: changes.deletes,
+        errors: changes.errors,
+        ratePerSecond: changes.ratePerSecond,
+      },
       verify: {
         result: report.result,
         equal: report.equal,
@@ -219,7 +259,14 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
         duplicates: report.duplicates,
         catchUp: report.catchUp,
       },
-      freshness: freshness ? { changes: freshness.changes, measured: freshness.measured, ...freshness.seconds, steady: steadyFreshness(freshness) } : null,
+      freshness: freshness
+        ? {
+            changes: freshness.changes,
+            measured: freshness.measured,
+            ...freshness.seconds,
+            steady: steadyFreshness(freshness),
+          }
+        : null,
       pipelineState: options.stopPipelineAtEnd ? 'stopped' : 'running',
       durationSeconds: Math.round((Date.now() - started) / 1000),
     };
@@ -259,7 +306,9 @@ class Interrupted extends Error {
 
 /** Earlier demos left running on purpose; a new demo stops them so only one writes to Spark at a time. */
 async function stopEarlierDemos(client: PipelineClient, prefix: string, current: string, ui: DemoUi): Promise<void> {
-  const running = (await client.list()).filter((p) => p.status === 'RUNNING' && p.pipeline.startsWith(`${prefix}-`) && p.pipeline !== current);
+  const running = (await client.list()).filter(
+    (p) => p.status === 'RUNNING' && p.pipeline.startsWith(`${prefix}-`) && p.pipeline !== current,
+  );
   for (const p of running) {
     ui.step(`    stopping the earlier demo's pipeline ${p.pipeline}`);
     await client.stop(p.pipeline, 60).catch(() => undefined);

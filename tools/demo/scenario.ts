@@ -99,10 +99,16 @@ export async function waitForPhase(
     const s = await client.statusPatiently(pipeline);
     options.onStatus?.(s);
     if (s.execution.status !== 'RUNNING')
-      throw new UserError(`pipeline ${pipeline} ended (${s.execution.status})${s.execution.closeReason ? `: ${s.execution.closeReason}` : ''}`);
-    if (s.stalled) throw new UserError(`pipeline ${pipeline} stalled: ${s.stalled.error}`, `see \`ddb-lake status ${pipeline}\``);
+      throw new UserError(
+        `pipeline ${pipeline} ended (${s.execution.status})${s.execution.closeReason ? `: ${s.execution.closeReason}` : ''}`,
+      );
+    if (s.stalled)
+      throw new UserError(`pipeline ${pipeline} stalled: ${s.stalled.error}`, `see \`ddb-lake status ${pipeline}\``);
     if (s.phase && PHASES.indexOf(s.phase) >= PHASES.indexOf(phase)) return s;
-    if (Date.now() > deadline) throw new UserError(`pipeline ${pipeline} did not reach its ${phase} phase within ${options.timeoutSeconds} s (it is ${s.phase ?? '?'})`);
+    if (Date.now() > deadline)
+      throw new UserError(
+        `pipeline ${pipeline} did not reach its ${phase} phase within ${options.timeoutSeconds} s (it is ${s.phase ?? '?'})`,
+      );
     if (options.signal?.aborted) throw new UserError('interrupted');
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -112,10 +118,16 @@ export async function waitForPhase(
 export function pipelineLine(s: StatusDocument | undefined): string {
   if (!s) return 'pipeline: starting';
   if (s.execution.status !== 'RUNNING') return `pipeline: ${s.execution.status}`;
-  const step = s.stalled ? 'STALLED' : s.paused ? 'paused' : s.step === 'job' ? 'job running' : s.step ?? '';
+  const step = s.stalled ? 'STALLED' : s.paused ? 'paused' : s.step === 'job' ? 'job running' : (s.step ?? '');
   const parts = [`${s.phase ?? '?'} (${step})`];
-  if (s.watermark) parts.push(`watermark ${s.watermark.closedThrough}${s.watermark.openFolders.length ? ` +${s.watermark.openFolders.length} open` : ''}`);
+  if (s.watermark)
+    parts.push(
+      `watermark ${s.watermark.closedThrough}${s.watermark.openFolders.length ? ` +${s.watermark.openFolders.length} open` : ''}`,
+    );
   if (s.lagSeconds !== null && s.lagSeconds !== undefined) parts.push(`lag ${s.lagSeconds.toFixed(0)} s`);
-  if (s.counters) parts.push(`applied ${s.counters.recordsRead.toLocaleString('en-US')} changes in ${s.counters.jobsSucceeded} job(s)`);
+  if (s.counters)
+    parts.push(
+      `applied ${s.counters.recordsRead.toLocaleString('en-US')} changes in ${s.counters.jobsSucceeded} job(s)`,
+    );
   return parts.join(' · ');
 }

@@ -108,7 +108,8 @@ export async function measureFreshness(input: FreshnessInput): Promise<Freshness
       for (const id of f.changes) {
         const known = fileOfChange.get(id);
         const run = firstRunOfFile.get(f.uri)!;
-        if (!known || firstRunOfFile.get(known.file)!.committedAtMs > run.committedAtMs) fileOfChange.set(id, { file: f.uri, lastModifiedMs: f.lastModifiedMs });
+        if (!known || firstRunOfFile.get(known.file)!.committedAtMs > run.committedAtMs)
+          fileOfChange.set(id, { file: f.uri, lastModifiedMs: f.lastModifiedMs });
       }
     }
     const initial = [...runs.values()].find((r) => r.timing.kind === 'initialLoad')?.timing;
@@ -116,7 +117,15 @@ export async function measureFreshness(input: FreshnessInput): Promise<Freshness
     let notFound = 0;
     for (const w of input.writes) {
       if (input.exportTimeMs !== null && w.writtenAtMs < input.exportTimeMs && initial) {
-        perChange.push({ seq: w.seq, op: w.op, writtenAtMs: w.writtenAtMs, committedAtMs: initial.committedAtMs, seconds: (initial.committedAtMs - w.writtenAtMs) / 1000, runKey: initial.runKey, parts: {} });
+        perChange.push({
+          seq: w.seq,
+          op: w.op,
+          writtenAtMs: w.writtenAtMs,
+          committedAtMs: initial.committedAtMs,
+          seconds: (initial.committedAtMs - w.writtenAtMs) / 1000,
+          runKey: initial.runKey,
+          parts: {},
+        });
         continue;
       }
       const where = fileOfChange.get(changeId(w.op, w.account, w.create_at, w.update_at));
@@ -136,7 +145,8 @@ export async function measureFreshness(input: FreshnessInput): Promise<Freshness
       });
     }
     const parts = {} as Record<Part, Stats>;
-    for (const p of PARTS) parts[p] = stats(perChange.map((c) => c.parts[p]).filter((x): x is number => x !== undefined));
+    for (const p of PARTS)
+      parts[p] = stats(perChange.map((c) => c.parts[p]).filter((x): x is number => x !== undefined));
     return {
       changes: input.writes.length,
       measured: perChange.length,
@@ -182,7 +192,13 @@ export function stats(values: number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b);
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
   const r = (x: number) => Math.round(x * 10) / 10;
-  return { count: values.length, p50: r(pct(0.5)), p95: r(pct(0.95)), max: r(sorted[sorted.length - 1]!), mean: r(values.reduce((a, b) => a + b, 0) / values.length) };
+  return {
+    count: values.length,
+    p50: r(pct(0.5)),
+    p95: r(pct(0.95)),
+    max: r(sorted[sorted.length - 1]!),
+    mean: r(values.reduce((a, b) => a + b, 0) / values.length),
+  };
 }
 
 interface RunInfo {
@@ -205,7 +221,13 @@ async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string
     const manifestObject = byName.get(`${runKey}.json`);
     if (!manifestObject) return;
     const summary = JSON.parse(await getText(s3, bucket, `${prefix}${name}`)) as {
-      status: string; kind: 'initialLoad' | 'incremental'; commitInstant: string | null; startedAt: string; finishedAt: string; recordsRead: number; phases?: Record<string, number>;
+      status: string;
+      kind: 'initialLoad' | 'incremental';
+      commitInstant: string | null;
+      startedAt: string;
+      finishedAt: string;
+      recordsRead: number;
+      phases?: Record<string, number>;
     };
     if (summary.status !== 'succeeded' || !summary.commitInstant) return;
     const manifest = JSON.parse(await getText(s3, bucket, `${prefix}${runKey}.json`)) as JobManifest;

@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
-import { DEFAULT_CONCURRENCY, generateTransactions, resolveGenerateOptions, type GenerateProgress, type GenerateSummary } from './generator';
+import {
+  DEFAULT_CONCURRENCY,
+  generateTransactions,
+  resolveGenerateOptions,
+  type GenerateProgress,
+  type GenerateSummary,
+} from './generator';
 import { INITIAL_BATCH_SIZE } from './transaction-model';
 import { ensureTransactionTable } from './transaction-table';
 
@@ -36,9 +42,18 @@ export function registerGenerateCommand(program: Command): void {
     .option('--delete-ratio <0..1>', 'share of writes that delete an existing item', '0')
     .option('--seed <seed>', 'same seed, same operations and values (all but the timestamps); default: random, printed')
     .option('--concurrency <n>', 'writes in flight at once', String(DEFAULT_CONCURRENCY))
-    .option('--create-table', 'create the table first (on-demand, NEW_AND_OLD_IMAGES stream, point-in-time recovery); harmless if it exists')
-    .option('--initial-batch', `the brief's first batch: ${INITIAL_BATCH_SIZE} inserts as fast as allowed (same as --count ${INITIAL_BATCH_SIZE})`)
-    .option('--single-writes', 'write inserts one by one even without a rate (by default a run of only inserts uses BatchWriteItem)')
+    .option(
+      '--create-table',
+      'create the table first (on-demand, NEW_AND_OLD_IMAGES stream, point-in-time recovery); harmless if it exists',
+    )
+    .option(
+      '--initial-batch',
+      `the brief's first batch: ${INITIAL_BATCH_SIZE} inserts as fast as allowed (same as --count ${INITIAL_BATCH_SIZE})`,
+    )
+    .option(
+      '--single-writes',
+      'write inserts one by one even without a rate (by default a run of only inserts uses BatchWriteItem)',
+    )
     .option('--log <file>', 'append one JSON line per write: {seq, op, account, create_at, update_at, writtenAtMs}')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress line')
@@ -53,7 +68,10 @@ export function registerGenerateCommand(program: Command): void {
 
 async function runGenerate(flags: GenerateFlags): Promise<number> {
   if (flags.initialBatch && (flags.count !== undefined || flags.duration !== undefined || flags.rate !== undefined))
-    throw new UserError('--initial-batch already sets the count and the rate', 'leave out --count, --duration and --rate, or leave out --initial-batch');
+    throw new UserError(
+      '--initial-batch already sets the count and the rate',
+      'leave out --count, --duration and --rate, or leave out --initial-batch',
+    );
   const options = resolveGenerateOptions({
     table: flags.table,
     count: flags.initialBatch ? INITIAL_BATCH_SIZE : numberFlag('--count', flags.count),
@@ -108,12 +126,16 @@ async function runGenerate(flags: GenerateFlags): Promise<number> {
 export function numberFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const text = raw.trim();
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) throw new UserError(`${flag} must be a number (got "${raw}")`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text))
+    throw new UserError(`${flag} must be a number (got "${raw}")`);
   return Number(text);
 }
 
 export function describeSummary(s: GenerateSummary): string {
-  const target = s.targetRate === null ? `as fast as allowed${s.batchWrites ? ', 25 per BatchWriteItem' : ''}` : `target ${s.targetRate}/s`;
+  const target =
+    s.targetRate === null
+      ? `as fast as allowed${s.batchWrites ? ', 25 per BatchWriteItem' : ''}`
+      : `target ${s.targetRate}/s`;
   const lines = [
     `wrote ${s.written} of ${s.planned} writes to ${s.table} in ${s.durationSeconds.toFixed(1)} s: ${s.ratePerSecond}/s (${target}, concurrency ${s.concurrency}; stopped by ${s.stoppedBy})`,
     `  inserts ${s.inserts} · updates ${s.updates} · deletes ${s.deletes} · errors ${s.errors}`,
@@ -137,7 +159,10 @@ class StatusLine {
 
   update(p: GenerateProgress): void {
     const of = this.count !== undefined ? `/${this.count}` : '';
-    const time = this.durationSeconds !== undefined ? `${p.elapsedSeconds.toFixed(0)}/${this.durationSeconds}s` : `${p.elapsedSeconds.toFixed(0)}s`;
+    const time =
+      this.durationSeconds !== undefined
+        ? `${p.elapsedSeconds.toFixed(0)}/${this.durationSeconds}s`
+        : `${p.elapsedSeconds.toFixed(0)}s`;
     const line = `written ${p.written}${of} (ins ${p.inserts} upd ${p.updates} del ${p.deletes}) · ${p.currentRate.toFixed(1)}/s · errors ${p.errors} · ${time}`;
     if (this.tty) {
       process.stderr.write(`\r\x1b[2K${line}`);

@@ -145,8 +145,14 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (durationSeconds !== undefined && !(Number.isFinite(durationSeconds) && durationSeconds > 0))
     throw new UserError(`--duration must be a positive number of seconds (got ${durationSeconds})`);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0))
-    throw new UserError(`--rate must be a positive number of writes per second (got ${rate})`, 'leave --rate out to write as fast as --concurrency allows');
-  for (const [flag, value] of [['--update-ratio', updateRatio], ['--delete-ratio', deleteRatio]] as const) {
+    throw new UserError(
+      `--rate must be a positive number of writes per second (got ${rate})`,
+      'leave --rate out to write as fast as --concurrency allows',
+    );
+  for (const [flag, value] of [
+    ['--update-ratio', updateRatio],
+    ['--delete-ratio', deleteRatio],
+  ] as const) {
     if (!(Number.isFinite(value) && value >= 0 && value <= 1))
       throw new UserError(`${flag} must be between 0 and 1 (got ${value})`, `e.g. ${flag} 0.2 for 20% of the writes`);
   }
@@ -160,9 +166,15 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (options.seed !== undefined && options.seed.length === 0) throw new UserError('--seed must not be empty');
   const insertsOnlyAtFullSpeed = rate === undefined && updateRatio === 0 && deleteRatio === 0;
   if (options.batchWrites && !insertsOnlyAtFullSpeed)
-    throw new UserError('batch writes are only for runs of inserts without a rate', 'leave out the rate and the update and delete ratios');
+    throw new UserError(
+      'batch writes are only for runs of inserts without a rate',
+      'leave out the rate and the update and delete ratios',
+    );
   if (count === undefined && durationSeconds === undefined)
-    throw new UserError('say how much to write: --count <writes> or --duration <seconds> is required', 'e.g. --count 7269, or --rate 100 --duration 300');
+    throw new UserError(
+      'say how much to write: --count <writes> or --duration <seconds> is required',
+      'e.g. --count 7269, or --rate 100 --duration 300',
+    );
   return {
     table: options.table,
     count,
@@ -186,7 +198,10 @@ interface ItemHandle {
 }
 
 type InsertOp = { seq: number; kind: 'insert'; item: ItemHandle; values: TransactionValues };
-type PlannedOp = InsertOp | { seq: number; kind: 'update'; item: ItemHandle; note: string } | { seq: number; kind: 'delete'; item: ItemHandle };
+type PlannedOp =
+  | InsertOp
+  | { seq: number; kind: 'update'; item: ItemHandle; note: string }
+  | { seq: number; kind: 'delete'; item: ItemHandle };
 
 /** BatchWriteItem's limit. */
 const BATCH_SIZE = 25;
@@ -219,7 +234,12 @@ export class OperationPlanner {
     existing: readonly TransactionKey[] = [],
   ) {
     this.rng = new SeededRandom(seed);
-    this.live = existing.map((k) => ({ account: k.account, create_at: k.create_at, tail: Promise.resolve(), insertFailed: false }));
+    this.live = existing.map((k) => ({
+      account: k.account,
+      create_at: k.create_at,
+      tail: Promise.resolve(),
+      insertFailed: false,
+    }));
   }
 
   next(): PlannedOp {
@@ -243,12 +263,19 @@ export class OperationPlanner {
   }
 
   liveKeys(): TransactionKey[] {
-    return this.live.filter((i) => i.create_at !== undefined && !i.insertFailed).map((i) => ({ account: i.account, create_at: i.create_at! }));
+    return this.live
+      .filter((i) => i.create_at !== undefined && !i.insertFailed)
+      .map((i) => ({ account: i.account, create_at: i.create_at! }));
   }
 }
 
 /** Errors after which no further write can succeed: stop early instead of failing every write. */
-const FATAL_ERRORS = new Set(['ResourceNotFoundException', 'UnrecognizedClientException', 'AccessDeniedException', 'ECONNREFUSED']);
+const FATAL_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'UnrecognizedClientException',
+  'AccessDeniedException',
+  'ECONNREFUSED',
+]);
 
 /** Writes Transaction items as `options` say; resolves when done, with what happened. */
 export async function generateTransactions(client: DynamoDBClient, options: GenerateOptions): Promise<GenerateResult> {
@@ -256,7 +283,11 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
   const description = await describeTable(client, o.table).catch((err) => {
     throw unreachableError(err);
   });
-  if (!description) throw new UserError(`table ${o.table} does not exist`, 'pass --create-table to create it (or --table to name another)');
+  if (!description)
+    throw new UserError(
+      `table ${o.table} does not exist`,
+      'pass --create-table to create it (or --table to name another)',
+    );
   assertTransactionKeySchema(o.table, description);
 
   const planner = new OperationPlanner(o.seed, o.updateRatio, o.deleteRatio, options.existingKeys);
@@ -301,10 +332,15 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
             ConditionExpression: 'attribute_not_exists(account)',
           }),
         );
-        succeeded(op, { seq: op.seq, op: 'insert', account: item.account, create_at: at, update_at: at, writtenAtMs: Date.now() }, performance.now() - sentAt);
+        succeeded(
+          op,
+          { seq: op.seq, op: 'insert', account: item.account, create_at: at, update_at: at, writtenAtMs: Date.now() },
+          performance.now() - sentAt,
+        );
         return;
       }
-      if (item.insertFailed || item.create_at === undefined) throw namedError('SkippedAfterFailedInsert', `the insert of ${item.account} failed`);
+      if (item.insertFailed || item.create_at === undefined)
+        throw namedError('SkippedAfterFailedInsert', `the insert of ${item.account} failed`);
       const key = { account: { S: item.account }, create_at: { S: item.create_at } };
       const at = clock.nowTimestamp();
       if (op.kind === 'update') {
@@ -318,9 +354,22 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
           }),
         );
       } else {
-        await client.send(new DeleteItemCommand({ TableName: o.table, Key: key, ConditionExpression: 'attribute_exists(account)' }));
+        await client.send(
+          new DeleteItemCommand({ TableName: o.table, Key: key, ConditionExpression: 'attribute_exists(account)' }),
+        );
       }
-      succeeded(op, { seq: op.seq, op: op.kind, account: item.account, create_at: item.create_at, update_at: at, writtenAtMs: Date.now() }, performance.now() - sentAt);
+      succeeded(
+        op,
+        {
+          seq: op.seq,
+          op: op.kind,
+          account: item.account,
+          create_at: item.create_at,
+          update_at: at,
+          writtenAtMs: Date.now(),
+        },
+        performance.now() - sentAt,
+      );
     } catch (err) {
       failed(op, err);
     }
@@ -345,23 +394,34 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
         if (attempt > 0) await sleep(Math.min(2000, 50 * 2 ** attempt));
         const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [o.table]: requests } }));
         const unprocessed = result.UnprocessedItems?.[o.table] ?? [];
-        const left = new Set(unprocessed.map((r) => `${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`));
+        const left = new Set(
+          unprocessed.map((r) => `${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`),
+        );
         const ackedAt = Date.now();
         for (const r of requests) {
           const k = `${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`;
           if (left.has(k)) continue;
           const op = byKey.get(k)!;
           const at = op.item.create_at!;
-          succeeded(op, { seq: op.seq, op: 'insert', account: op.item.account, create_at: at, update_at: at, writtenAtMs: ackedAt }, performance.now() - sentAt);
+          succeeded(
+            op,
+            { seq: op.seq, op: 'insert', account: op.item.account, create_at: at, update_at: at, writtenAtMs: ackedAt },
+            performance.now() - sentAt,
+          );
         }
         requests = unprocessed;
         if (requests.length > 0 && attempt >= 8) {
-          for (const r of requests) failed(byKey.get(`${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`)!, namedError('UnprocessedItems', 'DynamoDB left the item unprocessed 9 times'));
+          for (const r of requests)
+            failed(
+              byKey.get(`${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`)!,
+              namedError('UnprocessedItems', 'DynamoDB left the item unprocessed 9 times'),
+            );
           break;
         }
       }
     } catch (err) {
-      for (const r of requests) failed(byKey.get(`${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`)!, err);
+      for (const r of requests)
+        failed(byKey.get(`${r.PutRequest!.Item!.account!.S}|${r.PutRequest!.Item!.create_at!.S}`)!, err);
     }
   };
 
@@ -371,9 +431,15 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
   let lastProgress = { at: 0, written: 0 };
   const progress = (): GenerateProgress => {
     const now = elapsedMs();
-    const current = now > lastProgress.at ? ((stats.written - lastProgress.written) * 1000) / (now - lastProgress.at) : 0;
+    const current =
+      now > lastProgress.at ? ((stats.written - lastProgress.written) * 1000) / (now - lastProgress.at) : 0;
     lastProgress = { at: now, written: stats.written };
-    return { elapsedSeconds: now / 1000, ...stats, currentRate: current, averageRate: now > 0 ? (stats.written * 1000) / now : 0 };
+    return {
+      elapsedSeconds: now / 1000,
+      ...stats,
+      currentRate: current,
+      averageRate: now > 0 ? (stats.written * 1000) / now : 0,
+    };
   };
   const timer = options.onProgress
     ? setInterval(() => options.onProgress!(progress()), options.progressIntervalMs ?? 1000)
@@ -429,7 +495,8 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
 
   const durationSeconds = elapsedMs() / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!, 1) : 0);
+  const pct = (p: number) =>
+    latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!, 1) : 0;
   options.onProgress?.(progress());
   return {
     table: o.table,
@@ -444,7 +511,11 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
     errorsByKind,
     durationSeconds: round(durationSeconds, 3),
     ratePerSecond: round(stats.written / durationSeconds, 1),
-    latencyMs: { p50: pct(0.5), p95: pct(0.95), max: latencies.length ? round(latencies[latencies.length - 1]!, 1) : 0 },
+    latencyMs: {
+      p50: pct(0.5),
+      p95: pct(0.95),
+      max: latencies.length ? round(latencies[latencies.length - 1]!, 1) : 0,
+    },
     liveKeys: planner.liveKeys(),
   };
 }
@@ -470,14 +541,24 @@ function errorName(err: unknown): string {
 
 function unreachableError(err: unknown): unknown {
   const name = errorName(err);
-  if (FATAL_ERRORS.has(name)) return fatalError({ name, message: err instanceof Error ? err.message : String(err) }, '');
+  if (FATAL_ERRORS.has(name))
+    return fatalError({ name, message: err instanceof Error ? err.message : String(err) }, '');
   return err;
 }
 
 function fatalError(fatal: { name: string; message: string }, table: string): UserError {
   if (fatal.name === 'ECONNREFUSED')
-    return new UserError(`cannot reach DynamoDB (${fatal.message || 'connection refused'})`, 'is the local stack running? start it with `ddb-lake up`');
+    return new UserError(
+      `cannot reach DynamoDB (${fatal.message || 'connection refused'})`,
+      'is the local stack running? start it with `ddb-lake up`',
+    );
   if (fatal.name === 'ResourceNotFoundException')
-    return new UserError(`table ${table} disappeared while writing: ${fatal.message}`, 'create it again with --create-table');
-  return new UserError(`DynamoDB refused the writes: ${fatal.name}: ${fatal.message}`, 'check the AWS credentials and permissions of this shell');
+    return new UserError(
+      `table ${table} disappeared while writing: ${fatal.message}`,
+      'create it again with --create-table',
+    );
+  return new UserError(
+    `DynamoDB refused the writes: ${fatal.name}: ${fatal.message}`,
+    'check the AWS credentials and permissions of this shell',
+  );
 }

@@ -34,9 +34,7 @@ export async function ensureTransactionTable(client: DynamoDBClient, table: stri
   let created = false;
   if (!description) {
     try {
-      await client.send(
-        new CreateTableCommand(transactionTableInput(table)),
-      );
+      await client.send(new CreateTableCommand(transactionTableInput(table)));
       created = true;
     } catch (err) {
       // Another process created it between our describe and create: fine, carry on with theirs.
@@ -57,7 +55,10 @@ export async function ensureTransactionTable(client: DynamoDBClient, table: stri
   }
   if (!streamEnabled) {
     await client.send(
-      new UpdateTableCommand({ TableName: table, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }),
+      new UpdateTableCommand({
+        TableName: table,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
     );
     await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: table });
     description = (await describeTable(client, table))!;
@@ -65,10 +66,14 @@ export async function ensureTransactionTable(client: DynamoDBClient, table: stri
   }
 
   const backups = await client.send(new DescribeContinuousBackupsCommand({ TableName: table }));
-  let pitr = backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED';
+  let pitr =
+    backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED';
   if (!pitr) {
     await client.send(
-      new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      new UpdateContinuousBackupsCommand({
+        TableName: table,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
     );
     pitr = true;
   }
@@ -76,7 +81,10 @@ export async function ensureTransactionTable(client: DynamoDBClient, table: stri
 }
 
 /** CreateTable input of the brief's Transaction table: on-demand, with a stream unless `stream` is null. */
-export function transactionTableInput(table: string, stream: StreamViewType | null = 'NEW_AND_OLD_IMAGES'): CreateTableCommandInput {
+export function transactionTableInput(
+  table: string,
+  stream: StreamViewType | null = 'NEW_AND_OLD_IMAGES',
+): CreateTableCommandInput {
   return {
     TableName: table,
     BillingMode: 'PAY_PER_REQUEST',
@@ -108,7 +116,12 @@ export function assertTransactionKeySchema(table: string, description: TableDesc
   const hash = keys.find((k) => k.KeyType === 'HASH')?.AttributeName;
   const range = keys.find((k) => k.KeyType === 'RANGE')?.AttributeName;
   const types = new Map((description.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
-  if (hash !== TRANSACTION_HASH_KEY || range !== TRANSACTION_RANGE_KEY || types.get(hash) !== 'S' || types.get(range) !== 'S') {
+  if (
+    hash !== TRANSACTION_HASH_KEY ||
+    range !== TRANSACTION_RANGE_KEY ||
+    types.get(hash) !== 'S' ||
+    types.get(range) !== 'S'
+  ) {
     throw new UserError(
       `table ${table} has key (${hash ?? '?'}, ${range ?? 'no range key'}); the Transaction model needs hash key account (S) and range key create_at (S)`,
       'pass --table with another name (and --create-table to create it)',
