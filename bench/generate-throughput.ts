@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     },
   });
   const writes = Number(values.writes);
-  const levels = values.concurrency!.split(',').map(Number);
+  const levels = values.concurrency.split(',').map(Number);
   const sustainRate = Number(values['sustain-rate']);
   const sustainSeconds = Number(values['sustain-seconds']);
   const env = resolveEnvironment();

@@ -9,7 +9,7 @@
 import './no-sdk-notice';
 import { describeError } from '../core/errors';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { toLambdaItem, type SdkAttributeValue } from '../lambda/attribute-value';
+import { toLambdaItem } from '../lambda/attribute-value';
 import { createStreamHandler, encodeBatch, handlerConfig, landBatch } from '../lambda/handler';
 import { ensureBucket, testStack } from '../test/stream/support';
 import { rng, transaction } from '../test/stream/transactions';
@@ -22,7 +22,7 @@ function transactionBatch(offset: number): DynamoDBRecord[] {
   const random = rng(offset + 1);
   return Array.from({ length: RECORDS }, (_, i) => {
     const n = offset + i;
-    const image = toLambdaItem(transaction(n, random) as Record<string, SdkAttributeValue>);
+    const image = toLambdaItem(transaction(n, random));
     return {
       eventID: `bench-${n}`,
       eventName: i % 10 === 0 ? 'MODIFY' : 'INSERT',

@@ -13,11 +13,11 @@ export function historyFromJson(json: unknown): History {
   const protoDir = dirname(require.resolve('@temporalio/proto/package.json'));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { fromJson } = require(require.resolve('protobufjs/ext/protojson', { paths: [protoDir] })) as {
-    fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): History | null;
+    fromJson: (type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }) => History | null;
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as {
-    patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
+    patchProtobufRoot: (root: unknown) => { lookupType(name: string): unknown };
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const historyType = patchProtobufRoot(require('@temporalio/proto')).lookupType('temporal.api.history.v1.History');

@@ -295,9 +295,7 @@ export class PipelineClient {
       return await fn();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError)
-        throw new UserError(
-          `pipeline "${pipeline}" refused: ${(err.cause as Error | undefined)?.message ?? err.message}`,
-        );
+        throw new UserError(`pipeline "${pipeline}" refused: ${err.cause?.message ?? err.message}`);
       throw this.translate(err, pipeline);
     }
   }
@@ -307,7 +305,7 @@ export class PipelineClient {
       await this.handle(pipeline, runId).result();
       return null;
     } catch (err) {
-      if (err instanceof WorkflowFailedError) return (err.cause as Error | undefined)?.message ?? err.message;
+      if (err instanceof WorkflowFailedError) return err.cause?.message ?? err.message;
       return (err as Error).message;
     }
   }

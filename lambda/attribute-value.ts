@@ -52,7 +52,8 @@ export function itemDifference(
 ): string | undefined {
   const keysA = Object.keys(a).sort();
   const keysB = Object.keys(b).sort();
-  if (keysA.join('\u0000') !== keysB.join('\u0000')) return `${path || 'item'}: attributes [${keysA}] ≠ [${keysB}]`;
+  if (keysA.join('\u0000') !== keysB.join('\u0000'))
+    return `${path || 'item'}: attributes [${keysA.join(',')}] ≠ [${keysB.join(',')}]`;
   for (const k of keysA) {
     const d = valueDifference(a[k]!, b[k]!, path ? `${path}.${k}` : k);
     if (d) return d;

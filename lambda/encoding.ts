@@ -249,7 +249,7 @@ export function decodeLine(line: string): DecodedChange {
   if (typeof ttl !== 'boolean') throw new Error(`_ttl ${describe(ttl)} is not a boolean`);
   const typesField = parsed.get('_types');
   if (typesField !== undefined && !(typesField instanceof Map)) throw new Error('_types is not an object');
-  const types = (typesField as Map<string, ExactJsonValue> | undefined) ?? new Map<string, ExactJsonValue>();
+  const types = typesField ?? new Map<string, ExactJsonValue>();
 
   const item: Record<string, AttributeValue> = {};
   const seen = new Set<string>();

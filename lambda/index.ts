@@ -12,7 +12,7 @@ function configFromEnvironment(): HandlerConfig {
   } catch (err) {
     // Lambda shows an init error's message only: put the hint into it.
     if (isUserError(err))
-      throw new Error(`stream handler configuration: ${describeError(err).replace('\n  → ', '; ')}`);
+      throw new Error(`stream handler configuration: ${describeError(err).replace('\n  → ', '; ')}`, { cause: err });
     throw err;
   }
 }

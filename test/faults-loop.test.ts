@@ -162,7 +162,7 @@ function short(v: unknown): string {
 
 async function lakeEqualsTable(what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last: string[] = [];
+  let last: string[];
   for (;;) {
     try {
       last = await differences();

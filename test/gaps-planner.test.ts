@@ -141,7 +141,7 @@ describe('planIncremental proves the chain against S3', () => {
           SizeBytes: 10,
           StreamViewType: 'NEW_AND_OLD_IMAGES',
         },
-      } as DynamoDBRecord;
+      };
     });
   }
 

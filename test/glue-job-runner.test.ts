@@ -113,7 +113,7 @@ describe('GlueJobRunner', () => {
     await runner.start(req('busy'));
     await assert.rejects(
       runner.start(req('next')),
-      (err: unknown) => err instanceof JobCapacityError && /MaxConcurrentRuns/.test((err as Error).message),
+      (err: unknown) => err instanceof JobCapacityError && /MaxConcurrentRuns/.test(err.message),
     );
     // A start racing with itself: the first attempt's run holds the slot and is returned.
     glue.runs.unshift({

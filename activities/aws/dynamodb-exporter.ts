@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   type ExportDescription,
 } from '@aws-sdk/client-dynamodb';
-import type { Exporter, ExportRequest, ExportState, ExportStatus } from '../exporter';
+import type { Exporter, ExportRequest, ExportState } from '../exporter';
 
 /** AWS: ExportTableToPointInTime (idempotent by ClientToken) and DescribeExport. */
 export class DynamoDbExporter implements Exporter {
@@ -33,7 +33,7 @@ export class DynamoDbExporter implements Exporter {
 function fromDescription(d: ExportDescription, bucket: string, prefix: string): ExportState {
   return {
     exportArn: d.ExportArn!,
-    status: (d.ExportStatus ?? 'IN_PROGRESS') as ExportStatus,
+    status: d.ExportStatus ?? 'IN_PROGRESS',
     tableArn: d.TableArn ?? '',
     exportTimeMs: d.ExportTime?.getTime() ?? null,
     startTimeMs: d.StartTime?.getTime() ?? null,

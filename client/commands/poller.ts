@@ -205,7 +205,8 @@ function printLogEntry(entry: Record<string, unknown>): void {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  const line = `${new Date().toISOString()} ${String(level).padEnd(5)} ${component}${table ? ` ${table}` : ''}: ${message}${extras ? ` ${extras}` : ''}`;
+  const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  const line = `${new Date().toISOString()} ${text(level).padEnd(5)} ${text(component)}${table ? ` ${text(table)}` : ''}: ${text(message)}${extras ? ` ${extras}` : ''}`;
   if (level === 'error' || level === 'warn') console.error(line);
   else console.log(line);
 }

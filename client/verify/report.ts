@@ -58,5 +58,6 @@ function key(k: KeyValues): string {
 
 function value(v: unknown): string {
   if (v === null || v === undefined) return 'null';
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v);
 }

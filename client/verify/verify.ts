@@ -154,7 +154,7 @@ export async function waitForCatchUp(
 ): Promise<CatchUp> {
   const deadline = startedMs + options.timeoutSeconds * 1000;
   let landedAtMs: number | null = null;
-  let last: { status?: StatusDocument; landing: string } = { landing: '' };
+  const last: { status?: StatusDocument; landing: string } = { landing: '' };
   for (;;) {
     const status = await client.statusPatiently(options.pipeline);
     if (status.execution.status !== 'RUNNING')

@@ -1,7 +1,7 @@
 /** Stream records as GetRecords returns them (AWS SDK) → the exact records Lambda hands a function. */
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { toLambdaItem, type SdkAttributeValue } from '../../lambda/attribute-value';
+import { toLambdaItem } from '../../lambda/attribute-value';
 
 export function toLambdaRecord(record: SdkStreamRecord, eventSourceARN: string): DynamoDBRecord {
   const s = record.dynamodb ?? {};
@@ -16,9 +16,9 @@ export function toLambdaRecord(record: SdkStreamRecord, eventSourceARN: string):
       ...(s.ApproximateCreationDateTime && {
         ApproximateCreationDateTime: Math.floor(s.ApproximateCreationDateTime.getTime() / 1000),
       }),
-      ...(s.Keys && { Keys: toLambdaItem(s.Keys as Record<string, SdkAttributeValue>) }),
-      ...(s.NewImage && { NewImage: toLambdaItem(s.NewImage as Record<string, SdkAttributeValue>) }),
-      ...(s.OldImage && { OldImage: toLambdaItem(s.OldImage as Record<string, SdkAttributeValue>) }),
+      ...(s.Keys && { Keys: toLambdaItem(s.Keys) }),
+      ...(s.NewImage && { NewImage: toLambdaItem(s.NewImage) }),
+      ...(s.OldImage && { OldImage: toLambdaItem(s.OldImage) }),
       SequenceNumber: s.SequenceNumber,
       SizeBytes: s.SizeBytes,
       StreamViewType: s.StreamViewType,

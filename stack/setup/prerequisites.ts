@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
 import { VERSIONS } from '../../core/toolchain';
 import { capture, findOnPath, isExecutableFile } from './exec';
 import {
@@ -79,9 +80,7 @@ export function probeMaven(): Probe {
   const name = 'Maven ≥ 3.6';
   const path = findOnPath('mvn');
   if (!path) return { ok: false, name, problem: 'no `mvn` on PATH', hint: HINTS.maven };
-  const m = /Apache Maven (\d+\.\d+(?:\.\d+)?)/.exec(
-    capture(path, ['-v'], 60_000).output.replace(/\x1b\[[0-9;]*m/g, ''),
-  );
+  const m = /Apache Maven (\d+\.\d+(?:\.\d+)?)/.exec(stripVTControlCharacters(capture(path, ['-v'], 60_000).output));
   const version = m ? parseVersion(m[1]!) : undefined;
   if (!version || compareVersions(version, [3, 6]) < 0)
     return {

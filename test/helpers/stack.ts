@@ -23,6 +23,7 @@ export function testEnvironment(): LocalEnvironment {
   } catch (err) {
     throw new Error(
       `no test stack: ${(err as Error).message}. Run the tests with \`npm test\` (test/run.ts starts the stack and sets DDB_LAKE_STATE)`,
+      { cause: err },
     );
   }
   if (env.kind !== 'local') throw new Error('tests run against the local stack; unset DDB_LAKE_ENV');

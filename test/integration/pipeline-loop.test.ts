@@ -201,8 +201,8 @@ after(async () => {
 describe('the pipeline loop on the test stack, with real Spark jobs and live writes', { timeout: 12 * 60_000 }, () => {
   // Each step builds on the one before: once one fails, the rest are skipped, not failed again.
   let failed: string | undefined;
-  const step = (title: string, fn: () => Promise<void>) =>
-    test(title, async (t) => {
+  const step = (title: string, fn: () => Promise<void>): void =>
+    void test(title, async (t) => {
       if (failed) return t.skip(`an earlier step failed: ${failed}`);
       try {
         await fn();
@@ -392,7 +392,7 @@ describe('the pipeline loop on the test stack, with real Spark jobs and live wri
       const run = done.lastRuns!.find((r) => r.runKey === killedRunKey)!;
       assert.equal(run.status, 'succeeded');
       assert.equal(after.status, 'succeeded');
-      assert.equal(after.runId, before!.runId, 'the same run, not a new one');
+      assert.equal(after.runId, before.runId, 'the same run, not a new one');
       assert.equal(done.lastRuns!.filter((r) => r.runKey === killedRunKey).length, 1, 'one run record for the run key');
       // No second attempt of the batch (…-a2) was started: the job was not counted as failed.
       const batch = killedRunKey.replace(/-a\d+$/, '-a');
@@ -422,12 +422,12 @@ describe('the pipeline loop on the test stack, with real Spark jobs and live wri
       assert.match(started.activityTaskStartedEventAttributes!.lastFailure?.message ?? '', /heartbeat timeout/i);
       // The started event of a retried activity carries its last attempt's start time.
       const retriedAt = eventMs(started);
-      assert.equal(JSON.parse(payload(completed.activityTaskCompletedEventAttributes!.result)).runId, before!.runId);
+      assert.equal(JSON.parse(payload(completed.activityTaskCompletedEventAttributes!.result)).runId, before.runId);
 
       const jobEnd = ms(after.finishedAt!);
       const seenEnd = ms(run.finishedAt);
       say(
-        `worker kill: killed ${((killedAt - ms(before!.startedAt)) / 1000).toFixed(1)} s into ${killedRunKey}; \`up\` restarted the worker in ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ` +
+        `worker kill: killed ${((killedAt - ms(before.startedAt)) / 1000).toFixed(1)} s into ${killedRunKey}; \`up\` restarted the worker in ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ` +
           `runJob attempt ${started.activityTaskStartedEventAttributes!.attempt} started ${((retriedAt - killedAt) / 1000).toFixed(1)} s after the kill (heartbeat timeout 15 s); ` +
           `the job ended ${((jobEnd - killedAt) / 1000).toFixed(1)} s after the kill, the workflow saw it ${((seenEnd - jobEnd) / 1000).toFixed(1)} s later` +
           (statusBackAt

@@ -186,14 +186,14 @@ describe('every DynamoDB type', () => {
 
   it('rejects malformed values with the attribute named', () => {
     const cases: [AttributeValue, RegExp][] = [
-      [{ B: 'not base64!' } as AttributeValue, /binary value is not padded base64/],
-      [{ B: 'AAE' } as AttributeValue, /padded base64/],
-      [{ SS: [] } as unknown as AttributeValue, /SS value is empty/],
+      [{ B: 'not base64!' }, /binary value is not padded base64/],
+      [{ B: 'AAE' }, /padded base64/],
+      [{ SS: [] }, /SS value is empty/],
       [{ S: 'a', N: '1' } as unknown as AttributeValue, /more than one type/],
       [{} as AttributeValue, /no type/],
       [{ X: 'y' } as unknown as AttributeValue, /unknown attribute type "X"/],
-      [{ NULL: false } as AttributeValue, /NULL value is not true/],
-      [{ M: { inner: { N: 'x' } } } as AttributeValue, /N value "x"/],
+      [{ NULL: false }, /NULL value is not true/],
+      [{ M: { inner: { N: 'x' } } }, /N value "x"/],
     ];
     for (const [value, message] of cases)
       assert.throws(
@@ -357,9 +357,7 @@ describe('exact JSON parser', () => {
   it('keeps __proto__ as an ordinary key', () => {
     const v = parseExactJson('{"__proto__":{"x":1}}') as Map<string, unknown>;
     assert.ok(v.get('__proto__') instanceof Map);
-    const line = encodeRecord(
-      record({ k: { S: 'a' }, m: { M: { __proto__: { B: 'AA==' } } as Record<string, AttributeValue> } }),
-    );
+    const line = encodeRecord(record({ k: { S: 'a' }, m: { M: { __proto__: { B: 'AA==' } } } }));
     // The object literal above sets a prototype, not a key: build the map explicitly instead.
     const m: Record<string, AttributeValue> = Object.create(null) as Record<string, AttributeValue>;
     m['__proto__'] = { B: 'AA==' };

@@ -191,10 +191,10 @@ export async function scanTable(
   do {
     const out = await dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start as never }));
     for (const raw of out.Items ?? []) {
-      const item = toLambdaItem(raw as Record<string, SdkAttributeValue>);
+      const item = toLambdaItem(raw);
       items.set(keyOf(item, keyNames), item);
     }
-    start = out.LastEvaluatedKey as Record<string, SdkAttributeValue> | undefined;
+    start = out.LastEvaluatedKey;
   } while (start);
   return items;
 }

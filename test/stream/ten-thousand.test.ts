@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AttributeValue as SdkAttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { isMinuteFolder } from '../../core/landing';
 import { itemDifference } from '../../lambda/attribute-value';
 import { LocalEventSourceMapping } from '../../stack/poller/poller';
@@ -106,7 +106,7 @@ describe('10,000 changes', () => {
           const toDelete = new Set(pick(live, 150, random));
           const deleteRequests = [...toDelete].map((k): WriteRequest => ({
             DeleteRequest: {
-              Key: { account: { S: k.account }, create_at: { S: k.create_at } } as Record<string, SdkAttributeValue>,
+              Key: { account: { S: k.account }, create_at: { S: k.create_at } },
             },
           }));
           await inParallel(chunks(deleteRequests, 25), 4, (chunk) => batchWrite(stack.dynamodb, table, chunk));

@@ -78,7 +78,7 @@ export class HiddenItemWriter {
     // Sequence numbers of their own (fresh keys: no other change of these items to order against).
     this.sequence += 1n;
     const seq = `9${String(Date.now()).padStart(15, '0')}${String(this.sequence).padStart(8, '0')}`;
-    const image = marshall(item) as Record<string, AttributeValue>;
+    const image: Record<string, AttributeValue> = marshall(item);
     return {
       eventID: `chaos-${seq}`,
       eventName: 'INSERT',

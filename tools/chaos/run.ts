@@ -224,7 +224,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     let currentFault = '';
     const poll = (async () => {
       while (!stopWrites.signal.aborted) {
-        last = await client!.status(config.name).catch(() => last);
+        last = await client.status(config.name).catch(() => last);
         o.progress?.(
           `  ${Math.round((Date.now() - writeStart) / 1000)}/${o.durationSeconds} s · written ${written} · faults ${faults.length}/${planned.length}${currentFault ? ` (${currentFault})` : ''} · ${pipelineLine(last)}`,
         );
@@ -445,7 +445,7 @@ function unlessAborted<T>(signal: AbortSignal, p: Promise<T>): Promise<T> {
       },
       (e) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

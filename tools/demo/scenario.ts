@@ -51,13 +51,16 @@ export function scenarioConfig(
   schedule: Partial<PipelineConfig['schedule']> = FRESH_SCHEDULE,
   landing: Partial<Omit<PipelineConfig['landing'], 'location'>> = {},
 ): { config: PipelineConfig; file: string } {
-  const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'configs', 'transaction.json'), 'utf8')) as Record<string, any>;
+  const raw = JSON.parse(readFileSync(join(REPO_ROOT, 'configs', 'transaction.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   raw.name = names.pipeline;
   raw.table = names.table;
-  raw.export = { ...raw.export, location: `s3://ddb-lake-local/export/${names.table}/` };
-  raw.landing = { ...raw.landing, ...landing, location: `s3://ddb-lake-local/landing/${names.table}/` };
+  raw.export = { ...(raw.export as object), location: `s3://ddb-lake-local/export/${names.table}/` };
+  raw.landing = { ...(raw.landing as object), ...landing, location: `s3://ddb-lake-local/landing/${names.table}/` };
   raw.lake = { location: join(env.stateDir, 'lake', names.pipeline), tableName: names.pipeline.replace(/-/g, '_') };
-  raw.schedule = { ...raw.schedule, ...schedule };
+  raw.schedule = { ...(raw.schedule as object), ...schedule };
   const dir = join(env.stateDir, 'configs');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${names.pipeline}.json`);

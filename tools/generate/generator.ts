@@ -447,7 +447,7 @@ export async function generateTransactions(client: DynamoDBClient, options: Gene
 
   const batchMode = o.batchWrites;
   const inFlight = new Set<Promise<void>>();
-  let stoppedBy: GenerateSummary['stoppedBy'] = 'count';
+  let stoppedBy: GenerateSummary['stoppedBy'];
   try {
     for (;;) {
       if (o.count !== undefined && stats.planned >= o.count) {
