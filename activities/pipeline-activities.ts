@@ -1,11 +1,12 @@
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { awsNetworkFailure, parseS3Uri } from '../core/aws';
+import { parseS3Uri } from '../core/aws';
 import type { PipelineConfig } from '../core/config';
 import { LANDING_RESERVED, minuteFolderStart } from '../core/landing';
 import { manifestTable, type JobManifest } from '../core/manifest';
 import { chainChecks, listedEnough, listingStartFolder, planBatch, type PlanInput } from '../core/planner';
 import { exportRoot, type ExportState } from './exporter';
+import { failureForWorkflow } from './failure-boundary';
 import type { JobKind, JobRunState } from './job-runner';
 import type { GapMarkerEntry, LandingAudit } from './landing-audit';
 import type { PipelineServices } from './services';
@@ -44,7 +45,7 @@ export function createPipelineActivities(
       try {
         return await fn(...args);
       } catch (err) {
-        throw explainFailure(err, services.unreachable);
+        throw failureForWorkflow(err, services.unreachable);
       }
     };
   return explained;
@@ -355,15 +356,6 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
 }
 
 export type PipelineActivities = ReturnType<typeof pipelineActivities>;
-
-/** A network failure reaching AWS → a retryable failure whose message names the fix. */
-function explainFailure(err: unknown, unreachable: PipelineServices['unreachable']): unknown {
-  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
-  const failure = awsNetworkFailure(err);
-  if (!failure) return err;
-  const message = unreachable ? unreachable(failure) : `cannot reach AWS (${failure})`;
-  return ApplicationFailure.retryable(message, 'AwsUnreachable');
-}
 
 /**
  * The chain checks of docs/gaps.md against the landing zone: every taken file's predecessor on its
