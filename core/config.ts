@@ -19,7 +19,7 @@ const lakeLocation = z.string().min(1, 'must be an S3 URI, a file:// URI or a lo
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
-const derivedColumn = z
+export const DerivedColumnSchema = z
   .object({
     name: attributeName.describe('name of the new column'),
     from: attributeName.describe('attribute holding an ISO-8601 timestamp, e.g. create_at'),
@@ -34,6 +34,14 @@ const columnType = z
     /^(string|long|double|boolean|binary|decimal\(\d{1,2},\d{1,2}\))$/,
     'must be string, long, double, boolean, binary or decimal(p,s)',
   );
+
+/** How DynamoDB values become lake column types (docs/types.md). */
+export const ColumnTypesSchema = z
+  .object({
+    numbers: z.enum(['auto', 'decimal', 'string']).default('auto').describe('default rule for N attributes; docs/types.md'),
+    columns: z.record(attributeName, columnType).default({}),
+  })
+  .strict();
 
 const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
   z
@@ -72,7 +80,7 @@ export const PipelineConfigSchema = z
     orderingField: attributeName
       .optional()
       .describe('attribute whose largest value wins (Hudi precombine); default: stream order'),
-    derivedColumns: z.array(derivedColumn).default([]),
+    derivedColumns: z.array(DerivedColumnSchema).default([]),
     partitionFields: z.array(attributeName).default([]),
     export: z
       .object({
@@ -190,16 +198,7 @@ export const PipelineConfigSchema = z
       })
       .strict()
       .default({ maxAttempts: 5, initialIntervalSeconds: 10, maxIntervalSeconds: 300, backoffCoefficient: 2 }),
-    types: z
-      .object({
-        numbers: z
-          .enum(['auto', 'decimal', 'string'])
-          .default('auto')
-          .describe('default rule for N attributes; docs/types.md'),
-        columns: z.record(attributeName, columnType).default({}),
-      })
-      .strict()
-      .default({ numbers: 'auto', columns: {} }),
+    types: ColumnTypesSchema.default({ numbers: 'auto', columns: {} }),
     errors: z
       .object({ maxRejectedShare: z.number().min(0).max(1).default(0.01) })
       .strict()
