@@ -38,7 +38,10 @@ const columnType = z
 /** How DynamoDB values become lake column types (docs/types.md). */
 export const ColumnTypesSchema = z
   .object({
-    numbers: z.enum(['auto', 'decimal', 'string']).default('auto').describe('default rule for N attributes; docs/types.md'),
+    numbers: z
+      .enum(['auto', 'decimal', 'string'])
+      .default('auto')
+      .describe('default rule for N attributes; docs/types.md'),
     columns: z.record(attributeName, columnType).default({}),
   })
   .strict();
