@@ -8,6 +8,7 @@ import { chainChecks, listedEnough, listingStartFolder, planBatch, type PlanInpu
 import { exportRoot, type ExportState } from './exporter';
 import type { JobKind, JobRunState } from './job-runner';
 import type { GapMarkerEntry, LandingAudit } from './landing-audit';
+import { cycleFigures, type PipelineMetrics } from './pipeline-metrics';
 import type { PipelineServices } from './services';
 import type {
   AwaitExportRequest,
@@ -45,7 +46,7 @@ export function createPipelineActivities(services: PipelineServices, clock: { no
 }
 
 function pipelineActivities(services: PipelineServices, clock: { now(): number }) {
-  const { inspector, exporter, lister, audit, manifests, jobRunner } = services;
+  const { inspector, exporter, lister, audit, manifests, jobRunner, metrics } = services;
 
   return {
     /** The table exists, PITR is on, the stream carries new images, the buckets are reachable. */
@@ -108,7 +109,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
             'ExportMismatch',
           );
         if (state.status !== 'IN_PROGRESS') return exportInfo(state);
-        await sleepHeartbeating(ctx, request.pollIntervalSeconds * 1000, `export ${state.exportArn} in progress`);
+        await sleepHeartbeating(ctx, metrics, request.pollIntervalSeconds * 1000, `export ${state.exportArn} in progress`);
       }
     },
 
@@ -156,6 +157,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
       gaps.push(...chain.gaps);
       if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
+      metrics.cycle(request.pipeline, cycleFigures(listedAtMs, plan.take, plan.backlog));
       if (gaps.length > 0) {
         return {
           runKey: request.runKey,
@@ -231,7 +233,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
         // Check soon after the start, then less often (¼ s, ½ s, 1 s, … up to the poll interval):
         // a short job is seen to end at once, a long one costs few status calls.
         for (let polls = 0; state.status === 'running'; polls++) {
-          await sleepHeartbeating(ctx, Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls), { runKey, runId: state.runId }, endSeen ? undefined : watch?.ended);
+          await sleepHeartbeating(ctx, metrics, Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls), { runKey, runId: state.runId }, endSeen ? undefined : watch?.ended);
           state = await jobRunner.get(runKey, kind, job.glueJobName);
           if (state.status === 'running' && Date.now() > deadline) {
             timedOut = true;
@@ -291,7 +293,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const others = running.filter((r) => r.runKey !== request.runKey && ours.test(r.runKey));
       if (others.length === 0) return;
       ctx.log.warn('waiting for an earlier run of this pipeline to end', { runKeys: others.map((r) => r.runKey) });
-      await sleepHeartbeating(ctx, request.job.pollIntervalSeconds * 1000, { waitingFor: others.map((r) => r.runKey) });
+      await sleepHeartbeating(ctx, metrics, request.job.pollIntervalSeconds * 1000, { waitingFor: others.map((r) => r.runKey) });
     }
   }
 }
@@ -376,20 +378,27 @@ export const HEARTBEAT_EVERY_MS = 5_000;
 /**
  * Sleep (cancellable) while heartbeating at least every HEARTBEAT_EVERY_MS, so a long poll interval
  * (a job's or an export's, up to an hour) never outlasts the heartbeat timeout, and a dead worker is
- * noticed within that timeout whatever the interval. `wake` ends the sleep early.
+ * noticed within that timeout whatever the interval. `wake` ends the sleep early. Each heartbeat is
+ * also the pipeline's metrics heartbeat (the workflow id is the pipeline's name): a long export or
+ * job is work, not a stall.
  */
-async function sleepHeartbeating(ctx: Context, ms: number, details: unknown, wake?: Promise<void>): Promise<void> {
+async function sleepHeartbeating(ctx: Context, metrics: PipelineMetrics, ms: number, details: unknown, wake?: Promise<void>): Promise<void> {
   const end = Date.now() + ms;
   let woken = false;
   void wake?.then(() => (woken = true));
-  ctx.heartbeat(details);
+  const beat = () => {
+    ctx.heartbeat(details);
+    const pipeline = ctx.info.workflowExecution?.workflowId;
+    if (pipeline) metrics.heartbeat(pipeline);
+  };
+  beat();
   for (let left = ms; left > 0 && !woken; left = end - Date.now()) {
     const nap = ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
     if (wake) {
       nap.catch(() => undefined); // when `wake` wins, a later cancellation must not go unhandled
       await Promise.race([nap, wake]);
     } else await nap;
-    ctx.heartbeat(details);
+    beat();
   }
 }
 

@@ -6,6 +6,7 @@ import type { Exporter, ExportRequest, ExportState } from '../../activities/expo
 import type { JobKind, JobRunner, JobRunRequest, JobRunState } from '../../activities/job-runner';
 import type { GapMarkerEntry, LandingAudit } from '../../activities/landing-audit';
 import type { LandingLister, LandingListing } from '../../activities/landing-lister';
+import { NoMetrics } from '../../activities/local/no-metrics';
 import type { ManifestStore } from '../../activities/manifest-store';
 import type { PipelineServices } from '../../activities/services';
 import type { TableDescription, TableInspector } from '../../activities/table-inspector';
@@ -287,7 +288,7 @@ export function createFakes(startMs = EXPORT_TIME_MS + 30_000): Fakes {
     readManifest: async (uri) => landing.manifest(uri),
     writeSummary: async (uri, summary) => void landing.objects.set(uri, JSON.stringify(summary)),
   });
-  return { clock, inspector, exporter, landing, jobs, services: { inspector, exporter, lister: landing, audit: landing, manifests: landing, jobRunner: jobs } };
+  return { clock, inspector, exporter, landing, jobs, services: { inspector, exporter, lister: landing, audit: landing, manifests: landing, jobRunner: jobs, metrics: new NoMetrics() } };
 }
 
 function sha(text: string): string {
