@@ -68,7 +68,6 @@ export function deploymentTargets(files: string[], settings: DeploySettings = DE
   const pipelines = files.map((file) => pipelineTarget(file, loadPipelineConfig(file)));
   checkDistinct(pipelines);
   const buckets = bucketTargets(pipelines);
-  checkExpiries(pipelines, buckets);
   return { settings, pipelines, buckets, jobs: jobTargets(pipelines) };
 }
 
@@ -141,15 +140,19 @@ function checkDistinct(pipelines: PipelineTarget[]): void {
       );
     seen.set(p.logicalName, p);
   }
-  // Two pipelines sharing a landing zone or a lake would mix their tables.
+  // Pipelines sharing a landing zone or a lake would mix their tables; anything inside a landing zone
+  // would be listed as landing files, and expire with its minute folders. Exports may share a place
+  // (each export writes its own AWSDynamoDB/<id>/ folder).
   const places = pipelines.flatMap((p) => [
-    { what: `landing.location of "${p.config.name}"`, at: p.landing },
-    { what: `lake.location of "${p.config.name}"`, at: p.lake },
+    { what: `landing.location of "${p.config.name}"`, at: p.landing, exported: false },
+    { what: `lake.location of "${p.config.name}"`, at: p.lake, exported: false },
+    { what: `export.location of "${p.config.name}"`, at: p.export, exported: true },
   ]);
   for (let i = 0; i < places.length; i++)
     for (let j = i + 1; j < places.length; j++) {
       const a = places[i]!;
       const b = places[j]!;
+      if (a.exported && b.exported) continue;
       if (a.at.bucket === b.at.bucket && (a.at.prefix.startsWith(b.at.prefix) || b.at.prefix.startsWith(a.at.prefix)))
         throw new UserError(`${a.what} and ${b.what} overlap (s3://${a.at.bucket}/${a.at.prefix}, s3://${b.at.bucket}/${b.at.prefix})`, 'give each its own prefix');
     }
@@ -176,22 +179,11 @@ function bucketTargets(pipelines: PipelineTarget[]): BucketTarget[] {
 /**
  * The key prefix of a landing zone's minute folders (`YYYY-MM-DD-HH-MM/`, core/landing.ts): the
  * landing prefix and the millennium's digit. Its reserved folders (`_manifests`, `_rejected`,
- * `_gaps`, …) start with `_` and never match, so manifests, rejects and gap markers stay.
+ * `_gaps`, …) start with `_` and never match, so manifests, rejects and gap markers stay; nothing
+ * else is inside a landing zone (checkDistinct).
  */
 export function minuteFoldersPrefix(landingPrefix: string): string {
   return `${landingPrefix}2`;
-}
-
-function checkExpiries(pipelines: PipelineTarget[], buckets: BucketTarget[]): void {
-  for (const b of buckets)
-    for (const rule of b.expiries)
-      for (const p of pipelines)
-        for (const [field, at] of [['export.location', p.export], ['lake.location', p.lake]] as const)
-          if (at.bucket === b.name && at.prefix.startsWith(rule.prefix))
-            throw new UserError(
-              `${field} of "${p.config.name}" (s3://${at.bucket}/${at.prefix}) is under the minute folders of the landing zone of "${rule.pipeline}", which expire after ${rule.days} days`,
-              `move ${field} out of s3://${b.name}/${rule.prefix.slice(0, -1)}`,
-            );
 }
 
 function jobTargets(pipelines: PipelineTarget[]): JobTarget[] {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { NoMetrics } from '../activities/local/no-metrics';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import type { PipelineServices } from '../activities/services';
 import { S3LandingAudit } from '../activities/sdk/s3-landing-audit';
@@ -77,6 +78,7 @@ describe('planIncremental proves the chain against S3', () => {
       lister: new S3LandingLister(stack.s3),
       audit: new S3LandingAudit(stack.s3),
       manifests: new S3ManifestStore(stack.s3),
+      metrics: new NoMetrics(),
     } as unknown as PipelineServices;
     const activities = createPipelineActivities(services, { now: () => now });
     const config = testConfig({ landing: { location: landing, closeAfterSeconds: 120 } });
@@ -174,7 +176,7 @@ describe('planIncremental proves the chain against S3', () => {
     await put(`${folder(1)}/${linkName('12_13_bbbbbbbbbbbb', 'shardId-2', 'start')}`);
     await put(`${folder(2)}/${linkName('12_13_bbbbbbbbbbbb', 'shardId-2', 'start')}`);
     await put(`${folder(2)}/12_13_bbbbbbbbbbbb.json`, '{}\n');
-    const services = { lister: new S3LandingLister(stack.s3), audit: new S3LandingAudit(stack.s3), manifests: new S3ManifestStore(stack.s3) } as unknown as PipelineServices;
+    const services = { lister: new S3LandingLister(stack.s3), audit: new S3LandingAudit(stack.s3), manifests: new S3ManifestStore(stack.s3), metrics: new NoMetrics() } as unknown as PipelineServices;
     const at = (ms: number) => createPipelineActivities(services, { now: () => ms });
     const request = (n: number): PlanRequest => ({
       pipeline: 'planner', runKey: `planner-00000000-inc-00000${n}-a1`, landingUri: l2, table: manifestTable(testConfig(), ['id']), watermark: w,
@@ -198,7 +200,7 @@ describe('planIncremental proves the chain against S3', () => {
     const marker = { version: 1, kind: 'shard-gone', table: 't', streamArn: 'arn:x', shardId: 'shardId-9', afterSequenceNumber: '42', detectedAt: new Date(T0 + MIN).toISOString(), reason: 'the shard no longer exists' };
     await stack.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: gapMarkerKey(p3, T0 + MIN, 'shard-gone', 'abcdefabcdef'), Body: JSON.stringify(marker) }));
     await stack.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${p3}_gaps/9999999999999-foreign.txt`, Body: 'x' }));
-    const services = { lister: new S3LandingLister(stack.s3), audit: new S3LandingAudit(stack.s3), manifests: new S3ManifestStore(stack.s3) } as unknown as PipelineServices;
+    const services = { lister: new S3LandingLister(stack.s3), audit: new S3LandingAudit(stack.s3), manifests: new S3ManifestStore(stack.s3), metrics: new NoMetrics() } as unknown as PipelineServices;
     const acts = createPipelineActivities(services, { now: () => T0 + 5 * MIN });
     const request = (gapsFromMs: number): PlanRequest => ({
       pipeline: 'planner', runKey: 'planner-00000000-inc-000001-a1', landingUri: l3, table: manifestTable(testConfig(), ['id']),
