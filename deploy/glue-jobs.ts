@@ -85,7 +85,8 @@ export class GlueJobs extends Construct {
           ...(job.catalog.length > 0 ? { '--enable-glue-datacatalog': 'true' } : {}),
         },
       });
-      cfn.node.addDependency(this.role);
+      // Glue checks the role when the job is created: its statements must exist first.
+      cfn.node.addDependency(this.role.node.findChild('DefaultPolicy'));
       this.jobs.push(cfn);
     }
   }

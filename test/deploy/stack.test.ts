@@ -9,7 +9,7 @@ import { before, describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { METRIC_NAMES, METRICS_NAMESPACE } from '../../core/aws-deployment';
 import { TEMPORAL_SECRET_KEYS } from '../../deploy/worker-service';
-import { awsExample, resourcesOf, scratch, synthFiles, writeConfigs, type SynthesizedFor } from './support';
+import { awsExample, cfnLint, resourcesOf, scratch, synthFiles, writeConfigs, type SynthesizedFor } from './support';
 
 const dir = scratch('stack-test');
 const transaction = awsExample();
@@ -162,6 +162,11 @@ describe('deploy/: the stack of two pipelines', () => {
     const text = JSON.stringify(allows);
     assert.ok(text.includes(':table/Transaction/stream/*') && text.includes(':table/Orders/export/*'));
     assert.doesNotMatch(text, /:table\/\*/);
+  });
+
+  test('cfn-lint passes on this template too (the Glue catalog statement, shared buckets and jobs)', () => {
+    const lint = cfnLint(join(dir, 'cdk.out'));
+    assert.equal(lint.status, 0, lint.output);
   });
 });
 

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize, type Synthesized } from '../../deploy/app';
 import { deploymentTargets, type DeploySettings, type DeploymentTargets } from '../../deploy/targets';
-import { REPO_ROOT } from '../../core/toolchain';
+import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
 
 /** configs/transaction-aws.json, the AWS example the README deploys. */
 export const AWS_EXAMPLE = join(REPO_ROOT, 'configs', 'transaction-aws.json');
@@ -42,4 +43,12 @@ export function synthFiles(files: string[], out: string, settings?: DeploySettin
 /** Resources of one type: logical id → resource. */
 export function resourcesOf(template: Record<string, any>, type: string): [string, any][] {
   return Object.entries(template.Resources as Record<string, any>).filter(([, r]) => r.Type === type);
+}
+
+/** Runs the venv's cfn-lint on the templates in `dir`; its output, and exit code 0 when clean. */
+export function cfnLint(dir: string): { templates: string[]; status: number | null; output: string } {
+  const templates = readdirSync(dir).filter((f) => f.endsWith('.template.json')).map((f) => join(dir, f));
+  const r = spawnSync(join(toolchainPaths().venv, 'bin', 'cfn-lint'), ['--format', 'parseable', ...templates], { encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot run cfn-lint from the venv (${r.error.message}): run \`node bin/ddb-lake.js setup\``);
+  return { templates, status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }
