@@ -58,7 +58,7 @@ describe('deploy preflight against moto', () => {
     await waitUntilTableExists({ client: dynamodb, maxWaitTime: 60 }, { TableName: table });
     const message = await refusal(targetsFor(table, `ddb-lake/${uniqueName('absent')}`));
     assert.match(message, /^cannot deploy in us-east-1 \(3 problems\):/);
-    assert.match(message, /- transaction: point-in-time recovery is off for table "Bare-.*": turn it on with `aws dynamodb update-continuous-backups/);
+    assert.match(message, /- transaction: point-in-time recovery is off for table "Bare-[^"]*" \(the export needs it\): turn it on with `aws dynamodb update-continuous-backups/);
     assert.match(message, /- transaction: table "Bare-.*" has no stream: enable one with new images/);
     assert.match(message, /- the Temporal secret "ddb-lake\/absent-.*" does not exist in us-east-1: create it \(docs\/aws\.md, "Temporal": a JSON object with the keys TEMPORAL_ADDRESS, /);
 
