@@ -23,8 +23,11 @@ function refusal(configs: Record<string, unknown>[]): string {
   assert.fail('the configs were accepted');
 }
 
+/** The deploy CLI with no AWS region: nothing it runs here may reach AWS. */
 function deployCli(...args: string[]) {
-  return spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'deploy', 'cli.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, AWS_REGION: '' } });
+  const env = { ...process.env };
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete env[name];
+  return spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'deploy', 'cli.js'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', env });
 }
 
 describe('deploy: bad input', () => {
@@ -45,6 +48,19 @@ describe('deploy: bad input', () => {
     const missing = deployCli('synth');
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--config/);
+  });
+
+  test('deploy checks the account before anything else: no region, then (moto) a table and a secret that are not there', () => {
+    const noRegion = deployCli('deploy', '--config', 'configs/transaction-aws.json');
+    assert.equal(noRegion.status, 2, noRegion.stderr);
+    assert.equal(noRegion.stderr.trim(), 'ddb-lake deploy: no AWS region is configured; set AWS_REGION (or a profile with a region: AWS_PROFILE) to the region to deploy to');
+    // The test run points every SDK client at moto (AWS_ENDPOINT_URL): nothing is there.
+    const table = `Absent-${Date.now()}`;
+    const [config] = writeConfigs(dir, [{ ...awsExample(), table }]);
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'deploy', 'cli.js'), 'deploy', '--config', config!, '--temporal-secret', 'ddb-lake/absent'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^ddb-lake deploy: cannot deploy in us-east-1 \\(2 problems\\):\n  - transaction: table "${table}" does not exist: create it, or fix "table" in the config\n  - the Temporal secret "ddb-lake/absent" does not exist in us-east-1`));
+    assert.doesNotMatch(r.stderr, /^\s+at /m);
   });
 
   test('locations: the local stack\'s bucket, overlapping landing zones or lakes, anything inside a landing zone', () => {
