@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { METRIC_NAMES, METRICS_NAMESPACE } from '../../core/aws-deployment';
+import { REPO_ROOT } from '../../core/toolchain';
 import { TEMPORAL_SECRET_KEYS } from '../../deploy/worker-service';
 import { awsExample, cfnLint, resourcesOf, scratch, synthFiles, writeConfigs, type SynthesizedFor } from './support';
 
@@ -122,6 +123,8 @@ describe('deploy/: the stack of two pipelines', () => {
       container.Secrets.map((x: any) => [x.Name, x.ValueFrom]),
       TEMPORAL_SECRET_KEYS.map((k) => [k, { 'Fn::Join': ['', [ref('TemporalConnectionArn'), `:${k}::`]] }]),
     );
+    const entrypoint = readFileSync(join(REPO_ROOT, 'deploy', 'worker', 'entrypoint.sh'), 'utf8');
+    for (const key of TEMPORAL_SECRET_KEYS) assert.match(entrypoint, new RegExp(`for name in [A-Z_ ]*\\b${key}\\b`), `the entrypoint unsets ${key} when empty`);
     const failures = JSON.stringify(env.DDB_LAKE_STREAM_FAILURES);
     for (const p of s.targets.pipelines) assert.ok(failures.includes(`\\"${p.config.name}\\":`) && failures.includes(`${p.logicalName}StreamArn`), `stream failures of ${p.config.name} handed to the worker`);
     const assets = JSON.parse(readFileSync(join(dir, 'cdk.out', 'ddb-lake.assets.json'), 'utf8'));
