@@ -9,6 +9,7 @@ import { exportRoot, type ExportState } from './exporter';
 import { failureForWorkflow } from './failure-boundary';
 import type { JobKind, JobRunState } from './job-runner';
 import type { GapMarkerEntry, LandingAudit } from './landing-audit';
+import { cycleFigures, type PipelineMetrics } from './pipeline-metrics';
 import type { PipelineServices } from './services';
 import type {
   AwaitExportRequest,
@@ -52,7 +53,7 @@ export function createPipelineActivities(
 }
 
 function pipelineActivities(services: PipelineServices, clock: { now(): number }) {
-  const { inspector, exporter, lister, audit, manifests, jobRunner } = services;
+  const { inspector, exporter, lister, audit, manifests, jobRunner, metrics } = services;
 
   return {
     /** The table exists, PITR is on, the stream carries new images, the buckets are reachable. */
@@ -125,7 +126,12 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
             'ExportMismatch',
           );
         if (state.status !== 'IN_PROGRESS') return exportInfo(state);
-        await sleepHeartbeating(ctx, request.pollIntervalSeconds * 1000, `export ${state.exportArn} in progress`);
+        await sleepHeartbeating(
+          ctx,
+          metrics,
+          request.pollIntervalSeconds * 1000,
+          `export ${state.exportArn} in progress`,
+        );
       }
     },
 
@@ -181,6 +187,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
       gaps.push(...chain.gaps);
       if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
+      metrics.cycle(request.pipeline, cycleFigures(listedAtMs, plan.take, plan.backlog));
       if (gaps.length > 0) {
         return {
           runKey: request.runKey,
@@ -271,6 +278,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
         for (let polls = 0; state.status === 'running'; polls++) {
           await sleepHeartbeating(
             ctx,
+            metrics,
             Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls),
             { runKey, runId: state.runId },
             endSeen ? undefined : watch?.ended,
@@ -350,7 +358,9 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const others = running.filter((r) => r.runKey !== request.runKey && ours.test(r.runKey));
       if (others.length === 0) return;
       ctx.log.warn('waiting for an earlier run of this pipeline to end', { runKeys: others.map((r) => r.runKey) });
-      await sleepHeartbeating(ctx, request.job.pollIntervalSeconds * 1000, { waitingFor: others.map((r) => r.runKey) });
+      await sleepHeartbeating(ctx, metrics, request.job.pollIntervalSeconds * 1000, {
+        waitingFor: others.map((r) => r.runKey),
+      });
     }
   }
 }
@@ -445,20 +455,33 @@ export const HEARTBEAT_EVERY_MS = 5_000;
 /**
  * Sleep (cancellable) while heartbeating at least every HEARTBEAT_EVERY_MS, so a long poll interval
  * (a job's or an export's, up to an hour) never outlasts the heartbeat timeout, and a dead worker is
- * noticed within that timeout whatever the interval. `wake` ends the sleep early.
+ * noticed within that timeout whatever the interval. `wake` ends the sleep early. Each heartbeat is
+ * also the pipeline's metrics heartbeat (the workflow id is the pipeline's name): a long export or
+ * job is work, not a stall.
  */
-async function sleepHeartbeating(ctx: Context, ms: number, details: unknown, wake?: Promise<void>): Promise<void> {
+async function sleepHeartbeating(
+  ctx: Context,
+  metrics: PipelineMetrics,
+  ms: number,
+  details: unknown,
+  wake?: Promise<void>,
+): Promise<void> {
   const end = Date.now() + ms;
   let woken = false;
   void wake?.then(() => (woken = true));
-  ctx.heartbeat(details);
+  const beat = () => {
+    ctx.heartbeat(details);
+    const pipeline = ctx.info.workflowExecution?.workflowId;
+    if (pipeline) metrics.heartbeat(pipeline);
+  };
+  beat();
   for (let left = ms; left > 0 && !woken; left = end - Date.now()) {
     const nap = ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
     if (wake) {
       nap.catch(() => undefined); // when `wake` wins, a later cancellation must not go unhandled
       await Promise.race([nap, wake]);
     } else await nap;
-    ctx.heartbeat(details);
+    beat();
   }
 }
 

@@ -46,10 +46,21 @@ export const ColumnTypesSchema = z
   })
   .strict();
 
+/** Glue 5.0 worker types for Spark jobs (deploy/ creates the jobs with them). */
+const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
+
 const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
   z
     .object({
       glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
+      workerType: z.enum(GLUE_WORKER_TYPES).default('G.1X').describe("AWS (deploy/): the Glue job's worker type"),
+      numberOfWorkers: z
+        .number()
+        .int()
+        .min(2)
+        .max(1000)
+        .default(2)
+        .describe("AWS (deploy/): the Glue job's number of workers"),
       script: z
         .string()
         .min(1)
@@ -65,7 +76,7 @@ const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
       pollIntervalSeconds: z.number().int().min(1).max(600).default(5).describe('how often a running job is checked'),
     })
     .strict()
-    .default({ glueJobName, script, timeoutMinutes, pollIntervalSeconds: 5 });
+    .default({ glueJobName, workerType: 'G.1X', numberOfWorkers: 2, script, timeoutMinutes, pollIntervalSeconds: 5 });
 
 export const PipelineConfigSchema = z
   .object({
@@ -134,6 +145,15 @@ export const PipelineConfigSchema = z
           .max(10080)
           .default(60)
           .describe('how many minutes of closed folders a sweep re-lists'),
+        expireAfterDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(30)
+          .describe(
+            'AWS (deploy/): an S3 lifecycle rule deletes minute folders this many days old; longer than any pause or stall',
+          ),
       })
       .strict(),
     lake: z
@@ -155,12 +175,16 @@ export const PipelineConfigSchema = z
       .default({
         initialLoad: {
           glueJobName: 'ddb-lake-initial-load',
+          workerType: 'G.1X',
+          numberOfWorkers: 2,
           script: 'glue/initial_load.py',
           timeoutMinutes: 1440,
           pollIntervalSeconds: 5,
         },
         incremental: {
           glueJobName: 'ddb-lake-incremental',
+          workerType: 'G.1X',
+          numberOfWorkers: 2,
           script: 'glue/incremental.py',
           timeoutMinutes: 60,
           pollIntervalSeconds: 5,
@@ -206,6 +230,25 @@ export const PipelineConfigSchema = z
       .object({ maxRejectedShare: z.number().min(0).max(1).default(0.01) })
       .strict()
       .default({ maxRejectedShare: 0.01 }),
+    alarms: z
+      .object({
+        lagSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(86400)
+          .default(900)
+          .describe('AWS (deploy/): alarm when the oldest change not yet in the lake is older than this'),
+        stalledMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(1440)
+          .default(15)
+          .describe('AWS (deploy/): alarm when the pipeline has done no work for this long'),
+      })
+      .strict()
+      .default({ lagSeconds: 900, stalledMinutes: 15 }),
   })
   .strict()
   .superRefine((c, ctx) => {
