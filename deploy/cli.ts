@@ -65,13 +65,13 @@ export function buildProgram(): Command {
   return program;
 }
 
-function targetsOf(opts: Options): DeploymentTargets {
+function targetsOf(opts: Options, preview = false): DeploymentTargets {
   const settings: DeploySettings = { stackName: opts.stackName, temporalSecretName: opts.temporalSecret };
-  return deploymentTargets(opts.config, settings);
+  return deploymentTargets(opts.config, settings, { preview });
 }
 
 function synth(opts: Options): { targets: DeploymentTargets; synthesized: Synthesized } {
-  const targets = targetsOf(opts);
+  const targets = targetsOf(opts, true);
   return { targets, synthesized: synthesizeOrExplain(targets, opts.out) };
 }
 
@@ -105,6 +105,10 @@ function report(targets: DeploymentTargets, s: Synthesized): void {
     console.error(
       `  ${m.level}     ${m.id}: ${typeof m.entry.data === 'string' ? m.entry.data : JSON.stringify(m.entry.data)}`,
     );
+  if (targets.previewOnly.length > 0) {
+    console.error('  PREVIEW ONLY — `npm run deploy` refuses this config until these are fixed:');
+    for (const problem of targets.previewOnly) console.error(`    - ${problem}`);
+  }
 }
 
 function cdkDeploy(

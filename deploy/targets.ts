@@ -4,7 +4,7 @@
  * is refused here, before synthesis, with a message that names the fix.
  */
 import { loadPipelineConfig, type PipelineConfig } from '../core/config';
-import { UserError } from '../core/errors';
+import { describeError, UserError } from '../core/errors';
 import type { JobKind } from '../activities/job-runner';
 
 export interface DeploySettings {
@@ -56,20 +56,37 @@ export interface JobTarget {
 
 export interface DeploymentTargets {
   settings: DeploySettings;
+  /**
+   * What would stop `deploy` (a lake outside S3, the local stack's bucket): `synth` of a local
+   * config still writes a preview template and lists these; `deploy` refuses them.
+   */
+  previewOnly: string[];
   pipelines: PipelineTarget[];
   buckets: BucketTarget[];
   jobs: JobTarget[];
 }
 
-/** Reads and validates the config files; a problem is a UserError naming the file, the field and the fix. */
-export function deploymentTargets(files: string[], settings: DeploySettings = DEFAULT_SETTINGS): DeploymentTargets {
+/**
+ * Reads and validates the config files; a problem is a UserError naming the file, the field and the
+ * fix. With `preview` (synth), what only a deploy cannot work with is collected in `previewOnly`.
+ */
+export function deploymentTargets(
+  files: string[],
+  settings: DeploySettings = DEFAULT_SETTINGS,
+  options: { preview?: boolean } = {},
+): DeploymentTargets {
   if (files.length === 0)
     throw new UserError('no pipeline config given', 'pass --config <file> (once per pipeline of this stack)');
   checkSettings(settings);
-  const pipelines = files.map((file) => pipelineTarget(file, loadPipelineConfig(file)));
+  const previewOnly: string[] = [];
+  const localOnly = (problem: UserError) => {
+    if (!options.preview) throw problem;
+    previewOnly.push(describeError(problem).replace('\n  → ', '; '));
+  };
+  const pipelines = files.map((file) => pipelineTarget(file, loadPipelineConfig(file), localOnly));
   checkDistinct(pipelines);
   const buckets = bucketTargets(pipelines);
-  return { settings, pipelines, buckets, jobs: jobTargets(pipelines) };
+  return { settings, pipelines, buckets, jobs: jobTargets(pipelines), previewOnly };
 }
 
 function checkSettings(s: DeploySettings): void {
@@ -85,22 +102,36 @@ function checkSettings(s: DeploySettings): void {
     );
 }
 
-export function pipelineTarget(file: string, config: PipelineConfig): PipelineTarget {
+export function pipelineTarget(
+  file: string,
+  config: PipelineConfig,
+  localOnly: (problem: UserError) => void = (problem) => {
+    throw problem;
+  },
+): PipelineTarget {
   const where = `${file}: pipeline "${config.name}"`;
-  if (!config.lake.location.startsWith('s3://'))
-    throw new UserError(
-      `${where}: lake.location ${config.lake.location} is not in S3; a deployed pipeline's lake is written by Glue`,
-      `set lake.location to s3://<bucket>/lake/${config.name}/ (configs/transaction-aws.json is an example for AWS)`,
+  // A preview of a local config puts the lake next to the landing zone, as configs/transaction-aws.json does.
+  let lake = config.lake.location;
+  if (!lake.startsWith('s3://')) {
+    localOnly(
+      new UserError(
+        `${where}: lake.location ${config.lake.location} is not in S3; a deployed pipeline's lake is written by Glue`,
+        `set lake.location to s3://<bucket>/lake/${config.name}/ (configs/transaction-aws.json is an example for AWS)`,
+      ),
     );
+    lake = `s3://${s3Location(config.landing.location).bucket}/lake/${config.name}`;
+  }
   for (const [field, uri] of [
     ['export.location', config.export.location],
     ['landing.location', config.landing.location],
-    ['lake.location', config.lake.location],
+    ['lake.location', lake],
   ] as const)
     if (s3Location(uri).bucket === LOCAL_STACK_BUCKET)
-      throw new UserError(
-        `${where}: ${field} names bucket ${LOCAL_STACK_BUCKET}, the local stack's bucket`,
-        `name a bucket of your own in ${field} (S3 bucket names are global; configs/transaction-aws.json is an example for AWS)`,
+      localOnly(
+        new UserError(
+          `${where}: ${field} names bucket ${LOCAL_STACK_BUCKET}, the local stack's bucket`,
+          `name a bucket of your own in ${field} (S3 bucket names are global; configs/transaction-aws.json is an example for AWS)`,
+        ),
       );
   const { stalledMinutes } = config.alarms;
   const longestQuiet = Math.max(config.schedule.intervalSeconds, config.retry.maxIntervalSeconds);
@@ -115,7 +146,7 @@ export function pipelineTarget(file: string, config: PipelineConfig): PipelineTa
     logicalName: logicalName(config.name),
     export: s3Location(config.export.location),
     landing: s3Location(config.landing.location),
-    lake: s3Location(`${config.lake.location}/`),
+    lake: s3Location(`${lake}/`),
   };
 }
 

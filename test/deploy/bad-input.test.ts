@@ -38,7 +38,7 @@ describe('deploy: bad input', () => {
   test('the CLI: one line naming the fix, exit code 2, no stack trace', () => {
     const cases: [string[], RegExp][] = [
       [
-        ['synth', '--config', 'configs/transaction.json'],
+        ['deploy', '--config', 'configs/transaction.json'],
         /lake\.location file:\/\/.* is not in S3.*set lake\.location to s3:\/\/<bucket>\/lake\/transaction\/ \(configs\/transaction-aws\.json is an example for AWS\)$/,
       ],
       [
@@ -61,6 +61,14 @@ describe('deploy: bad input', () => {
     const missing = deployCli('synth');
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--config/);
+  });
+
+  test('synth of the local example writes a preview and lists what `deploy` would refuse', () => {
+    const r = deployCli('synth', '--config', 'configs/transaction.json', '--out', join(scratch('preview'), 'cdk.out'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /PREVIEW ONLY — `npm run deploy` refuses this config until these are fixed:/);
+    assert.match(r.stderr, /lake\.location file:\/\/.* is not in S3/);
+    assert.match(r.stderr, /landing\.location names bucket ddb-lake-local, the local stack's bucket/);
   });
 
   test('deploy checks the account before anything else: no region, then (moto) a table and a secret that are not there', () => {

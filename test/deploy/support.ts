@@ -34,8 +34,13 @@ export interface SynthesizedFor extends Synthesized {
   template: Record<string, any>;
 }
 
-export function synthFiles(files: string[], out: string, settings?: DeploySettings): SynthesizedFor {
-  const targets = deploymentTargets(files, settings);
+export function synthFiles(
+  files: string[],
+  out: string,
+  settings?: DeploySettings,
+  options: { preview?: boolean } = {},
+): SynthesizedFor {
+  const targets = deploymentTargets(files, settings, options);
   const s = synthesize(targets, out);
   return { ...s, targets, template: JSON.parse(readFileSync(s.templateFile, 'utf8')) };
 }
