@@ -4,7 +4,7 @@
  * children), and calls the same handler as the AWS Lambda with Lambda's batching, retry and
  * partial-failure semantics, checkpointing every shard durably under `<esm>/checkpoints/`.
  */
-import { WakeableSleep } from './wakeable-sleep';
+import { WakeableSleep } from '../../core/process';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -2,7 +2,6 @@
  * Reads one stream shard and delivers its records to the handler in batches, one batch at a time
  * (as Lambda does per shard), checkpointing after each delivered batch.
  */
-import { WakeableSleep } from './wakeable-sleep';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -13,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { batchIdOf, type StreamBatchHandler } from '../../lambda/handler';
-import { writeFileAtomic } from './atomic-file';
+import { WakeableSleep, writeFileAtomic } from '../../core/process';
 import type { CheckpointStore } from './checkpoints';
 import { defaultBackoffMs, deliverBatch, type InvokeOutcome } from './delivery';
 import { MAX_BATCH_BYTES, type EsmSettings } from './settings';
@@ -401,7 +400,7 @@ export class ShardWorker {
       discardedAt: new Date().toISOString(),
       event: { Records: records },
     };
-    await writeFileAtomic(file, `${JSON.stringify(body)}\n`);
+    await writeFileAtomic(file, `${JSON.stringify(body)}\n`, { durable: true });
     return file;
   }
 

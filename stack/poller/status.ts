@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../core/process';
 import type { EsmSettings } from './settings';
 import type { ShardStatus } from './shard-worker';
 
@@ -33,7 +33,7 @@ export function pollerStatusPath(esmDir: string): string {
 }
 
 export async function writePollerStatus(esmDir: string, status: PollerStatus): Promise<void> {
-  await writeFileAtomic(pollerStatusPath(esmDir), `${JSON.stringify(status, null, 2)}\n`);
+  await writeFileAtomic(pollerStatusPath(esmDir), `${JSON.stringify(status, null, 2)}\n`, { durable: true });
 }
 
 /** The last status written under `esmDir`, or undefined when no poller ever ran there. */

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isProcessRunning,
   processGroupMembers,
   processStartToken,
   spawnDetached,
   stopProcessGroup,
-} from '../../stack/processes';
+} from '../../core/process';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-proc-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +24,7 @@ describe('detached processes', () => {
       logFile: join(dir, 'a.log'),
     });
     assert.equal(isProcessRunning(p.pid, p.token), true);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.ok(processGroupMembers(p.pid).length >= 2, 'the shell and its sleep share the group');
     assert.equal(await stopProcessGroup(p.pid, p.token, 5000), 'stopped');
     assert.equal(isProcessRunning(p.pid), false);
@@ -36,7 +37,7 @@ describe('detached processes', () => {
       cwd: dir,
       logFile: join(dir, 'b.log'),
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(await stopProcessGroup(p.pid, p.token, 500), 'killed');
     assert.deepEqual(processGroupMembers(p.pid), []);
   });

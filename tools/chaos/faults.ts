@@ -6,16 +6,24 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../../core/config';
 import { readStackInfo, type LocalEnvironment, type StackService } from '../../core/environment';
 import { minuteFolder, minuteFolderStart } from '../../core/landing';
-import { writeFileAtomic } from '../../stack/poller/atomic-file';
 import { readPollerStatus } from '../../stack/poller/status';
 import type { PipelineClient, StatusDocument } from '../../client/pipeline-client';
 import type { Toolchain } from '../../stack/setup';
 import type { StackOptions } from '../../stack/options';
-import { isProcessRunning, processGroupMembers, stopProcessGroup } from '../../stack/processes';
+import {
+  isProcessRunning,
+  pollFor,
+  processCommandLine,
+  processGroupMembers,
+  signalGroup,
+  stopProcessGroup,
+  writeFileAtomic,
+} from '../../core/process';
 import { up } from '../../stack/stack';
 import { readJobRecords, batchOf } from './audit';
 import { badLine, HiddenItemWriter, putLandingFile } from './landing-faults';
@@ -50,24 +58,22 @@ export interface FaultOutcome {
   lateFileAtMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 class Interrupted extends Error {}
 
-async function waitFor<T>(
+/** pollFor, ended by the run's interruption. */
+function waitFor<T>(
   ctx: FaultContext,
   timeoutMs: number,
   probe: () => Promise<T | undefined> | T | undefined,
   everyMs = 500,
 ): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
+  return pollFor(
+    () => {
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      return probe();
+    },
+    { timeoutMs, everyMs },
+  );
 }
 
 /** The pipeline's status, or undefined while Temporal or the worker cannot answer. */
@@ -132,15 +138,7 @@ async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
 
 /** The JVM of a running job: the `java` process in the job's process group (led by the runner's wrapper shell). */
 function jvmOf(groupLeader: number): number | undefined {
-  for (const pid of processGroupMembers(groupLeader)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (/(^|\/)java$/.test(cmd[0] ?? '')) return pid;
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
+  return processGroupMembers(groupLeader).find((pid) => /(^|\/)java$/.test(processCommandLine(pid)?.[0] ?? ''));
 }
 
 async function sparkKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
@@ -235,7 +233,7 @@ async function pollerCaughtUp(ctx: FaultContext, sinceMs: number, timeoutMs: num
 async function stopPoller(ctx: FaultContext, signal: 'SIGKILL' | 'SIGTERM'): Promise<string> {
   const poller = service(ctx, 'poller');
   if (signal === 'SIGKILL') {
-    process.kill(-poller.pid, 'SIGKILL');
+    signalGroup(poller.pid, 'SIGKILL');
     await waitFor(ctx, 10_000, () => (processGroupMembers(poller.pid).length ? undefined : true), 100);
     return `SIGKILLed (pid ${poller.pid})`;
   }

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig, parseS3Uri } from '../../core/aws';
@@ -113,7 +114,7 @@ export async function waitForPhase(
         `pipeline ${pipeline} did not reach its ${phase} phase within ${options.timeoutSeconds} s (it is ${s.phase ?? '?'})`,
       );
     if (options.signal?.aborted) throw new UserError('interrupted');
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 
