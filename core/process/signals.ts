@@ -16,8 +16,10 @@ export type StopOutcome = 'stopped' | 'killed' | 'not running' | 'not ours';
 
 /**
  * Stop a process group led by `pid` that we started: SIGTERM, then SIGKILL after `graceMs`;
- * resolves once no member is left (throws if one outlives SIGKILL by `killWaitMs`). With a
- * `token`, the leader's start token must match, so a reused pid is never signalled ('not ours').
+ * resolves once no member is left (throws if one outlives SIGKILL by `killWaitMs`). Zombies do not
+ * count: an orphan waits for init to reap it, which may take seconds (or never come in a
+ * container whose init does not reap). With a `token`, the leader's start token must match, so a
+ * reused pid is never signalled ('not ours').
  */
 export async function stopProcessGroup(
   pid: number,
@@ -31,9 +33,13 @@ export async function stopProcessGroup(
     if (processGroupMembers(pid).length === 0) return 'not running';
   }
   const gone = () => (processGroupMembers(pid).length === 0 ? true : undefined);
+  let outcome: StopOutcome = 'stopped';
   signalGroup(pid, 'SIGTERM');
-  if (await pollFor(gone, { timeoutMs: graceMs })) return 'stopped';
-  signalGroup(pid, 'SIGKILL');
-  if (await pollFor(gone, { timeoutMs: killWaitMs })) return 'killed';
-  throw new Error(`process group ${pid} is still alive ${killWaitMs} ms after SIGKILL`);
+  if (!(await pollFor(gone, { timeoutMs: graceMs }))) {
+    outcome = 'killed';
+    signalGroup(pid, 'SIGKILL');
+    if (!(await pollFor(gone, { timeoutMs: killWaitMs })))
+      throw new Error(`process group ${pid} is still alive ${killWaitMs} ms after SIGKILL`);
+  }
+  return outcome;
 }

@@ -3,7 +3,7 @@
  * job records (`<state>/jobs/<run key>.json`: no batch run twice as a new job, no two jobs at once),
  * the rejected records (`<landing>/_rejected/<run key>/`) and the landing files themselves.
  */
-import { readRunRecords, type RunRecord } from '../../activities/local/spark-job-runner';
+import { readRunRecords, type RunRecord } from '../../activities/local/run-records';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../core/aws';
 

@@ -5,12 +5,14 @@
  */
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SparkJobRunner } from '../../activities/local/spark-job-runner';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../../core/environment';
 import { describeError } from '../../core/errors';
+import { sleepUnlessAborted } from '../../core/process';
 import { generateTransactions, type GenerateResult } from '../generate/generator';
 import type { TransactionKey } from '../generate/transaction-model';
 import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../demo/scenario';
@@ -93,8 +95,6 @@ export interface ChaosResult {
   seconds: { total: number; writes: number; catchUpAndVerify: number };
   load: { atStart: number[]; max1m: number; atEnd: number[]; cores: number };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
@@ -234,7 +234,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     try {
       for (const f of planned) {
         const wait = writeStart + f.atSeconds * 1000 - Date.now();
-        if (wait > 0) await sleepUnless(wait, signal);
+        if (wait > 0) await sleepUnlessAborted(wait, signal);
         if (signal.aborted) throw new Interrupted('interrupted');
         currentFault = f.kind;
         const outcome = await injectFault(ctx, f.kind, f.occurrence);
@@ -245,7 +245,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         );
       }
       const rest = writeStart + o.durationSeconds * 1000 - Date.now();
-      if (rest > 0) await sleepUnless(rest, signal);
+      if (rest > 0) await sleepUnlessAborted(rest, signal);
       if (signal.aborted) throw new Interrupted('interrupted');
     } catch (err) {
       stopWrites.abort();
@@ -412,24 +412,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 /** Stop the stack's services, then any Spark job still running (jobs live in process groups of their own). */
 export async function teardown(stateDir: string, say: (line: string) => void): Promise<void> {
   await down({ stateDir, stopTimeoutMs: 15_000 }, (l) => say(`  ${l}`));
-  const runner = new SparkJobRunner({ stateDir });
-  for (const kind of ['initialLoad', 'incremental'] as const)
-    for (const run of await runner.listRunning(kind).catch(() => [])) {
-      await runner.stop(run.runKey).catch(() => undefined);
-      say(`  stopped ${run.runKey}, a job still running`);
-    }
-}
-
-function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  for (const runKey of await new SparkJobRunner({ stateDir }).stopAll().catch(() => []))
+    say(`  stopped ${runKey}, a job still running`);
 }
 
 /** The promise, or an Interrupted error as soon as the signal fires (the promise is left to settle). */
