@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseS3Uri } from '../core/aws';
+import { parseS3Uri } from '../core/s3-uri';
 import { resolveEnvironment } from '../core/environment';
 import { minuteFolder } from '../core/landing';
 import type { JobManifest } from '../core/manifest';

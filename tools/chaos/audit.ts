@@ -5,7 +5,7 @@
  */
 import { readRunRecords, type RunRecord } from '../../activities/local/run-records';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 
 /** What the audit reads of the local runner's run records (activities/local/spark-job-runner.ts). */
 export type JobRecord = Pick<RunRecord, 'runKey' | 'runId' | 'kind' | 'startedAt' | 'finishedAt' | 'error'> & {
