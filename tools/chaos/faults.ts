@@ -85,6 +85,11 @@ async function statusOrNothing(ctx: FaultContext): Promise<StatusDocument | unde
   }
 }
 
+/** When the pipeline's status answered again (within 120 s). */
+function statusAnswered(ctx: FaultContext): Promise<number | undefined> {
+  return waitFor(ctx, 120_000, async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined), 500);
+}
+
 function service(ctx: FaultContext, name: string): StackService {
   const s = readStackInfo(ctx.env.stateDir)?.services.find((x) => x.name === name);
   if (!s) throw new Error(`the chaos stack has no ${name} service`);
@@ -123,12 +128,7 @@ async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   await waitFor(ctx, 10_000, () => (isProcessRunning(worker.pid, worker.processToken) ? undefined : true), 100);
   const started = await restartStack(ctx);
   const restartedIn = secondsSince(killedAt);
-  const answered = await waitFor(
-    ctx,
-    120_000,
-    async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined),
-    500,
-  );
+  const answered = await statusAnswered(ctx);
   const jobAt = await aJobSucceededSince(ctx, killedAt, 240_000);
   return {
     recovered: answered !== undefined && jobAt !== undefined,
@@ -198,12 +198,7 @@ async function temporalRestart(ctx: FaultContext): Promise<Partial<FaultOutcome>
   const downFor = secondsSince(stoppedAt);
   const started = await restartStack(ctx);
   const upAt = Date.now();
-  const answered = await waitFor(
-    ctx,
-    120_000,
-    async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined),
-    500,
-  );
+  const answered = await statusAnswered(ctx);
   // The worker reconnected when a job that began after the restart has succeeded.
   const jobAt = await aJobSucceededSince(ctx, upAt, 300_000);
   return {
@@ -360,33 +355,22 @@ async function badLines(ctx: FaultContext, occurrence: number): Promise<Partial<
   };
 }
 
+/** Each kind's fault; `occurrence` varies some of them (SIGKILL / SIGTERM, which bad line). */
+const FAULTS: Record<FaultKind, (ctx: FaultContext, occurrence: number) => Promise<Partial<FaultOutcome>>> = {
+  'worker-kill': workerKill,
+  'spark-kill': sparkKill,
+  'temporal-restart': temporalRestart,
+  'poller-restart': pollerRestart,
+  redeliver,
+  'late-file': lateFile,
+  'bad-lines': badLines,
+};
+
 export async function injectFault(ctx: FaultContext, kind: FaultKind, occurrence: number): Promise<FaultOutcome> {
   const started = Date.now();
   let part: Partial<FaultOutcome>;
   try {
-    switch (kind) {
-      case 'worker-kill':
-        part = await workerKill(ctx);
-        break;
-      case 'spark-kill':
-        part = await sparkKill(ctx);
-        break;
-      case 'temporal-restart':
-        part = await temporalRestart(ctx);
-        break;
-      case 'poller-restart':
-        part = await pollerRestart(ctx, occurrence);
-        break;
-      case 'redeliver':
-        part = await redeliver(ctx);
-        break;
-      case 'late-file':
-        part = await lateFile(ctx);
-        break;
-      case 'bad-lines':
-        part = await badLines(ctx, occurrence);
-        break;
-    }
+    part = await FAULTS[kind](ctx, occurrence);
   } catch (err) {
     if (err instanceof Interrupted) throw err;
     part = { recovered: false, detail: `the fault itself failed: ${(err as Error).message}` };

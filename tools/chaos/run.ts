@@ -22,10 +22,12 @@ import { resolveStackOptions } from '../../stack/options';
 import { down, up } from '../../stack/stack';
 import { landingProgressFor } from '../../client/verify/landing-progress';
 import { verifyAfterWrites, waitForCatchUp, type VerifyReport } from '../../client/verify/verify';
-import { auditJobs, landedTtlRemoves, readJobRecords, rejectedLines, type JobAudit } from './audit';
+import { auditJobs, landedTtlRemoves, readJobRecords, rejectedLines } from './audit';
 import { injectFault, Interrupted, type FaultContext, type FaultOutcome } from './faults';
 import { faultDynamoDbClient, HiddenItemWriter, ttlRemove } from './landing-faults';
-import { FAULT_KINDS, planFaults, type FaultKind, type PlannedFault } from './schedule';
+import { chaosChecks } from './checks';
+import type { ChaosResult } from './report';
+import { FAULT_KINDS, planFaults, type FaultKind } from './schedule';
 
 export interface ChaosOptions {
   stateDir: string;
@@ -50,50 +52,6 @@ export interface ChaosOptions {
   /** Live one-line progress (overwritten). */
   progress?: (line: string) => void;
   signal?: AbortSignal;
-}
-
-export interface ChaosCheck {
-  name: string;
-  value: number;
-  expected: number;
-  ok: boolean;
-}
-
-export interface ChaosResult {
-  seed: string;
-  settings: Record<string, unknown>;
-  pipeline: string;
-  table: string;
-  planned: PlannedFault[];
-  faults: FaultOutcome[];
-  faultCounts: Record<FaultKind, { injected: number; recovered: number }>;
-  writes: {
-    written: number;
-    inserts: number;
-    updates: number;
-    deletes: number;
-    ttlRemoves: number;
-    errors: number;
-    handLanded: number;
-    ratePerSecond: number;
-  };
-  verify: {
-    result: string;
-    items: number;
-    rows: number;
-    missing: number;
-    extra: number;
-    differing: number;
-    duplicates: number;
-    sample: unknown;
-  };
-  quarantined: { status: number; rejectedLines: number; reasons: Record<string, number>; injected: number };
-  jobs: JobAudit;
-  ttlLanded: number;
-  checks: ChaosCheck[];
-  ok: boolean;
-  seconds: { total: number; writes: number; catchUpAndVerify: number };
-  load: { atStart: number[]; max1m: number; atEnd: number[]; cores: number };
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
@@ -298,43 +256,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const ttlLanded = await landedTtlRemoves(s3, config.landing.location);
     const catchUpSeconds = (Date.now() - catchUpStart) / 1000;
 
-    const kinds = o.kinds ?? FAULT_KINDS;
-    const faultCounts = Object.fromEntries(
-      FAULT_KINDS.map((k) => [
-        k,
-        {
-          injected: faults.filter((f) => f.kind === k).length,
-          recovered: faults.filter((f) => f.kind === k && f.recovered).length,
-        },
-      ]),
-    ) as ChaosResult['faultCounts'];
-    const injectedBad = faults.reduce((n, f) => n + (f.badLines ?? 0), 0);
-    const check = (name: string, value: number, expected: number): ChaosCheck => ({
-      name,
-      value,
-      expected,
-      ok: value === expected,
+    const { faultCounts, injectedBad, checks } = chaosChecks({
+      kinds: o.kinds ?? FAULT_KINDS,
+      each: o.each,
+      faults,
+      report,
+      final,
+      rejectedLines: rejected.total,
+      jobs,
+      writeErrors: result.errors + ttlErrors,
+      ttlRemoves,
+      ttlLanded,
     });
-    const checks: ChaosCheck[] = [
-      ...kinds.map((k) => ({
-        name: `faults: ${k} injected ≥ ${o.each}`,
-        value: faultCounts[k].injected,
-        expected: o.each,
-        ok: faultCounts[k].injected >= o.each,
-      })),
-      check('faults recovered', faults.filter((f) => f.recovered).length, faults.length),
-      check('missing rows (in the table, not the lake)', report.missing.count, 0),
-      check('extra rows (in the lake, not the table)', report.extra.count, 0),
-      check('stale rows (values differ)', report.differing.count, 0),
-      check('keys held twice by the lake', report.duplicates.count, 0),
-      check('records quarantined (status counters)', final.counters?.rejected ?? -1, injectedBad),
-      check('rejected lines stored by succeeded runs', rejected.total, injectedBad),
-      check('duplicate job runs (a batch run again after it succeeded)', jobs.duplicateRuns.length, 0),
-      check('overlapping jobs', jobs.overlaps.length, 0),
-      check('write errors', result.errors + ttlErrors, 0),
-      check('TTL removes landed as TTL (_ttl true)', ttlLanded, ttlRemoves),
-      check('pipeline stalled at the end', final.stalled ? 1 : 0, 0),
-    ];
     const atEnd = loadavg();
     return {
       seed: o.seed,
