@@ -86,7 +86,10 @@ export class JobCapacityError extends Error {
  * for every runner, and a runner that needs more of the config adds a field to the value without
  * touching the others. Why not a handle returned by `start`: runs are also reached without one
  * (`listRunning` finds another writer's run, a restarted worker finds its own by key), and finding a
- * run by its key is how each runner makes `start` idempotent anyway.
+ * run by its key is how each runner makes `start` idempotent anyway. Why `JobRef` apart from
+ * `JobSpec`: no runner needs the script to find a run (a run records what it runs), and the
+ * never-two-writers check lists the runs of the other kind's job, of which `runJob` knows only
+ * the Glue job name (`RunJobRequest.otherJobs`).
  *
  * A warm, long-lived Spark engine (issue 13) fits as a third runner: `start` hands the manifest to
  * the pipeline's engine (starting the engine if none runs), `get` reads that batch's state, `stop`
