@@ -125,12 +125,17 @@ export class SparkJobRunner implements JobRunner {
 
   /**
    * Stop every run in this state folder that is still running, whatever its job (what a test or a
-   * chaos run leaves behind: jobs outlive the processes that started them). Returns their run keys.
+   * chaos run leaves behind: jobs outlive the processes that started them). Returns the run keys it
+   * stopped; one that cannot be stopped does not keep the others running.
    */
   async stopAll(): Promise<string[]> {
-    const keys = this.running().map((record) => record.runKey);
-    for (const key of keys) await this.stopRun(key);
-    return keys;
+    const stopped: string[] = [];
+    for (const { runKey } of this.running())
+      await this.stopRun(runKey).then(
+        () => stopped.push(runKey),
+        () => undefined,
+      );
+    return stopped;
   }
 
   private running(): RunRecord[] {
