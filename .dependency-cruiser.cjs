@@ -3,7 +3,7 @@
  * `npm run lint` runs this; a violation names the rule below.
  */
 const PRODUCT = '^(core|workflows|activities|worker|lambda|client|stack|tools|deploy)/';
-const PURE_CORE = '^core/(watermark|landing|planner|errors)\\.ts$';
+const PURE_CORE = '^core/(watermark|landing|planner|errors|s3-uri)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

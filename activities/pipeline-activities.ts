@@ -1,13 +1,12 @@
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseS3Uri } from '../core/aws';
 import type { PipelineConfig } from '../core/config';
 import { LANDING_RESERVED, minuteFolderStart } from '../core/landing';
 import { manifestTable, type JobManifest } from '../core/manifest';
 import { chainChecks, listedEnough, listingStartFolder, planBatch, type PlanInput } from '../core/planner';
 import { exportRoot, type ExportState } from './exporter';
 import { failureForWorkflow } from './failure-boundary';
-import type { JobKind, JobRunState } from './job-runner';
+import type { JobRef, JobRunState, JobSpec } from './job-runner';
 import type { GapMarkerEntry, LandingAudit } from './landing-audit';
 import { cycleFigures, type PipelineMetrics } from './pipeline-metrics';
 import type { PipelineServices } from './services';
@@ -258,18 +257,13 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
         );
 
       await waitForOtherRuns(request);
-      let state = await jobRunner.start({
-        runKey,
-        kind,
-        glueJobName: job.glueJobName,
-        script: job.script,
-        manifestUri: request.run.manifestUri,
-      });
+      const spec: JobSpec = { kind, glueJobName: job.glueJobName, script: job.script };
+      let state = await jobRunner.start(spec, { runKey, manifestUri: request.run.manifestUri });
       ctx.log.info('job running', { runKey, runId: state.runId, kind });
       const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;
       let timedOut = false;
       // A runner that can tell when a run ends wakes the loop at once (local: ~1-2 s earlier per job).
-      const watch = jobRunner.watchForEnd?.(runKey);
+      const watch = jobRunner.watchForEnd?.(spec, runKey);
       let endSeen = false;
       void watch?.ended.then(() => (endSeen = true));
       try {
@@ -283,11 +277,11 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
             { runKey, runId: state.runId },
             endSeen ? undefined : watch?.ended,
           );
-          state = await jobRunner.get(runKey, kind, job.glueJobName);
+          state = await jobRunner.get(spec, runKey);
           if (state.status === 'running' && Date.now() > deadline) {
             timedOut = true;
-            await jobRunner.stop(runKey, kind, job.glueJobName);
-            state = await jobRunner.get(runKey, kind, job.glueJobName);
+            await jobRunner.stop(spec, runKey);
+            state = await jobRunner.get(spec, runKey);
           }
         }
       } catch (err) {
@@ -298,7 +292,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
           ctx.cancellationDetails?.cancelRequested
         ) {
           ctx.log.info('cancelled: stopping the job', { runKey });
-          await jobRunner.stop(runKey, kind, job.glueJobName);
+          await jobRunner.stop(spec, runKey);
         }
         throw err;
       } finally {
@@ -347,14 +341,14 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
   async function waitForOtherRuns(request: RunJobRequest): Promise<void> {
     const ctx = Context.current();
     const ours = new RegExp(`^${escapeRegExp(request.pipeline)}-[0-9a-f]{8}-(init|inc)-`);
-    const jobs: [JobKind, string][] = request.otherJobs
+    const jobs: JobRef[] = request.otherJobs
       ? [
-          ['initialLoad', request.otherJobs.initialLoad],
-          ['incremental', request.otherJobs.incremental],
+          { kind: 'initialLoad', glueJobName: request.otherJobs.initialLoad },
+          { kind: 'incremental', glueJobName: request.otherJobs.incremental },
         ]
-      : [[request.kind, request.job.glueJobName]];
+      : [{ kind: request.kind, glueJobName: request.job.glueJobName }];
     for (;;) {
-      const running = (await Promise.all(jobs.map(([kind, name]) => jobRunner.listRunning(kind, name)))).flat();
+      const running = (await Promise.all(jobs.map((job) => jobRunner.listRunning(job)))).flat();
       const others = running.filter((r) => r.runKey !== request.runKey && ours.test(r.runKey));
       if (others.length === 0) return;
       ctx.log.warn('waiting for an earlier run of this pipeline to end', { runKeys: others.map((r) => r.runKey) });
@@ -493,12 +487,6 @@ export function runPaths(landingUri: string, pipeline: string, runKey: string) {
     summaryUri: `${base}${LANDING_RESERVED.manifests}/${pipeline}/${runKey}.summary.json`,
     rejectedLocation: `${base}${LANDING_RESERVED.rejected}/${runKey}/`,
   };
-}
-
-/** `s3://bucket/prefix/` → the bucket and the prefix without its trailing slash. */
-export function exportLocation(uri: string): { bucket: string; prefix: string } {
-  const { bucket, key } = parseS3Uri(uri);
-  return { bucket, prefix: key.replace(/\/+$/, '') };
 }
 
 function exportInfo(state: ExportState): ExportInfo {

@@ -19,8 +19,9 @@ import { benchStack } from './bench-stack';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_SPARK_CONF, DEFAULT_JAVA_OPTIONS } from '../activities/local/spark-job-runner';
+import { LOCAL_SPARK_CONF, DEFAULT_JAVA_OPTIONS } from '../activities/local/spark-command';
 import { awsClientConfig } from '../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../core/environment';
 import { describeError } from '../core/errors';
@@ -137,7 +138,7 @@ async function main(): Promise<number> {
         line.update(
           `  ${Math.round((Date.now() - writeStart) / 1000)}/${s.duration} s · written ${written} · ${pipelineLine(status)} · load ${fmtLoad(loadavg())}`,
         );
-        await new Promise((r) => setTimeout(r, 2000));
+        await sleep(2000);
       }
     })();
     const changes = await generateTransactions(ddb, {

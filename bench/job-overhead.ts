@@ -11,8 +11,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SparkJobRunner, type SparkJobRunnerOptions } from '../activities/local/spark-job-runner';
-import type { JobRunState } from '../activities/job-runner';
+import type { JobRunState, JobSpec } from '../activities/job-runner';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const PORT = Number(process.env.DDB_LAKE_BENCH_SPARK_PORT ?? 5203);
@@ -62,11 +63,14 @@ function landing(i: number, run: number): string {
   });
 }
 
+const INITIAL_LOAD: JobSpec = { kind: 'initialLoad', glueJobName: '', script: 'glue/initial_load.py' };
+const INCREMENTAL: JobSpec = { kind: 'incremental', glueJobName: '', script: 'glue/incremental.py' };
+
 async function waitDone(runner: SparkJobRunner, key: string): Promise<JobRunState> {
   for (;;) {
-    const s = await runner.get(key);
+    const s = await runner.get(INCREMENTAL, key);
     if (s.status !== 'running') return s;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -128,11 +132,8 @@ async function main(): Promise<void> {
         );
         return `file://${file}`;
       };
-      const il = await runner.start({
+      const il = await runner.start(INITIAL_LOAD, {
         runKey: `v${n}-il`,
-        kind: 'initialLoad',
-        glueJobName: '',
-        script: 'glue/initial_load.py',
         manifestUri: manifest(`v${n}-il`, 'initialLoad', {
           export: { root: `file://${vdir}/export`, exportTimeMs: EXPORT_MS },
         }),
@@ -147,11 +148,8 @@ async function main(): Promise<void> {
         writeFileSync(f, Array.from({ length: 20 }, (_, i) => landing(980 + i, r)).join('\n') + '\n');
         const key = `v${n}-inc-${r}`;
         const t0 = Date.now();
-        await runner.start({
+        await runner.start(INCREMENTAL, {
           runKey: key,
-          kind: 'incremental',
-          glueJobName: '',
-          script: 'glue/incremental.py',
           manifestUri: manifest(key, 'incremental', { files: [`file://${f}`] }),
         });
         const done = await waitDone(runner, key);

@@ -20,10 +20,11 @@
 import './no-sdk-notice';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseS3Uri } from '../core/aws';
+import { parseS3Uri } from '../core/s3-uri';
 import { resolveEnvironment } from '../core/environment';
 import { minuteFolder } from '../core/landing';
 import type { JobManifest } from '../core/manifest';
@@ -71,7 +72,7 @@ async function measure(
     const producer = (async () => {
       while (producing) {
         await produce();
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
       }
     })();
     const start = (await handle.query(statusQuery)).counters;

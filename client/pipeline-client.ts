@@ -2,6 +2,7 @@
  * Typed helpers over the Temporal client for the pipeline commands. Every failure a user can fix
  * becomes a one-line UserError naming the fix.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Client,
   Connection,
@@ -136,7 +137,7 @@ export class PipelineClient {
       } catch (err) {
         const busy = err instanceof UserError && /did not answer/.test(err.message);
         if (!busy || i >= attempts) throw err;
-        await new Promise((r) => setTimeout(r, 2000));
+        await sleep(2000);
       }
     }
   }
@@ -244,7 +245,7 @@ export class PipelineClient {
     while (Date.now() < deadline) {
       const d = await handle.describe();
       if (d.status.name !== 'RUNNING') return d.status.name;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     return 'RUNNING';
   }

@@ -54,12 +54,7 @@ export async function hudiStorageOptions(env: Environment): Promise<Record<strin
   }
 }
 
-/** Split s3://bucket/key into its parts. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an S3 URI: ${uri}`);
-  return { bucket: m[1]!, key: m[2]! };
-}
+/** S3 URIs are parsed in core/s3-uri.ts; re-exported here for activities/pipeline-activities.ts only (until it imports core/s3-uri). */
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { UserError } from './errors';
+import { S3_URI_PATTERN } from './s3-uri';
 
 /**
  * The pipeline config: one schema, validated at the edge (CLI `start`), with messages that say what
@@ -10,9 +11,7 @@ import { UserError } from './errors';
  * It never holds credentials: AWS access comes from the worker's environment.
  */
 
-const s3Uri = z
-  .string()
-  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an S3 URI like s3://bucket/prefix/');
+const s3Uri = z.string().regex(S3_URI_PATTERN, 'must be an S3 URI like s3://bucket/prefix/');
 
 /** A lake location: an S3 URI, a file:// URI or a local path (made absolute at the edge). */
 const lakeLocation = z.string().min(1, 'must be an S3 URI, a file:// URI or a local folder');

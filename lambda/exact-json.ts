@@ -76,13 +76,7 @@ class Parser {
 
   private object(depth: number): Map<string, ExactJsonValue> {
     const out = new Map<string, ExactJsonValue>();
-    this.pos++;
-    this.skipSpace();
-    if (this.text[this.pos] === '}') {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
+    this.members('}', () => {
       if (this.text[this.pos] !== '"') this.fail('expected a string key');
       const key = this.string();
       if (out.has(key)) this.fail(`duplicate key ${JSON.stringify(key)}`);
@@ -91,28 +85,30 @@ class Parser {
       this.pos++;
       this.skipSpace();
       out.set(key, this.value(depth + 1));
-      this.skipSpace();
-      const c = this.text[this.pos++];
-      if (c === '}') return out;
-      if (c !== ',') this.fail('expected "," or "}"');
-      this.skipSpace();
-    }
+    });
+    return out;
   }
 
   private array(depth: number): ExactJsonValue[] {
     const out: ExactJsonValue[] = [];
+    this.members(']', () => out.push(this.value(depth + 1)));
+    return out;
+  }
+
+  /** The members of an object or an array: `member` reads each; commas between, `close` at the end. */
+  private members(close: '}' | ']', member: () => void): void {
     this.pos++;
     this.skipSpace();
-    if (this.text[this.pos] === ']') {
+    if (this.text[this.pos] === close) {
       this.pos++;
-      return out;
+      return;
     }
     for (;;) {
-      out.push(this.value(depth + 1));
+      member();
       this.skipSpace();
       const c = this.text[this.pos++];
-      if (c === ']') return out;
-      if (c !== ',') this.fail('expected "," or "]"');
+      if (c === close) return;
+      if (c !== ',') this.fail(`expected "," or "${close}"`);
       this.skipSpace();
     }
   }

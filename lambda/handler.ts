@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { UserError } from '../core/errors';
+import { splitS3Uri } from '../core/s3-uri';
 import {
   batchClaimKey,
   batchFileName,
@@ -38,8 +39,6 @@ export interface HandlerConfig {
   maxWriteSeconds: number;
 }
 
-const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
-
 /**
  * Validates handler settings; `names` says what to call each setting in a message (an environment
  * variable on Lambda, a flag or mappings entry in the local poller).
@@ -54,8 +53,8 @@ export function handlerConfig(
       `${names.landing} is not set`,
       `set ${names.landing} to the landing location, e.g. s3://my-bucket/landing/transactions/`,
     );
-  const m = S3_URI.exec(landing);
-  if (!m || (m[2] ?? '').split('/').some((part, i, all) => part === '' && i < all.length - 1))
+  const location = splitS3Uri(landing);
+  if (!location || location.key.split('/').some((part, i, all) => part === '' && i < all.length - 1))
     throw new UserError(
       `${names.landing}=${landing} is not an S3 location`,
       `set ${names.landing} to s3://<bucket>/<prefix>/`,
@@ -70,7 +69,7 @@ export function handlerConfig(
         `set ${names.maxWriteSeconds} below the function timeout (default ${DEFAULT_MAX_WRITE_SECONDS})`,
       );
   }
-  return { landing, bucket: m[1]!, prefix: landingKeyPrefix(m[2] ?? ''), maxWriteSeconds };
+  return { landing, bucket: location.bucket, prefix: landingKeyPrefix(location.key), maxWriteSeconds };
 }
 
 /** The Lambda's configuration from its environment; the message names the wrong variable. */

@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   readStackInfo,
   stackInfoPath,
@@ -9,29 +10,22 @@ import {
   type StackStatus,
 } from '../core/environment';
 import { UserError } from '../core/errors';
+import { isProcessRunning, spawnDetached, stopProcessGroup, tailOfFile, writeFileAtomicSync } from '../core/process';
 import { withCacheLock } from './setup/cache';
-import { tailOfFile } from './setup/exec';
 import { ensureToolchain, type Toolchain } from './setup';
 import { isPortFree, portHolder } from './ports';
-import { isProcessRunning, spawnDetached, stopProcessGroup } from './processes';
 import { PORT_SETTINGS, type PortSetting, type StackOptions } from './options';
 import { endpointsOf, SERVICES, type ProbeContext, type ServiceContext, type ServiceSpec } from './services';
 
 /** Where `up`, `down` and `status` say what they do (stdout lines for a person). */
 export type Report = (line: string) => void;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function logsDir(stateDir: string): string {
   return join(stateDir, 'logs');
 }
 
 function writeStackInfo(info: StackInfo): void {
-  mkdirSync(info.stateDir, { recursive: true });
-  const file = stackInfoPath(info.stateDir);
-  const temp = `${file}.tmp-${process.pid}`;
-  writeFileSync(temp, JSON.stringify(info, null, 2) + '\n');
-  renameSync(temp, file);
+  writeFileAtomicSync(stackInfoPath(info.stateDir), JSON.stringify(info, null, 2) + '\n');
 }
 
 function baseInfo(options: StackOptions): StackInfo {
@@ -180,6 +174,11 @@ export async function up(
         logFile,
         env: { ...process.env, ...launch.env, DDB_LAKE_STATE: opts.stateDir },
       });
+      if (proc.token === undefined)
+        throw new UserError(
+          `${spec.name} exited at once; last lines of ${logFile}:\n${tailOfFile(logFile)}`,
+          'fix the cause above and run `ddb-lake up` again',
+        );
       const ports = spec.ports.map((k) => opts[k]);
       const record: StackService = {
         name: spec.name,

@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { runCliInProcess } from './helpers/cli';
 import type { StatusDocument } from '../client/pipeline-client';
-import { parseS3Uri } from '../core/aws';
+import { parseS3Uri } from '../core/s3-uri';
 import { resolveEnvironment, type StackInfo } from '../core/environment';
 import { minuteFolder } from '../core/landing';
 import type { JobManifest } from '../core/manifest';

@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DeleteItemCommand,
@@ -174,7 +175,7 @@ async function lakeEqualsTable(what: string, timeoutMs: number): Promise<void> {
       assert.fail(
         `${what}: the lake does not equal the table after ${timeoutMs / 1000} s:\n${last.slice(0, 10).join('\n')}`,
       );
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
   }
 }
 
@@ -200,7 +201,7 @@ async function statusWhere(
       assert.fail(
         `timed out waiting for ${what}; status: ${JSON.stringify({ phase: s.phase, step: s.step, stalled: s.stalled, lastError: s.lastError, lastRuns: s.lastRuns?.slice(0, 3) })}`,
       );
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
   }
 }
 
@@ -360,7 +361,7 @@ describe('the whole loop through faults and edge cases (test stack)', () => {
     };
     let lines = await rejected();
     for (let i = 0; i < 30 && lines.filter((r) => r.reason.startsWith('not ')).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
       lines = await rejected();
     }
     const bad = lines.filter((r) => r.reason.startsWith('not '));
@@ -398,7 +399,7 @@ describe('the whole loop through faults and edge cases (test stack)', () => {
   test('a stream gap: stalled with the reason, nothing after it applied; rebackfill → the lake equals the table', async () => {
     // The poller falls behind (it sees nothing new), the changes meanwhile are trimmed: lost to the stream.
     await dynamodb.send(new TagResourceCommand({ ResourceArn: tableArn, Tags: [{ Key: HOLD, Value: '1' }] }));
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await put(item('lost-insert', '2023-07-30T17:00:00.000000+0000', { amount: { N: '1E+125' } }));
     await put(item('a,b:c', 'd:e,f', { note: { S: 'lost update' } }));
     await dynamodb.send(
@@ -439,9 +440,9 @@ describe('the whole loop through faults and edge cases (test stack)', () => {
     const deadline = Date.now() + 60_000;
     while (!(await afterGapLanded())) {
       assert.ok(Date.now() < deadline, 'the change after the gap lands');
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
-    await new Promise((r) => setTimeout(r, 6000)); // a few cycles: still nothing applied
+    await sleep(6000); // a few cycles: still nothing applied
     const rows = await lakeRows();
     assert.equal(
       rows.has('account:after-gap,create_at:2023-07-30T17:01:00.000000+0000'),

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRun } from '@aws-sdk/client-glue';
 import { GlueJobRunner, type GlueRunsApi } from '../activities/aws/glue-job-runner';
-import { JobCapacityError, JobRunNotFoundError } from '../activities/job-runner';
+import { JobCapacityError, JobRunNotFoundError, type JobSpec } from '../activities/job-runner';
 
 class FakeGlue implements GlueRunsApi {
   runs: JobRun[] = [];
@@ -57,18 +57,13 @@ class FakeGlue implements GlueRunsApi {
   }
 }
 
-const req = (runKey: string) => ({
-  runKey,
-  kind: 'incremental' as const,
-  glueJobName: 'ddb-lake-incremental',
-  script: 'glue/incremental.py',
-  manifestUri: `s3://b/_manifests/p/${runKey}.json`,
-});
+const JOB: JobSpec = { kind: 'incremental', glueJobName: 'ddb-lake-incremental', script: 'glue/incremental.py' };
+const req = (runKey: string) => ({ runKey, manifestUri: `s3://b/_manifests/p/${runKey}.json` });
 
 describe('GlueJobRunner', () => {
   it('passes the manifest and run key as job arguments', async () => {
     const glue = new FakeGlue();
-    const state = await new GlueJobRunner(glue).start(req('p-inc-000001-a1'));
+    const state = await new GlueJobRunner(glue).start(JOB, req('p-inc-000001-a1'));
     assert.equal(state.status, 'running');
     assert.deepEqual(glue.runs[0]!.Arguments, {
       '--manifest': 's3://b/_manifests/p/p-inc-000001-a1.json',
@@ -79,9 +74,9 @@ describe('GlueJobRunner', () => {
   it('a retried start (a fresh runner, e.g. after a worker restart) finds the run it already started', async () => {
     const glue = new FakeGlue();
     glue.maxConcurrentRuns = 10;
-    const first = await new GlueJobRunner(glue).start(req('k1'));
-    for (const other of ['k2', 'k3', 'k4']) await new GlueJobRunner(glue).start(req(other)); // k1 is on page 2 now
-    const again = await new GlueJobRunner(glue).start(req('k1'));
+    const first = await new GlueJobRunner(glue).start(JOB, req('k1'));
+    for (const other of ['k2', 'k3', 'k4']) await new GlueJobRunner(glue).start(JOB, req(other)); // k1 is on page 2 now
+    const again = await new GlueJobRunner(glue).start(JOB, req('k1'));
     assert.equal(again.runId, first.runId);
     assert.equal(glue.runs.length, 4);
   });
@@ -89,30 +84,30 @@ describe('GlueJobRunner', () => {
   it("maps Glue states and keeps Glue's ErrorMessage as the error text", async () => {
     const glue = new FakeGlue();
     const runner = new GlueJobRunner(glue);
-    const { runId } = await runner.start(req('k'));
+    const { runId } = await runner.start(JOB, req('k'));
     glue.set(runId, { JobRunState: 'RUNNING' });
-    assert.equal((await runner.get('k', 'incremental', 'ddb-lake-incremental')).status, 'running');
+    assert.equal((await runner.get(JOB, 'k')).status, 'running');
     glue.set(runId, {
       JobRunState: 'FAILED',
       ErrorMessage: 'JobError: manifest s3://b/m.json: table.keyFields is required',
       CompletedOn: new Date(),
     });
-    const failed = await new GlueJobRunner(glue).get('k', 'incremental', 'ddb-lake-incremental');
+    const failed = await new GlueJobRunner(glue).get(JOB, 'k');
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error, 'JobError: manifest s3://b/m.json: table.keyFields is required');
     glue.set(runId, { JobRunState: 'TIMEOUT', ErrorMessage: undefined });
-    assert.match((await runner.get('k', 'incremental', 'ddb-lake-incremental')).error ?? '', /TIMEOUT/);
+    assert.match((await runner.get(JOB, 'k')).error ?? '', /TIMEOUT/);
     glue.set(runId, { JobRunState: 'SUCCEEDED' });
-    assert.equal((await runner.get('k', 'incremental', 'ddb-lake-incremental')).status, 'succeeded');
-    await assert.rejects(runner.get('nope', 'incremental', 'ddb-lake-incremental'), JobRunNotFoundError);
+    assert.equal((await runner.get(JOB, 'k')).status, 'succeeded');
+    await assert.rejects(runner.get(JOB, 'nope'), JobRunNotFoundError);
   });
 
   it('MaxConcurrentRuns reached: a clear retryable error, unless the slot is our own run', async () => {
     const glue = new FakeGlue();
     const runner = new GlueJobRunner(glue);
-    await runner.start(req('busy'));
+    await runner.start(JOB, req('busy'));
     await assert.rejects(
-      runner.start(req('next')),
+      runner.start(JOB, req('next')),
       (err: unknown) => err instanceof JobCapacityError && /MaxConcurrentRuns/.test(err.message),
     );
     // A start racing with itself: the first attempt's run holds the slot and is returned.
@@ -124,7 +119,7 @@ describe('GlueJobRunner', () => {
       StartedOn: new Date(),
     });
     const calls = glue.calls.length;
-    const found = await new GlueJobRunner(glue).start(req('racer'));
+    const found = await new GlueJobRunner(glue).start(JOB, req('racer'));
     assert.equal(found.runId, 'jr_race');
     assert.ok(!glue.calls.slice(calls).includes('start'));
   });
@@ -133,19 +128,16 @@ describe('GlueJobRunner', () => {
     const glue = new FakeGlue();
     glue.maxConcurrentRuns = 5;
     const runner = new GlueJobRunner(glue, { pollMs: 1 });
-    const a = await runner.start(req('a'));
-    await runner.start(req('b'));
-    assert.deepEqual((await runner.listRunning('incremental', 'ddb-lake-incremental')).map((r) => r.runKey).sort(), [
-      'a',
-      'b',
-    ]);
-    await runner.stop('a', 'incremental', 'ddb-lake-incremental');
-    assert.equal((await runner.get('a', 'incremental', 'ddb-lake-incremental')).status, 'stopped');
+    const a = await runner.start(JOB, req('a'));
+    await runner.start(JOB, req('b'));
+    assert.deepEqual((await runner.listRunning(JOB)).map((r) => r.runKey).sort(), ['a', 'b']);
+    await runner.stop(JOB, 'a');
+    assert.equal((await runner.get(JOB, 'a')).status, 'stopped');
     assert.equal(glue.runs.find((r) => r.Id === a.runId)!.JobRunState, 'STOPPED');
-    await runner.stop('a', 'incremental', 'ddb-lake-incremental'); // already stopped: nothing to do
-    await runner.stop('never-started', 'incremental', 'ddb-lake-incremental');
+    await runner.stop(JOB, 'a'); // already stopped: nothing to do
+    await runner.stop(JOB, 'never-started');
     assert.deepEqual(
-      (await runner.listRunning('incremental', 'ddb-lake-incremental')).map((r) => r.runKey),
+      (await runner.listRunning(JOB)).map((r) => r.runKey),
       ['b'],
     );
   });

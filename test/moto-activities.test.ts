@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalExporter, toDynamoDbJson } from '../activities/local/local-exporter';
@@ -233,7 +234,7 @@ describe("AWS exporter (against moto's own ExportTableToPointInTime)", () => {
     assert.equal(started.bucket, BUCKET);
     let state = started;
     for (let i = 0; i < 50 && state.status === 'IN_PROGRESS'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       state = await exporter.describe(started.exportArn, { bucket: BUCKET, prefix: 'export/AwsExport' });
     }
     assert.equal(state.status, 'COMPLETED');

@@ -147,12 +147,9 @@ async function downAll(report: (line: string) => void): Promise<void> {
   await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
   // A job runs in its own process group so that it outlives a worker restart; not the test run.
   for (const dir of [...scratch, STATE_DIR]) {
-    const runner = new SparkJobRunner({ stateDir: dir });
-    for (const kind of ['initialLoad', 'incremental'] as const)
-      for (const run of await runner.listRunning(kind).catch(() => [])) {
-        await runner.stop(run.runKey).catch(() => undefined);
-        report(`${relative(STATE_DIR, dir) || 'test stack'}: stopped ${run.runKey}, a job still running`);
-      }
+    const stopped = await new SparkJobRunner({ stateDir: dir }).stopAll().catch(() => []);
+    for (const runKey of stopped)
+      report(`${relative(STATE_DIR, dir) || 'test stack'}: stopped ${runKey}, a job still running`);
   }
 }
 

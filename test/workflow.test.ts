@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { minuteFolder } from '../core/landing';
@@ -93,7 +94,7 @@ describe('pipeline workflow', () => {
       assert.equal(f.exporter.starts.length, 1);
       assert.match(f.exporter.starts[0]!.clientToken, /^ddb-lake-.+-e1$/);
       const init = [...f.jobs.runs.values()][0]!;
-      assert.equal(init.request.kind, 'initialLoad');
+      assert.equal(init.job.kind, 'initialLoad');
       assert.match(init.request.runKey, /^transaction-[0-9a-f]{8}-init-a1$/);
       // The watermark starts two minutes before the export's minute.
       assert.equal(s1.watermark?.closedThrough, minuteFolder(EXPORT_TIME_MS - 2 * MINUTE));
@@ -159,7 +160,7 @@ describe('pipeline workflow', () => {
 
       // While stalled nothing runs; a file landing meanwhile is not skipped either.
       const b = f.landing.add('shard2_1_2.json');
-      await new Promise((r) => setTimeout(r, 2500));
+      await sleep(2500);
       assert.equal(runKeysOf(f).filter((k) => k.includes('-inc-')).length, 2);
 
       await handle.signal(resumeSignal);
@@ -186,7 +187,7 @@ describe('pipeline workflow', () => {
       assert.equal(paused.lastRuns[0]!.status, 'succeeded', 'the running job finished');
       const starts = f.jobs.starts;
       f.landing.add('shard1_6_7.json');
-      await new Promise((r) => setTimeout(r, 3000));
+      await sleep(3000);
       assert.equal(f.jobs.starts, starts, 'no job while paused');
       await assert.rejects(
         handle.executeUpdate(runNowUpdate),
@@ -225,7 +226,7 @@ describe('pipeline workflow', () => {
       gate = null;
       g.open();
       const paused = await statusWhere(handle, 'paused', (st) => st.step === 'paused');
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       assert.deepEqual(
         runKeysOf(f).filter((k) => k.includes('-inc-')),
         [],
@@ -250,7 +251,7 @@ describe('pipeline workflow', () => {
       await statusWhere(handle, 'first job running', (st) => st.currentRun?.kind === 'incremental');
       f.landing.add('shard1_6_9.json');
       await statusWhere(handle, 'two batches applied', (st) => st.counters.filesApplied === 2, 30_000);
-      const [a, b] = [...f.jobs.runs.values()].filter((r) => r.request.kind === 'incremental');
+      const [a, b] = [...f.jobs.runs.values()].filter((r) => r.job.kind === 'incremental');
       assert.ok(
         b!.startedMs - a!.endedMs! < 1500,
         `the second job started ${b!.startedMs - a!.endedMs!} ms after the first ended (interval 2 s)`,

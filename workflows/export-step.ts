@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { ExportInfo } from '../activities/types';
 import type { PipelineConfig } from '../core/config';
+import { s3Prefix } from '../core/s3-uri';
 import type { pipelineActivities } from './activities';
 import type { ExportRecord, PipelineState, Step } from './definitions';
 
@@ -69,7 +70,7 @@ function exportRecord(e: ExportInfo, adopted: boolean): ExportRecord {
 
 /** `s3://bucket/prefix/` → bucket and prefix without a trailing slash. */
 function exportLocationOf(uri: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) throw ApplicationFailure.nonRetryable(`export.location ${uri} is not an S3 URI`, 'PipelineInvalid');
-  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
+  const location = s3Prefix(uri);
+  if (!location) throw ApplicationFailure.nonRetryable(`export.location ${uri} is not an S3 URI`, 'PipelineInvalid');
+  return location;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchStopJobRunCommand,
   GetJobRunCommand,
@@ -9,9 +10,10 @@ import {
 import {
   JobCapacityError,
   JobRunNotFoundError,
-  type JobKind,
+  type JobRef,
   type JobRunner,
   type JobRunRequest,
+  type JobSpec,
   type JobRunState,
   type JobStatus,
 } from '../job-runner';
@@ -68,33 +70,33 @@ export class GlueJobRunner implements JobRunner {
     private readonly options: GlueJobRunnerOptions = {},
   ) {}
 
-  async start(request: JobRunRequest): Promise<JobRunState> {
-    const existing = await this.find(request.glueJobName, request.runKey);
+  async start(job: JobSpec, request: JobRunRequest): Promise<JobRunState> {
+    const existing = await this.find(job.glueJobName, request.runKey);
     if (existing) return toState(request.runKey, existing);
     let runId: string | undefined;
     try {
       ({ JobRunId: runId } = await this.api.startJobRun({
-        JobName: request.glueJobName,
+        JobName: job.glueJobName,
         Arguments: { [MANIFEST_ARGUMENT]: request.manifestUri, [RUN_KEY_ARGUMENT]: request.runKey },
       }));
     } catch (err) {
       if ((err as { name?: string }).name === 'ConcurrentRunsExceededException') {
         // Maybe our own earlier attempt is the run holding the slot: look again before giving up.
-        const mine = await this.find(request.glueJobName, request.runKey);
+        const mine = await this.find(job.glueJobName, request.runKey);
         if (mine) return toState(request.runKey, mine);
         throw new JobCapacityError(
-          `Glue job ${request.glueJobName} is at its MaxConcurrentRuns; run ${request.runKey} will be retried. ` +
+          `Glue job ${job.glueJobName} is at its MaxConcurrentRuns; run ${request.runKey} will be retried. ` +
             `If this persists, raise MaxConcurrentRuns of the job (one slot per pipeline that uses it).`,
         );
       }
       throw err;
     }
-    if (!runId) throw new Error(`Glue StartJobRun for ${request.glueJobName} returned no JobRunId`);
+    if (!runId) throw new Error(`Glue StartJobRun for ${job.glueJobName} returned no JobRunId`);
     this.known.set(request.runKey, runId);
-    return this.get(request.runKey, request.kind, request.glueJobName);
+    return this.get(job, request.runKey);
   }
 
-  async get(runKey: string, _kind: JobKind, glueJobName: string): Promise<JobRunState> {
+  async get({ glueJobName }: JobRef, runKey: string): Promise<JobRunState> {
     const runId = this.known.get(runKey);
     if (runId) {
       const { JobRun: run } = await this.api.getJobRun({ JobName: glueJobName, RunId: runId });
@@ -105,17 +107,17 @@ export class GlueJobRunner implements JobRunner {
     return toState(runKey, run);
   }
 
-  async stop(runKey: string, kind: JobKind, glueJobName: string): Promise<void> {
-    const state = await this.get(runKey, kind, glueJobName).catch((err) => {
+  async stop(job: JobRef, runKey: string): Promise<void> {
+    const state = await this.get(job, runKey).catch((err) => {
       if (err instanceof JobRunNotFoundError) return undefined;
       throw err;
     });
     if (!state || state.status !== 'running') return;
-    const { Errors } = await this.api.batchStopJobRun({ JobName: glueJobName, JobRunIds: [state.runId] });
+    const { Errors } = await this.api.batchStopJobRun({ JobName: job.glueJobName, JobRunIds: [state.runId] });
     const error = Errors?.find((e) => e.JobRunId === state.runId);
     if (error) {
       // A run that finished in between cannot be stopped; that is fine.
-      const now = await this.get(runKey, kind, glueJobName);
+      const now = await this.get(job, runKey);
       if (now.status === 'running')
         throw new Error(
           `Glue could not stop run ${state.runId}: ${error.ErrorDetail?.ErrorMessage ?? 'unknown error'}`,
@@ -123,13 +125,13 @@ export class GlueJobRunner implements JobRunner {
       return;
     }
     const deadline = Date.now() + (this.options.stopTimeoutMs ?? 600_000);
-    while ((await this.get(runKey, kind, glueJobName)).status === 'running') {
+    while ((await this.get(job, runKey)).status === 'running') {
       if (Date.now() > deadline) throw new Error(`Glue run ${state.runId} is still stopping`);
-      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 5_000));
+      await sleep(this.options.pollMs ?? 5_000);
     }
   }
 
-  async listRunning(_kind: JobKind, glueJobName: string): Promise<JobRunState[]> {
+  async listRunning({ glueJobName }: JobRef): Promise<JobRunState[]> {
     const out: JobRunState[] = [];
     // Running runs are the newest; the first page holds them unless hundreds run at once.
     for await (const run of this.runs(glueJobName)) {

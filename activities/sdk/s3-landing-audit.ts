@@ -1,5 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import { batchClaimKey, landingKeyPrefix, LANDING_RESERVED, type GapMarker } from '../../core/landing';
 import type { GapMarkerEntry, LandingAudit } from '../landing-audit';
 import { isNotFound, readBody } from './s3';

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import {
   classifyLandingKey,
   completeFoldersOnly,

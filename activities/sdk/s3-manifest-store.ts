@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import { parseJobSummary, type JobManifest, type JobSummary } from '../../core/manifest';
 import type { ManifestStore } from '../manifest-store';
 import { isNotFound, readBody } from './s3';

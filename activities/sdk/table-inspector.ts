@@ -1,6 +1,6 @@
 import { DescribeContinuousBackupsCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import type { TableDescription, TableInspector } from '../table-inspector';
 import { awsErrorName } from './s3';
 

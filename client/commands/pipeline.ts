@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadPipelineConfig } from '../../core/config';
 import { resolveEnvironment } from '../../core/environment';
@@ -91,7 +92,7 @@ export function registerPipelineCommands(program: Command): void {
             console.log(formatStatus(s));
           }
           if (!opts.watch || s.execution.status !== 'RUNNING') return;
-          await new Promise((r) => setTimeout(r, every * 1000));
+          await sleep(every * 1000);
         }
       });
     });

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig, parseS3Uri } from '../../core/aws';
+import { awsClientConfig } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import type { Environment, LocalEnvironment } from '../../core/environment';
 import { minuteFolder } from '../../core/landing';
 import { readPollerStatus, type PollerStatus } from '../../stack/poller/status';

@@ -3,6 +3,7 @@
  * wait until the pipeline has caught up with the table as of the moment verify started, then compare
  * the table with the lake snapshot (./compare.ts). The rules are in docs/verify.md.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../../core/aws';
 import type { Environment } from '../../core/environment';
@@ -219,7 +220,7 @@ export async function waitForCatchUp(
         EXIT_INCONCLUSIVE,
       );
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 

@@ -184,6 +184,18 @@ def _check_rejected_share(manifest: Manifest, rejected: int, read: int) -> None:
         )
 
 
+def _reject(manifest: Manifest, records: DataFrame, projected: DataFrame,
+            by: Dict[Tuple[Optional[str], bool], Tuple[int, int]], decode_rejected: int, read: int) -> Tuple[int, int]:
+    """Sets aside the lines that did not decode and the rows without a usable key (with their reasons),
+    and fails the job past maxRejectedShare. Returns (rows with a bad key, records rejected in all)."""
+    bad_keys = sum(n for (_, bad), (n, _) in by.items() if bad)
+    rejected = decode_rejected + bad_keys
+    if rejected:
+        _write_rejects(manifest, [rejected_rows(records), bad_key_rows(projected)])
+    _check_rejected_share(manifest, rejected, read)
+    return bad_keys, rejected
+
+
 # ---------------------------------------------------------------------------------------------
 # Initial load: the export -> a new table (bulk insert)
 
@@ -241,11 +253,7 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
     plan = extend_plan(None, attribute_stats(good), table, table.key_types)
     projected = project(good, plan, table, _derived_index(table))
     by = _projected_counts(projected)
-    bad_keys = sum(n for (_, bad), (n, _) in by.items() if bad)
-    rejected = decode_rejected + bad_keys
-    if rejected:
-        _write_rejects(manifest, [rejected_rows(records), bad_key_rows(projected)])
-    _check_rejected_share(manifest, rejected, read)
+    bad_keys, rejected = _reject(manifest, records, projected, by, decode_rejected, read)
     phases.mark("plan")
     rows = projected.filter(F.col("bad_key").isNull()).select(*lake_columns(plan))
     options = hudi_table.write_options(spark, table, plan, "bulk_insert", manifest.run_key)
@@ -312,11 +320,7 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     by = _projected_counts(projected)
     upserted = by.get(("upsert", False), (0, 0))[0]
     deleted = by.get(("delete", False), (0, 0))[0]
-    bad_keys = sum(n for (_, bad), (n, _) in by.items() if bad)
-    rejected = decode_rejected + bad_keys
-    if rejected:
-        _write_rejects(manifest, [rejected_rows(records), bad_key_rows(projected)])
-    _check_rejected_share(manifest, rejected, read)
+    bad_keys, rejected = _reject(manifest, records, projected, by, decode_rejected, read)
     phases.mark("plan")
     result.update(
         upserted=upserted,

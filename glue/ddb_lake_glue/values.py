@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any, List, Tuple, Union
+from typing import Any, Callable, List, Tuple, Union
 
 Node = Tuple[str, Any]
 
@@ -103,15 +103,7 @@ def decode_ddb(value: Any) -> Node:
     if t == "B":
         return ("B", binary_text(v))
     if t in SET_TYPES:
-        if not isinstance(v, list):
-            raise ValueError_(f"{t} value is not a list")
-        if t == "SS":
-            if not all(isinstance(x, str) for x in v):
-                raise ValueError_("SS holds a non-string")
-            return ("SS", sorted(set(v)))
-        if t == "NS":
-            return ("NS", _sorted_numbers([number_text(x) for x in v]))
-        return ("BS", _sorted_binaries([binary_text(x) for x in v]))
+        return _set_node(t, v, "a list", number_text)
     if t == "M":
         if not isinstance(v, dict):
             raise ValueError_("M value is not an object")
@@ -123,6 +115,20 @@ def decode_ddb(value: Any) -> Node:
     raise ValueError_(f"unknown DynamoDB type {t!r}")
 
 
+def _set_node(t: str, items: Any, what: str, number: Callable[[Any], str]) -> Node:
+    """A set (SS, NS, BS): `items` must be a list (`what` names it in the error); the members are
+    sorted and distinct, numbers read by `number`."""
+    if not isinstance(items, list):
+        raise ValueError_(f"{t} value is not {what}")
+    if t == "SS":
+        if not all(isinstance(x, str) for x in items):
+            raise ValueError_("SS holds a non-string")
+        return ("SS", sorted(set(items)))
+    if t == "NS":
+        return ("NS", _sorted_numbers([number(x) for x in items]))
+    return ("BS", _sorted_binaries([binary_text(x) for x in items]))
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain JSON + descriptors (landing lines, docs/encoding.md)
 
@@ -132,15 +138,7 @@ def decode_plain(value: Any, descriptor: Any = None) -> Node:
         if descriptor == "B":
             return ("B", binary_text(value))
         if descriptor in SET_TYPES:
-            if not isinstance(value, list):
-                raise ValueError_(f"{descriptor} value is not an array")
-            if descriptor == "SS":
-                if not all(isinstance(x, str) for x in value):
-                    raise ValueError_("SS holds a non-string")
-                return ("SS", sorted(set(value)))
-            if descriptor == "NS":
-                return ("NS", _sorted_numbers([number_text(_json_number(x)) for x in value]))
-            return ("BS", _sorted_binaries([binary_text(x) for x in value]))
+            return _set_node(descriptor, value, "an array", _plain_number_text)
         if isinstance(descriptor, dict) and len(descriptor) == 1:
             ((dt, inner),) = descriptor.items()
             if not isinstance(inner, dict):
@@ -173,6 +171,10 @@ def _json_number(x: Any) -> Union[int, Decimal]:
     if isinstance(x, bool) or not isinstance(x, (int, Decimal)):
         raise ValueError_("NS holds a non-number")
     return x
+
+
+def _plain_number_text(x: Any) -> str:
+    return number_text(_json_number(x))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,6 +55,18 @@ def test_export_and_landing_decode_to_the_same_text():
     assert texts["l"] == 'L:[1,"two",null,{"t":false}]'
 
 
+@pytest.mark.parametrize("decode,message", [
+    (lambda: decode_ddb({"SS": "a"}), "SS value is not a list"),
+    (lambda: decode_ddb({"SS": ["a", 1]}), "SS holds a non-string"),
+    (lambda: decode_plain("a", "NS"), "NS value is not an array"),
+    (lambda: decode_plain([1, True], "NS"), "NS holds a non-number"),
+    (lambda: decode_plain(["a", 2], "SS"), "SS holds a non-string"),
+])
+def test_malformed_sets_are_rejected_with_their_reason(decode, message):
+    with pytest.raises(ValueError_, match=message):
+        decode()
+
+
 def test_landing_numbers_never_pass_through_a_float():
     line = '{"k":"a","x":0.1000000000000000055511151231257827,"y":123456789012345678901234567890,"_op":"insert","_seq":"1","_ts":5,"_ttl":false}'
     ctx = DecodeContext(("k",), None, (), None)

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../core/process';
 
 export interface ShardCheckpoint {
   streamArn: string;
@@ -51,6 +51,8 @@ export class CheckpointStore {
 
   async write(cp: Omit<ShardCheckpoint, 'updatedAt'>): Promise<void> {
     const full: ShardCheckpoint = { ...cp, updatedAt: new Date().toISOString() };
-    await writeFileAtomic(this.path(cp.streamArn, cp.shardId), `${JSON.stringify(full, null, 2)}\n`);
+    await writeFileAtomic(this.path(cp.streamArn, cp.shardId), `${JSON.stringify(full, null, 2)}\n`, {
+      durable: true,
+    });
   }
 }

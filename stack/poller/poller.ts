@@ -4,15 +4,12 @@
  * children), and calls the same handler as the AWS Lambda with Lambda's batching, retry and
  * partial-failure semantics, checkpointing every shard durably under `<esm>/checkpoints/`.
  */
-import { WakeableSleep } from './wakeable-sleep';
-import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { WakeableSleep } from '../../core/process';
 import { join } from 'node:path';
 import { DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, type DynamoDBStreamsClient, type Shard } from '@aws-sdk/client-dynamodb-streams';
-import { CreateBucketCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { isUserError } from '../../core/errors';
-import { gapMarkerKey, type GapMarker } from '../../core/landing';
 import {
   createStreamHandler,
   handlerConfig,
@@ -21,17 +18,11 @@ import {
   type StreamBatchHandler,
 } from '../../lambda/handler';
 import { CheckpointStore, parseStreamArn } from './checkpoints';
-import { readLandingMappings } from './mappings';
+import { earlierStreamLabels, putGapMarker, type Gap } from './gap-markers';
+import { createBucketIfMissing, DEFAULT_LANDING_BUCKET, readLandingMappings, tableLanding } from './mappings';
 import type { EsmSettings } from './settings';
-import { ShardWorker, type ShardGap, type ShardState, type ShardStatus } from './shard-worker';
-import { writePollerStatus, type PollerStatus, type TableStatus } from './status';
-
-export const DEFAULT_LANDING_BUCKET = 'ddb-lake-local';
-
-/** `s3://ddb-lake-local/landing/<table>/`: where a table lands unless mapped elsewhere. */
-export function defaultLanding(table: string): string {
-  return `s3://${DEFAULT_LANDING_BUCKET}/landing/${table}/`;
-}
+import { ShardWorker } from './shard-worker';
+import { freshShardStatus, writePollerStatus, type PollerStatus, type ShardState, type TableStatus } from './status';
 
 export interface PollerOptions {
   settings: EsmSettings;
@@ -148,7 +139,8 @@ export class LocalEventSourceMapping {
           ...r.worker.status(),
           ...(r.state === 'failed' && { state: 'failed' }),
         });
-      for (const id of s.waiting) if (!s.shards.has(id)) t.shards.push({ streamArn: s.streamArn, ...waitingShard(id) });
+      for (const id of s.waiting)
+        if (!s.shards.has(id)) t.shards.push({ streamArn: s.streamArn, ...freshShardStatus(id, 'waiting-for-parent') });
     }
     return {
       pid: process.pid,
@@ -236,20 +228,16 @@ export class LocalEventSourceMapping {
     }
     if (this.streamsByArn.has(arn)) return;
 
-    const source = this.options.landingOverrides?.[table]
-      ? 'the --landing option'
-      : this.mappings[table]
-        ? `${join(this.options.esmDir, 'mappings.json')}`
-        : undefined;
-    const landing = this.options.landingOverrides?.[table] ?? this.mappings[table] ?? defaultLanding(table);
+    const { landing, setting } = tableLanding(table, {
+      overrides: this.options.landingOverrides,
+      mappings: this.mappings,
+      esmDir: this.options.esmDir,
+    });
     let config: HandlerConfig;
     try {
       config = handlerConfig(
         { landing, maxWriteSeconds: this.options.settings.maxWriteSeconds },
-        {
-          landing: `the landing of table ${table}${source ? ` (from ${source})` : ''}`,
-          maxWriteSeconds: '--max-write-seconds',
-        },
+        { landing: setting, maxWriteSeconds: '--max-write-seconds' },
       );
       await this.ensureBucket(config.bucket);
     } catch (err) {
@@ -282,22 +270,13 @@ export class LocalEventSourceMapping {
    * checkpoints) had its stream replaced: changes made while no stream was on are in no stream.
    */
   private async noticeReplacedStream(table: string, arn: string, config: HandlerConfig): Promise<void> {
-    const label = parseStreamArn(arn).label;
-    const earlier = [...this.streamsByArn.values()]
-      .filter((s) => s.table === table && s.streamArn !== arn)
-      .map((s) => parseStreamArn(s.streamArn).label);
-    if (earlier.length === 0) {
-      const dir = join(this.checkpoints.dir, table.replace(/[^A-Za-z0-9._-]/g, '_'));
-      const labels = await readdir(dir).catch(() => [] as string[]);
-      const safeLabel = label.replace(/[^A-Za-z0-9._-]/g, '_');
-      if (labels.includes(safeLabel)) return; // captured before: not new
-      earlier.push(...labels);
-    }
+    const captured = [...this.streamsByArn.values()].filter((s) => s.table === table).map((s) => s.streamArn);
+    const earlier = await earlierStreamLabels(this.checkpoints.dir, table, arn, captured);
     if (earlier.length === 0) return;
     await this.writeGap(table, arn, config, null, {
       kind: 'stream-replaced',
       afterSequenceNumber: null,
-      reason: `the table's stream was replaced (earlier stream label ${earlier.join(', ')}, now ${label}): changes made while no stream was enabled are in no stream`,
+      reason: `the table's stream was replaced (earlier stream label ${earlier.join(', ')}, now ${parseStreamArn(arn).label}): changes made while no stream was enabled are in no stream`,
     });
   }
 
@@ -307,37 +286,16 @@ export class LocalEventSourceMapping {
     streamArn: string,
     config: HandlerConfig,
     shardId: string | null,
-    gap: ShardGap | (Omit<ShardGap, 'kind'> & { kind: GapMarker['kind'] }),
+    gap: Gap,
   ): Promise<void> {
     const now = (this.deps.clock ?? Date.now)();
-    const marker: GapMarker = {
-      version: 1,
-      kind: gap.kind,
-      table,
-      streamArn,
-      shardId,
-      afterSequenceNumber: gap.afterSequenceNumber,
-      ...(gap.firstSequenceNumber !== undefined && { firstSequenceNumber: gap.firstSequenceNumber }),
-      ...(gap.lastSequenceNumber !== undefined && { lastSequenceNumber: gap.lastSequenceNumber }),
-      detectedAt: new Date(now).toISOString(),
-      reason: gap.reason,
-    };
-    const digest = createHash('sha256').update(JSON.stringify(marker)).digest('hex').slice(0, 12);
-    const key = gapMarkerKey(config.prefix, now, gap.kind, digest);
-    await this.deps.s3.send(
-      new PutObjectCommand({
-        Bucket: config.bucket,
-        Key: key,
-        Body: `${JSON.stringify(marker)}\n`,
-        ContentType: 'application/json',
-      }),
-    );
+    const uri = await putGapMarker(this.deps.s3, config, { table, streamArn, shardId }, gap, now);
     this.log({
       level: 'error',
       component: 'poller',
       table,
       shard: shardId,
-      message: `stream gap recorded in s3://${config.bucket}/${key}: ${gap.reason}`,
+      message: `stream gap recorded in ${uri}: ${gap.reason}`,
     });
   }
 
@@ -419,21 +377,8 @@ export class LocalEventSourceMapping {
 
   private async ensureBucket(bucket: string): Promise<void> {
     if (this.knownBuckets.has(bucket)) return;
-    try {
-      await this.deps.s3.send(new HeadBucketCommand({ Bucket: bucket }));
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status !== 404 && (err as Error).name !== 'NotFound') throw err;
-      await this.deps.s3.send(
-        new CreateBucketCommand({
-          Bucket: bucket,
-          ...(this.options.region !== 'us-east-1' && {
-            CreateBucketConfiguration: { LocationConstraint: this.options.region as never },
-          }),
-        }),
-      );
+    if (await createBucketIfMissing(this.deps.s3, bucket, this.options.region))
       this.log({ level: 'info', component: 'poller', message: `created bucket ${bucket}` });
-    }
     this.knownBuckets.add(bucket);
   }
 
@@ -441,18 +386,4 @@ export class LocalEventSourceMapping {
     if (this.stopping) return Promise.resolve();
     return this.sleeper.sleep(ms);
   }
-}
-
-function waitingShard(shardId: string): ShardStatus {
-  return {
-    shardId,
-    state: 'waiting-for-parent',
-    recordsBehind: 0,
-    secondsBehind: null,
-    caughtUp: false,
-    deliveredRecords: 0,
-    deliveredBatches: 0,
-    retries: 0,
-    discardedRecords: 0,
-  };
 }

@@ -2,8 +2,6 @@
  * Reads one stream shard and delivers its records to the handler in batches, one batch at a time
  * (as Lambda does per shard), checkpointing after each delivered batch.
  */
-import { WakeableSleep } from './wakeable-sleep';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   GetRecordsCommand,
@@ -11,41 +9,15 @@ import {
   type DynamoDBStreamsClient,
   type GetShardIteratorCommandInput,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { batchIdOf, type StreamBatchHandler } from '../../lambda/handler';
-import { writeFileAtomic } from './atomic-file';
+import { WakeableSleep, writeFileAtomic } from '../../core/process';
 import type { CheckpointStore } from './checkpoints';
+import { interpretResponse, lambdaContext } from './lambda-call';
 import { defaultBackoffMs, deliverBatch, type InvokeOutcome } from './delivery';
 import { MAX_BATCH_BYTES, type EsmSettings } from './settings';
+import { freshShardStatus, type ShardState, type ShardStatus } from './status';
 import { toLambdaRecord } from './stream-event';
-
-/** 'waiting-for-parent' and 'failed' are shown in status only (the poller's view of a shard). */
-export type ShardState = 'starting' | 'reading' | 'finished' | 'stopped' | 'gone' | 'waiting-for-parent' | 'failed';
-
-export interface ShardStatus {
-  shardId: string;
-  parentShardId?: string;
-  state: ShardState;
-  /** Last delivered sequence number (the checkpoint). */
-  checkpoint?: string;
-  /** Records read from the stream and not yet delivered (a lower bound when `caughtUp` is false). */
-  recordsBehind: number;
-  /** Age of the oldest record not yet delivered; 0 when caught up with nothing pending; null when unknown. */
-  secondsBehind: number | null;
-  /** The last GetRecords reached the end of what the shard held. */
-  caughtUp: boolean;
-  /**
-   * When the latest GetRecords that reached the end of the shard was sent: every record the stream
-   * held at that instant has been read (`ddb-lake verify` waits for this to pass its start time).
-   */
-  caughtUpAt?: string;
-  deliveredRecords: number;
-  deliveredBatches: number;
-  retries: number;
-  discardedRecords: number;
-  lastDeliveryAt?: string;
-  lastError?: { at: string; message: string };
-}
 
 /** Records of the shard that will never be delivered, as the worker saw it (docs/gaps.md). */
 export interface ShardGap {
@@ -95,18 +67,7 @@ export class ShardWorker {
 
   constructor(private readonly p: ShardWorkerParams) {
     this.clock = p.clock ?? Date.now;
-    this.s = {
-      shardId: p.shardId,
-      parentShardId: p.parentShardId,
-      state: 'starting',
-      recordsBehind: 0,
-      secondsBehind: null,
-      caughtUp: false,
-      deliveredRecords: 0,
-      deliveredBatches: 0,
-      retries: 0,
-      discardedRecords: 0,
-    };
+    this.s = freshShardStatus(p.shardId, 'starting', p.parentShardId);
   }
 
   status(): ShardStatus {
@@ -401,7 +362,7 @@ export class ShardWorker {
       discardedAt: new Date().toISOString(),
       event: { Records: records },
     };
-    await writeFileAtomic(file, `${JSON.stringify(body)}\n`);
+    await writeFileAtomic(file, `${JSON.stringify(body)}\n`, { durable: true });
     return file;
   }
 
@@ -413,48 +374,6 @@ export class ShardWorker {
     if (this.stopping || ms <= 0) return Promise.resolve();
     return this.sleeper.sleep(ms);
   }
-}
-
-/** Lambda's reading of a stream function's answer (ReportBatchItemFailures on). */
-export function interpretResponse(
-  response: DynamoDBBatchResponse | void | null | undefined,
-  records: DynamoDBRecord[],
-): InvokeOutcome {
-  const failures = response?.batchItemFailures;
-  if (!failures || failures.length === 0) return { kind: 'success' };
-  let lowest = Infinity;
-  for (const f of failures) {
-    const id = f?.itemIdentifier;
-    const index =
-      typeof id === 'string' && id !== '' ? records.findIndex((r) => r.dynamodb?.SequenceNumber === id) : -1;
-    // An empty, null or unknown identifier fails the whole batch.
-    if (index < 0)
-      return {
-        kind: 'partial',
-        retryFrom: 0,
-        reason: `batchItemFailures names ${JSON.stringify(id)}, not a record of the batch: the whole batch failed`,
-      };
-    lowest = Math.min(lowest, index);
-  }
-  return { kind: 'partial', retryFrom: lowest, reason: `the function reported failed records from index ${lowest}` };
-}
-
-function lambdaContext(table: string, deadline: number): Context {
-  const name = `ddb-lake-local-stream-${table}`;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
-    memoryLimitInMB: '0',
-    awsRequestId: randomUUID(),
-    logGroupName: `/local/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 function isGone(err: unknown): boolean {

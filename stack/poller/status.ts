@@ -4,9 +4,52 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../core/process';
 import type { EsmSettings } from './settings';
-import type { ShardStatus } from './shard-worker';
+
+/** 'waiting-for-parent' and 'failed' are shown in status only (the poller's view of a shard). */
+export type ShardState = 'starting' | 'reading' | 'finished' | 'stopped' | 'gone' | 'waiting-for-parent' | 'failed';
+
+export interface ShardStatus {
+  shardId: string;
+  parentShardId?: string;
+  state: ShardState;
+  /** Last delivered sequence number (the checkpoint). */
+  checkpoint?: string;
+  /** Records read from the stream and not yet delivered (a lower bound when `caughtUp` is false). */
+  recordsBehind: number;
+  /** Age of the oldest record not yet delivered; 0 when caught up with nothing pending; null when unknown. */
+  secondsBehind: number | null;
+  /** The last GetRecords reached the end of what the shard held. */
+  caughtUp: boolean;
+  /**
+   * When the latest GetRecords that reached the end of the shard was sent: every record the stream
+   * held at that instant has been read (`ddb-lake verify` waits for this to pass its start time).
+   */
+  caughtUpAt?: string;
+  deliveredRecords: number;
+  deliveredBatches: number;
+  retries: number;
+  discardedRecords: number;
+  lastDeliveryAt?: string;
+  lastError?: { at: string; message: string };
+}
+
+/** A shard's status before anything was read from it. */
+export function freshShardStatus(shardId: string, state: ShardState, parentShardId?: string): ShardStatus {
+  return {
+    shardId,
+    parentShardId,
+    state,
+    recordsBehind: 0,
+    secondsBehind: null,
+    caughtUp: false,
+    deliveredRecords: 0,
+    deliveredBatches: 0,
+    retries: 0,
+    discardedRecords: 0,
+  };
+}
 
 export interface TableStatus {
   landing?: string;
@@ -33,7 +76,7 @@ export function pollerStatusPath(esmDir: string): string {
 }
 
 export async function writePollerStatus(esmDir: string, status: PollerStatus): Promise<void> {
-  await writeFileAtomic(pollerStatusPath(esmDir), `${JSON.stringify(status, null, 2)}\n`);
+  await writeFileAtomic(pollerStatusPath(esmDir), `${JSON.stringify(status, null, 2)}\n`, { durable: true });
 }
 
 /** The last status written under `esmDir`, or undefined when no poller ever ran there. */

@@ -14,7 +14,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isProcessRunning, processStartToken } from '../processes';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessRunning, processStartToken } from '../../core/process';
 
 /**
  * The rules that keep the per-user cache honest: an entry is complete only when it sits under its
@@ -166,7 +167,7 @@ export async function withCacheLock<T>(
     if (!told) onWait(r.owner);
     told = true;
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${lockDir} held by pid ${r.owner.pid}`);
-    await new Promise((res) => setTimeout(res, 1000));
+    await sleep(1000);
   }
   try {
     return await fn();

@@ -1,7 +1,7 @@
 import { UserError } from '../../core/errors';
 import { toolchainPaths, type ToolchainPaths } from '../../core/toolchain';
 import { folderState } from './cache';
-import { isExecutableFile } from './exec';
+import { isExecutableFile } from '../../core/process';
 import { ensureJars, missingJars } from './jars';
 import { probeGo, probeJava, probeMaven, probePython, type Probe } from './prerequisites';
 import { stderrProgress, seconds, type Progress } from './progress';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { JARS } from '../../core/toolchain';
 import { looksLikeCompleteZip, publish, removeTemporaries, sha1OfFile, temporarySibling, withCacheLock } from './cache';
-import { isExecutableFile, runLogged, tailOfFile } from './exec';
+import { isExecutableFile, runLogged, tailOfFile } from '../../core/process';
 import { mavenLocalRepository } from './prerequisites';
 import type { Progress } from './progress';
 import { seconds } from './progress';

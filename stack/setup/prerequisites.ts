@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { stripVTControlCharacters } from 'node:util';
 import { VERSIONS } from '../../core/toolchain';
-import { capture, findOnPath, isExecutableFile } from './exec';
+import { capture, findOnPath, javaExecutable } from '../../core/process';
 import {
   compareVersions,
   formatVersion,
@@ -28,8 +28,7 @@ const HINTS = {
 /** Java 17 (Spark 3.5 as AWS Glue 5.0 runs it): $JAVA_HOME/bin/java, else `java` on PATH. */
 export function probeJava(): Probe {
   const name = `Java ${VERSIONS.java}`;
-  const fromHome = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : undefined;
-  const path = fromHome && isExecutableFile(fromHome) ? fromHome : findOnPath('java');
+  const path = javaExecutable();
   if (!path) return { ok: false, name, problem: 'no `java` on PATH and JAVA_HOME is not set', hint: HINTS.java };
   const major = parseJavaMajor(capture(path, ['-version']).output);
   if (major !== VERSIONS.java)
@@ -37,20 +36,47 @@ export function probeJava(): Probe {
   return { ok: true, name, path, version: String(major) };
 }
 
-/** Go ≥ 1.25: only needed to build the Temporal CLI from source. */
-export function probeGo(): Probe {
-  const name = `Go ≥ ${VERSIONS.goMin}`;
-  const path = findOnPath('go');
-  if (!path) return { ok: false, name, problem: 'no `go` on PATH (needed to build the Temporal CLI)', hint: HINTS.go };
-  const version = parseGoVersion(capture(path, ['version']).output);
-  if (!version || compareVersions(version, parseVersion(VERSIONS.goMin)!) < 0)
+/**
+ * A tool on PATH whose version must be at least `minimum`: found, asked its version (`versionArgs`),
+ * compared. `missing` says why it is needed when it is not on PATH.
+ */
+function probeMinimum(tool: {
+  name: string;
+  command: string;
+  versionArgs: string[];
+  timeoutMs?: number;
+  parse: (output: string) => number[] | undefined;
+  minimum: number[];
+  label: string;
+  hint: string;
+  missing?: string;
+}): Probe {
+  const { name, hint } = tool;
+  const path = findOnPath(tool.command);
+  if (!path) return { ok: false, name, problem: `no \`${tool.command}\` on PATH${tool.missing ?? ''}`, hint };
+  const version = tool.parse(capture(path, tool.versionArgs, tool.timeoutMs).output);
+  if (!version || compareVersions(version, tool.minimum) < 0)
     return {
       ok: false,
       name,
-      problem: `${path} is Go ${version ? formatVersion(version) : '(unknown version)'}`,
-      hint: HINTS.go,
+      problem: `${path} is ${tool.label} ${version ? formatVersion(version) : '(unknown version)'}`,
+      hint,
     };
   return { ok: true, name, path, version: formatVersion(version) };
+}
+
+/** Go ≥ 1.25: only needed to build the Temporal CLI from source. */
+export function probeGo(): Probe {
+  return probeMinimum({
+    name: `Go ≥ ${VERSIONS.goMin}`,
+    command: 'go',
+    versionArgs: ['version'],
+    parse: parseGoVersion,
+    minimum: parseVersion(VERSIONS.goMin)!,
+    label: 'Go',
+    hint: HINTS.go,
+    missing: ' (needed to build the Temporal CLI)',
+  });
 }
 
 /** Python 3.11 (AWS Glue 5.0's): $DDB_LAKE_PYTHON, else python3.11, else python3 if it is 3.11. */
@@ -77,19 +103,19 @@ export function probePython(): Probe {
 
 /** Maven: only needed to fetch jars that are not in the cache yet. */
 export function probeMaven(): Probe {
-  const name = 'Maven ≥ 3.6';
-  const path = findOnPath('mvn');
-  if (!path) return { ok: false, name, problem: 'no `mvn` on PATH', hint: HINTS.maven };
-  const m = /Apache Maven (\d+\.\d+(?:\.\d+)?)/.exec(stripVTControlCharacters(capture(path, ['-v'], 60_000).output));
-  const version = m ? parseVersion(m[1]!) : undefined;
-  if (!version || compareVersions(version, [3, 6]) < 0)
-    return {
-      ok: false,
-      name,
-      problem: `${path} is Maven ${version ? formatVersion(version) : '(unknown version)'}`,
-      hint: HINTS.maven,
-    };
-  return { ok: true, name, path, version: formatVersion(version) };
+  return probeMinimum({
+    name: 'Maven ≥ 3.6',
+    command: 'mvn',
+    versionArgs: ['-v'],
+    timeoutMs: 60_000,
+    parse: (output) => {
+      const m = /Apache Maven (\d+\.\d+(?:\.\d+)?)/.exec(stripVTControlCharacters(output));
+      return m ? parseVersion(m[1]!) : undefined;
+    },
+    minimum: [3, 6],
+    label: 'Maven',
+    hint: HINTS.maven,
+  });
 }
 
 /** Maven's local repository; we pass it explicitly so the checksum files it keeps can be found. */

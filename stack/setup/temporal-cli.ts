@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { VERSIONS } from '../../core/toolchain';
 import { publish, removeTemporaries, temporarySibling, withCacheLock } from './cache';
-import { capture, findOnPath, isExecutableFile, runLogged, tailOfFile } from './exec';
+import { capture, findOnPath, isExecutableFile, runLogged, tailOfFile } from '../../core/process';
 import type { Progress } from './progress';
 import { seconds } from './progress';
 import { parseTemporalVersion, temporalCliAcceptable, type TemporalCliVersion } from './versions';

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { PYTHON_REQUIREMENTS, venvKey } from '../../core/toolchain';
 import { folderState, markComplete, withCacheLock } from './cache';
-import { capture, runLogged, tailOfFile } from './exec';
+import { capture, runLogged, tailOfFile } from '../../core/process';
 import type { Progress } from './progress';
 import { seconds } from './progress';
 

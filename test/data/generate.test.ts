@@ -17,13 +17,9 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import {
-  generateTransactions,
-  OperationPlanner,
-  resolveGenerateOptions,
-  type GenerateSummary,
-  type WriteLogRecord,
-} from '../../tools/generate/generator';
+import { generateTransactions, type GenerateSummary, type WriteLogRecord } from '../../tools/generate/generator';
+import { resolveGenerateOptions } from '../../tools/generate/generate-options';
+import { OperationPlanner } from '../../tools/generate/operation-planner';
 import { SeededRandom } from '../../tools/generate/random';
 import {
   FORMATS,

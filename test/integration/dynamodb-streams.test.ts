@@ -9,13 +9,9 @@ import {
   UpdateItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { testDynamoDbClient, testDynamoDbStreamsClient, uniqueName } from '../helpers/stack';
+import { readWholeStream } from '../stream/transactions';
 
 const ddb = testDynamoDbClient();
 const streams = testDynamoDbStreamsClient();
@@ -57,24 +53,7 @@ describe('moto: DynamoDB with a NEW_AND_OLD_IMAGES stream', () => {
 
     const stream = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     assert.equal(stream.StreamDescription?.StreamViewType, 'NEW_AND_OLD_IMAGES');
-    const records: _Record[] = [];
-    for (const shard of stream.StreamDescription?.Shards ?? []) {
-      let iterator = (
-        await streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: streamArn,
-            ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
-          }),
-        )
-      ).ShardIterator;
-      for (let page = 0; iterator && page < 10; page++) {
-        const r = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-        records.push(...(r.Records ?? []));
-        if (!r.Records?.length) break;
-        iterator = r.NextShardIterator;
-      }
-    }
+    const records = await readWholeStream(streams, streamArn);
 
     assert.deepEqual(
       records.map((r) => r.eventName),

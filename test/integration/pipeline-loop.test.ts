@@ -16,7 +16,7 @@
  * fixture test/replay.test.ts replays). Figures (phase times, recovery, time outside the Spark job
  * per cycle) are printed as `[loop] …` lines.
  */
-import { readRunRecords, type RunRecord } from '../../activities/local/spark-job-runner';
+import { readRunRecords, type RunRecord } from '../../activities/local/run-records';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

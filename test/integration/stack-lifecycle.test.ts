@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { readStackInfo, type StackInfo, type StackStatus } from '../../core/environment';
 import { REPO_ROOT } from '../../core/toolchain';
 import { freePort, isPortFree } from '../../stack/ports';
-import { isProcessRunning, processGroupMembers } from '../../stack/processes';
+import { isProcessRunning, processGroupMembers } from '../../core/process';
 import { testScratchDir, uniqueName } from '../helpers/stack';
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { deliverBatch, type DeliveryPolicy, type InvokeOutcome } from '../../stack/poller/delivery';
-import { interpretResponse } from '../../stack/poller/shard-worker';
+import { interpretResponse } from '../../stack/poller/lambda-call';
 
 type Log = string[];
 

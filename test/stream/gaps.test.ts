@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   PutItemCommand,
   TagResourceCommand,
@@ -69,7 +70,7 @@ describe('stream gaps seen by the local event source mapping', () => {
       await waitFor('the first records', async () => p.delivered() === 3, 30_000, 50);
       // The reader falls behind (it sees nothing new), the changes meanwhile are trimmed.
       await stack.dynamodb.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: HOLD, Value: '1' }] }));
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       for (const id of ['lost1', 'lost2', 'lost3', 'lost4']) await put(table, id);
       await stack.dynamodb.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: TRIM, Value: '1' }] }));
       for (const id of ['b1', 'b2']) await put(table, id);

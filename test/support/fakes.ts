@@ -3,7 +3,7 @@
  * tests about the workflow's logic. The activities themselves are the real ones.
  */
 import type { Exporter, ExportRequest, ExportState } from '../../activities/exporter';
-import type { JobKind, JobRunner, JobRunRequest, JobRunState } from '../../activities/job-runner';
+import type { JobRef, JobRunner, JobRunRequest, JobRunState, JobSpec } from '../../activities/job-runner';
 import type { GapMarkerEntry, LandingAudit } from '../../activities/landing-audit';
 import type { LandingLister, LandingListing } from '../../activities/landing-lister';
 import { NoMetrics } from '../../activities/local/no-metrics';
@@ -171,6 +171,7 @@ export class FakeLanding implements LandingLister, ManifestStore, LandingAudit {
 }
 
 export interface FakeRun {
+  job: JobSpec;
   request: JobRunRequest;
   state: JobRunState;
   startedMs: number;
@@ -197,7 +198,7 @@ export class FakeJobRunner implements JobRunner {
   starts = 0;
   constructor(private readonly io: JobIo) {}
 
-  async start(request: JobRunRequest): Promise<JobRunState> {
+  async start(job: JobSpec, request: JobRunRequest): Promise<JobRunState> {
     const existing = this.runs.get(request.runKey);
     if (existing) return { ...existing.state };
     this.starts++;
@@ -207,6 +208,7 @@ export class FakeJobRunner implements JobRunner {
     const fail = this.failNext > 0;
     if (fail) this.failNext--;
     const run: FakeRun = {
+      job,
       request,
       state: {
         runKey: request.runKey,
@@ -227,7 +229,7 @@ export class FakeJobRunner implements JobRunner {
           // Like the Glue jobs: the summary is written before the run reports success.
           const summary: JobSummary = {
             runKey: request.runKey,
-            kind: request.kind,
+            kind: job.kind,
             status: 'succeeded',
             recordsRead: manifest.files.length * 10,
             upserted: manifest.files.length * 9,
@@ -252,18 +254,20 @@ export class FakeJobRunner implements JobRunner {
     }, this.durationMs);
     return { ...run.state };
   }
-  async get(runKey: string): Promise<JobRunState> {
+  async get(_job: JobRef, runKey: string): Promise<JobRunState> {
     return { ...this.runs.get(runKey)!.state };
   }
-  async stop(runKey: string): Promise<void> {
+  async stop(_job: JobRef, runKey: string): Promise<void> {
     const run = this.runs.get(runKey);
     if (run && run.state.status === 'running') {
       run.endedMs = Date.now();
       run.state = { ...run.state, status: 'stopped', finishedAt: new Date().toISOString() };
     }
   }
-  async listRunning(_kind: JobKind): Promise<JobRunState[]> {
-    return [...this.runs.values()].filter((r) => r.state.status === 'running').map((r) => ({ ...r.state }));
+  async listRunning(job: JobRef): Promise<JobRunState[]> {
+    return [...this.runs.values()]
+      .filter((r) => r.job.kind === job.kind && r.state.status === 'running')
+      .map((r) => ({ ...r.state }));
   }
 
   /** Files applied by succeeded runs, in run order. */

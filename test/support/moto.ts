@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { awsClientConfig } from '../../core/aws';
 import type { LocalEnvironment } from '../../core/environment';
 import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
@@ -46,7 +47,7 @@ export async function startMoto(port: number): Promise<Moto> {
       proc.kill('SIGTERM');
       throw new Error(`moto_server did not start on ${endpoint}: ${stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   const env: LocalEnvironment = {
     kind: 'local',
@@ -68,7 +69,7 @@ export async function startMoto(port: number): Promise<Moto> {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        await Promise.race([exited, sleep(5000)]);
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
     },

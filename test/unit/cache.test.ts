@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   folderState,
   looksLikeCompleteZip,
@@ -118,11 +119,11 @@ describe('cache locks', () => {
     const job = (name: string) =>
       withCacheLock(root, 'serial', async () => {
         order.push(`${name} in`);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         order.push(`${name} out`);
       });
     // Same process: the second waits for the first (the lock holder is alive).
-    await Promise.all([job('a'), new Promise((r) => setTimeout(r, 10)).then(() => job('b'))]);
+    await Promise.all([job('a'), sleep(10).then(() => job('b'))]);
     assert.deepEqual(order, ['a in', 'a out', 'b in', 'b out']);
   });
 });

@@ -3,9 +3,9 @@
  * job records (`<state>/jobs/<run key>.json`: no batch run twice as a new job, no two jobs at once),
  * the rejected records (`<landing>/_rejected/<run key>/`) and the landing files themselves.
  */
-import { readRunRecords, type RunRecord } from '../../activities/local/spark-job-runner';
+import { readRunRecords, type RunRecord } from '../../activities/local/run-records';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 
 /** What the audit reads of the local runner's run records (activities/local/spark-job-runner.ts). */
 export type JobRecord = Pick<RunRecord, 'runKey' | 'runId' | 'kind' | 'startedAt' | 'finishedAt' | 'error'> & {

@@ -6,16 +6,24 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../../core/config';
 import { readStackInfo, type LocalEnvironment, type StackService } from '../../core/environment';
 import { minuteFolder, minuteFolderStart } from '../../core/landing';
-import { writeFileAtomic } from '../../stack/poller/atomic-file';
 import { readPollerStatus } from '../../stack/poller/status';
 import type { PipelineClient, StatusDocument } from '../../client/pipeline-client';
 import type { Toolchain } from '../../stack/setup';
 import type { StackOptions } from '../../stack/options';
-import { isProcessRunning, processGroupMembers, stopProcessGroup } from '../../stack/processes';
+import {
+  isProcessRunning,
+  pollFor,
+  processCommandLine,
+  processGroupMembers,
+  signalGroup,
+  stopProcessGroup,
+  writeFileAtomic,
+} from '../../core/process';
 import { up } from '../../stack/stack';
 import { readJobRecords, batchOf } from './audit';
 import { badLine, HiddenItemWriter, putLandingFile } from './landing-faults';
@@ -50,24 +58,22 @@ export interface FaultOutcome {
   lateFileAtMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 class Interrupted extends Error {}
 
-async function waitFor<T>(
+/** pollFor, ended by the run's interruption. */
+function waitFor<T>(
   ctx: FaultContext,
   timeoutMs: number,
   probe: () => Promise<T | undefined> | T | undefined,
   everyMs = 500,
 ): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
+  return pollFor(
+    () => {
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      return probe();
+    },
+    { timeoutMs, everyMs },
+  );
 }
 
 /** The pipeline's status, or undefined while Temporal or the worker cannot answer. */
@@ -77,6 +83,11 @@ async function statusOrNothing(ctx: FaultContext): Promise<StatusDocument | unde
   } catch {
     return undefined;
   }
+}
+
+/** When the pipeline's status answered again (within 120 s). */
+function statusAnswered(ctx: FaultContext): Promise<number | undefined> {
+  return waitFor(ctx, 120_000, async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined), 500);
 }
 
 function service(ctx: FaultContext, name: string): StackService {
@@ -117,12 +128,7 @@ async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   await waitFor(ctx, 10_000, () => (isProcessRunning(worker.pid, worker.processToken) ? undefined : true), 100);
   const started = await restartStack(ctx);
   const restartedIn = secondsSince(killedAt);
-  const answered = await waitFor(
-    ctx,
-    120_000,
-    async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined),
-    500,
-  );
+  const answered = await statusAnswered(ctx);
   const jobAt = await aJobSucceededSince(ctx, killedAt, 240_000);
   return {
     recovered: answered !== undefined && jobAt !== undefined,
@@ -132,15 +138,7 @@ async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
 
 /** The JVM of a running job: the `java` process in the job's process group (led by the runner's wrapper shell). */
 function jvmOf(groupLeader: number): number | undefined {
-  for (const pid of processGroupMembers(groupLeader)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (/(^|\/)java$/.test(cmd[0] ?? '')) return pid;
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
+  return processGroupMembers(groupLeader).find((pid) => /(^|\/)java$/.test(processCommandLine(pid)?.[0] ?? ''));
 }
 
 async function sparkKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
@@ -200,12 +198,7 @@ async function temporalRestart(ctx: FaultContext): Promise<Partial<FaultOutcome>
   const downFor = secondsSince(stoppedAt);
   const started = await restartStack(ctx);
   const upAt = Date.now();
-  const answered = await waitFor(
-    ctx,
-    120_000,
-    async () => ((await statusOrNothing(ctx)) ? Date.now() : undefined),
-    500,
-  );
+  const answered = await statusAnswered(ctx);
   // The worker reconnected when a job that began after the restart has succeeded.
   const jobAt = await aJobSucceededSince(ctx, upAt, 300_000);
   return {
@@ -235,7 +228,7 @@ async function pollerCaughtUp(ctx: FaultContext, sinceMs: number, timeoutMs: num
 async function stopPoller(ctx: FaultContext, signal: 'SIGKILL' | 'SIGTERM'): Promise<string> {
   const poller = service(ctx, 'poller');
   if (signal === 'SIGKILL') {
-    process.kill(-poller.pid, 'SIGKILL');
+    signalGroup(poller.pid, 'SIGKILL');
     await waitFor(ctx, 10_000, () => (processGroupMembers(poller.pid).length ? undefined : true), 100);
     return `SIGKILLed (pid ${poller.pid})`;
   }
@@ -362,33 +355,22 @@ async function badLines(ctx: FaultContext, occurrence: number): Promise<Partial<
   };
 }
 
+/** Each kind's fault; `occurrence` varies some of them (SIGKILL / SIGTERM, which bad line). */
+const FAULTS: Record<FaultKind, (ctx: FaultContext, occurrence: number) => Promise<Partial<FaultOutcome>>> = {
+  'worker-kill': workerKill,
+  'spark-kill': sparkKill,
+  'temporal-restart': temporalRestart,
+  'poller-restart': pollerRestart,
+  redeliver,
+  'late-file': lateFile,
+  'bad-lines': badLines,
+};
+
 export async function injectFault(ctx: FaultContext, kind: FaultKind, occurrence: number): Promise<FaultOutcome> {
   const started = Date.now();
   let part: Partial<FaultOutcome>;
   try {
-    switch (kind) {
-      case 'worker-kill':
-        part = await workerKill(ctx);
-        break;
-      case 'spark-kill':
-        part = await sparkKill(ctx);
-        break;
-      case 'temporal-restart':
-        part = await temporalRestart(ctx);
-        break;
-      case 'poller-restart':
-        part = await pollerRestart(ctx, occurrence);
-        break;
-      case 'redeliver':
-        part = await redeliver(ctx);
-        break;
-      case 'late-file':
-        part = await lateFile(ctx);
-        break;
-      case 'bad-lines':
-        part = await badLines(ctx, occurrence);
-        break;
-    }
+    part = await FAULTS[kind](ctx, occurrence);
   } catch (err) {
     if (err instanceof Interrupted) throw err;
     part = { recovered: false, detail: `the fault itself failed: ${(err as Error).message}` };

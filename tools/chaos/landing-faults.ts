@@ -7,7 +7,8 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand, type AttributeValue 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { awsClientConfig, parseS3Uri } from '../../core/aws';
+import { awsClientConfig } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import type { LocalEnvironment } from '../../core/environment';
 import { encodeBatch } from '../../lambda/handler';
 import { SeededRandom } from '../generate/random';

@@ -1,6 +1,46 @@
-/** The one table a chaos run prints (bench/chaos.ts, test/chaos.test.ts). */
-import { FAULT_KINDS } from './schedule';
-import type { ChaosResult } from './run';
+/** What a chaos run found, and the one table it prints (bench/chaos.ts, test/chaos.test.ts). */
+import type { JobAudit } from './audit';
+import type { ChaosCheck } from './checks';
+import type { FaultOutcome } from './faults';
+import { FAULT_KINDS, type FaultKind, type PlannedFault } from './schedule';
+
+/** What a chaos run found (bench/chaos.ts writes it to bench/out/chaos-<time>.json). */
+export interface ChaosResult {
+  seed: string;
+  settings: Record<string, unknown>;
+  pipeline: string;
+  table: string;
+  planned: PlannedFault[];
+  faults: FaultOutcome[];
+  faultCounts: Record<FaultKind, { injected: number; recovered: number }>;
+  writes: {
+    written: number;
+    inserts: number;
+    updates: number;
+    deletes: number;
+    ttlRemoves: number;
+    errors: number;
+    handLanded: number;
+    ratePerSecond: number;
+  };
+  verify: {
+    result: string;
+    items: number;
+    rows: number;
+    missing: number;
+    extra: number;
+    differing: number;
+    duplicates: number;
+    sample: unknown;
+  };
+  quarantined: { status: number; rejectedLines: number; reasons: Record<string, number>; injected: number };
+  jobs: JobAudit;
+  ttlLanded: number;
+  checks: ChaosCheck[];
+  ok: boolean;
+  seconds: { total: number; writes: number; catchUpAndVerify: number };
+  load: { atStart: number[]; max1m: number; atEnd: number[]; cores: number };
+}
 
 export function formatChaosTable(r: ChaosResult): string {
   const n = (x: number) => x.toLocaleString('en-US');

@@ -5,12 +5,14 @@
  */
 import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SparkJobRunner } from '../../activities/local/spark-job-runner';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../../core/environment';
 import { describeError } from '../../core/errors';
+import { sleepUnlessAborted } from '../../core/process';
 import { generateTransactions, type GenerateResult } from '../generate/generator';
 import type { TransactionKey } from '../generate/transaction-model';
 import { prepareTableAndBuckets, pipelineLine, scenarioConfig, scenarioNames, waitForPhase } from '../demo/scenario';
@@ -20,10 +22,12 @@ import { resolveStackOptions } from '../../stack/options';
 import { down, up } from '../../stack/stack';
 import { landingProgressFor } from '../../client/verify/landing-progress';
 import { verifyAfterWrites, waitForCatchUp, type VerifyReport } from '../../client/verify/verify';
-import { auditJobs, landedTtlRemoves, readJobRecords, rejectedLines, type JobAudit } from './audit';
+import { auditJobs, landedTtlRemoves, readJobRecords, rejectedLines } from './audit';
 import { injectFault, Interrupted, type FaultContext, type FaultOutcome } from './faults';
 import { faultDynamoDbClient, HiddenItemWriter, ttlRemove } from './landing-faults';
-import { FAULT_KINDS, planFaults, type FaultKind, type PlannedFault } from './schedule';
+import { chaosChecks } from './checks';
+import type { ChaosResult } from './report';
+import { FAULT_KINDS, planFaults, type FaultKind } from './schedule';
 
 export interface ChaosOptions {
   stateDir: string;
@@ -49,52 +53,6 @@ export interface ChaosOptions {
   progress?: (line: string) => void;
   signal?: AbortSignal;
 }
-
-export interface ChaosCheck {
-  name: string;
-  value: number;
-  expected: number;
-  ok: boolean;
-}
-
-export interface ChaosResult {
-  seed: string;
-  settings: Record<string, unknown>;
-  pipeline: string;
-  table: string;
-  planned: PlannedFault[];
-  faults: FaultOutcome[];
-  faultCounts: Record<FaultKind, { injected: number; recovered: number }>;
-  writes: {
-    written: number;
-    inserts: number;
-    updates: number;
-    deletes: number;
-    ttlRemoves: number;
-    errors: number;
-    handLanded: number;
-    ratePerSecond: number;
-  };
-  verify: {
-    result: string;
-    items: number;
-    rows: number;
-    missing: number;
-    extra: number;
-    differing: number;
-    duplicates: number;
-    sample: unknown;
-  };
-  quarantined: { status: number; rejectedLines: number; reasons: Record<string, number>; injected: number };
-  jobs: JobAudit;
-  ttlLanded: number;
-  checks: ChaosCheck[];
-  ok: boolean;
-  seconds: { total: number; writes: number; catchUpAndVerify: number };
-  load: { atStart: number[]; max1m: number; atEnd: number[]; cores: number };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const started = Date.now();
@@ -234,7 +192,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     try {
       for (const f of planned) {
         const wait = writeStart + f.atSeconds * 1000 - Date.now();
-        if (wait > 0) await sleepUnless(wait, signal);
+        if (wait > 0) await sleepUnlessAborted(wait, signal);
         if (signal.aborted) throw new Interrupted('interrupted');
         currentFault = f.kind;
         const outcome = await injectFault(ctx, f.kind, f.occurrence);
@@ -245,7 +203,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         );
       }
       const rest = writeStart + o.durationSeconds * 1000 - Date.now();
-      if (rest > 0) await sleepUnless(rest, signal);
+      if (rest > 0) await sleepUnlessAborted(rest, signal);
       if (signal.aborted) throw new Interrupted('interrupted');
     } catch (err) {
       stopWrites.abort();
@@ -298,43 +256,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const ttlLanded = await landedTtlRemoves(s3, config.landing.location);
     const catchUpSeconds = (Date.now() - catchUpStart) / 1000;
 
-    const kinds = o.kinds ?? FAULT_KINDS;
-    const faultCounts = Object.fromEntries(
-      FAULT_KINDS.map((k) => [
-        k,
-        {
-          injected: faults.filter((f) => f.kind === k).length,
-          recovered: faults.filter((f) => f.kind === k && f.recovered).length,
-        },
-      ]),
-    ) as ChaosResult['faultCounts'];
-    const injectedBad = faults.reduce((n, f) => n + (f.badLines ?? 0), 0);
-    const check = (name: string, value: number, expected: number): ChaosCheck => ({
-      name,
-      value,
-      expected,
-      ok: value === expected,
+    const { faultCounts, injectedBad, checks } = chaosChecks({
+      kinds: o.kinds ?? FAULT_KINDS,
+      each: o.each,
+      faults,
+      report,
+      final,
+      rejectedLines: rejected.total,
+      jobs,
+      writeErrors: result.errors + ttlErrors,
+      ttlRemoves,
+      ttlLanded,
     });
-    const checks: ChaosCheck[] = [
-      ...kinds.map((k) => ({
-        name: `faults: ${k} injected ≥ ${o.each}`,
-        value: faultCounts[k].injected,
-        expected: o.each,
-        ok: faultCounts[k].injected >= o.each,
-      })),
-      check('faults recovered', faults.filter((f) => f.recovered).length, faults.length),
-      check('missing rows (in the table, not the lake)', report.missing.count, 0),
-      check('extra rows (in the lake, not the table)', report.extra.count, 0),
-      check('stale rows (values differ)', report.differing.count, 0),
-      check('keys held twice by the lake', report.duplicates.count, 0),
-      check('records quarantined (status counters)', final.counters?.rejected ?? -1, injectedBad),
-      check('rejected lines stored by succeeded runs', rejected.total, injectedBad),
-      check('duplicate job runs (a batch run again after it succeeded)', jobs.duplicateRuns.length, 0),
-      check('overlapping jobs', jobs.overlaps.length, 0),
-      check('write errors', result.errors + ttlErrors, 0),
-      check('TTL removes landed as TTL (_ttl true)', ttlLanded, ttlRemoves),
-      check('pipeline stalled at the end', final.stalled ? 1 : 0, 0),
-    ];
     const atEnd = loadavg();
     return {
       seed: o.seed,
@@ -412,24 +345,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 /** Stop the stack's services, then any Spark job still running (jobs live in process groups of their own). */
 export async function teardown(stateDir: string, say: (line: string) => void): Promise<void> {
   await down({ stateDir, stopTimeoutMs: 15_000 }, (l) => say(`  ${l}`));
-  const runner = new SparkJobRunner({ stateDir });
-  for (const kind of ['initialLoad', 'incremental'] as const)
-    for (const run of await runner.listRunning(kind).catch(() => [])) {
-      await runner.stop(run.runKey).catch(() => undefined);
-      say(`  stopped ${run.runKey}, a job still running`);
-    }
-}
-
-function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  for (const runKey of await new SparkJobRunner({ stateDir }).stopAll().catch(() => []))
+    say(`  stopped ${runKey}, a job still running`);
 }
 
 /** The promise, or an Interrupted error as soon as the signal fires (the promise is left to settle). */

@@ -11,6 +11,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../../core/environment';
@@ -171,7 +172,7 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
     const poll = (async () => {
       while (writing && !signal.aborted) {
         status = await client.status(config.name).catch(() => status);
-        await new Promise((r) => setTimeout(r, 2000));
+        await sleep(2000);
       }
     })();
     const ticker = setInterval(() => {

@@ -5,9 +5,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig, parseS3Uri } from '../../core/aws';
+import { awsClientConfig } from '../../core/aws';
+import { parseS3Uri } from '../../core/s3-uri';
 import { parsePipelineConfig, type PipelineConfig } from '../../core/config';
 import type { Environment, LocalEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
@@ -113,7 +115,7 @@ export async function waitForPhase(
         `pipeline ${pipeline} did not reach its ${phase} phase within ${options.timeoutSeconds} s (it is ${s.phase ?? '?'})`,
       );
     if (options.signal?.aborted) throw new UserError('interrupted');
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 

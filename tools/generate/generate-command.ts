@@ -5,11 +5,11 @@ import { resolveEnvironment } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import {
   DEFAULT_CONCURRENCY,
-  generateTransactions,
   resolveGenerateOptions,
   type GenerateProgress,
   type GenerateSummary,
-} from './generator';
+} from './generate-options';
+import { generateTransactions } from './generator';
 import { INITIAL_BATCH_SIZE } from './transaction-model';
 import { ensureTransactionTable } from './transaction-table';
 
