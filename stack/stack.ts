@@ -9,6 +9,7 @@ import {
   type StackStatus,
 } from '../core/environment';
 import { UserError } from '../core/errors';
+import { withoutTemporalServerSelection } from '../core/temporal-connection';
 import { withCacheLock } from './setup/cache';
 import { tailOfFile } from './setup/exec';
 import { ensureToolchain, type Toolchain } from './setup';
@@ -178,7 +179,8 @@ export async function up(
       const proc = await spawnDetached(launch.command, launch.args, {
         cwd: opts.stateDir,
         logFile,
-        env: { ...process.env, ...launch.env, DDB_LAKE_STATE: opts.stateDir },
+        // The stack's worker serves the stack's own server, whatever server TEMPORAL_* names for the CLI.
+        env: { ...withoutTemporalServerSelection(process.env), ...launch.env, DDB_LAKE_STATE: opts.stateDir },
       });
       const ports = spec.ports.map((k) => opts[k]);
       const record: StackService = {
