@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { inspect } from 'node:util';
 import type { ConnectionOptions, TLSConfig } from '@temporalio/client';
@@ -108,7 +109,7 @@ export function resolveTemporalEndpoint(
   try {
     profile = loadClientConfigProfile({ overrideEnvVars: definedOnly(env) });
   } catch (err) {
-    throw configError(err, where);
+    throw configError(err, where, env.TEMPORAL_CONFIG_FILE || 'the default config file');
   }
 
   const tls = profile.tls;
@@ -136,20 +137,42 @@ export function resolveTemporalEndpoint(
     address: profile.address ?? DEFAULT_TEMPORAL_ADDRESS,
     namespace: namespace ?? 'default',
     ...(security ? { security } : {}),
-    source: explicit.length > 0 ? `${explicit.join(', ')} (${where})` : where,
+    source: sourceDescription(env),
   };
 }
 
-/** `TEMPORAL_* variables and profile "prod" of /etc/temporal.toml` — for messages. */
+/** `profile "prod" of /etc/temporal.toml`, `TEMPORAL_* variables over profile …` — for the worker's start-up line. */
+function sourceDescription(env: NodeJS.ProcessEnv): string {
+  const file = env.TEMPORAL_CONFIG_FILE || defaultConfigFile(env);
+  const variables = Object.keys(env).some(
+    (k) => k.startsWith('TEMPORAL_') && !['TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE'].includes(k) && !!env[k],
+  );
+  const profile = file ? `profile "${env.TEMPORAL_PROFILE || 'default'}" of ${file}` : '';
+  return variables && profile ? `TEMPORAL_* variables over ${profile}` : profile || 'TEMPORAL_* variables';
+}
+
+/** envconfig's default file, when it exists (Linux and macOS layouts). */
+function defaultConfigFile(env: NodeJS.ProcessEnv): string | undefined {
+  const base =
+    process.platform === 'darwin'
+      ? env.HOME && join(env.HOME, 'Library', 'Application Support')
+      : env.XDG_CONFIG_HOME || (env.HOME && join(env.HOME, '.config'));
+  const file = base ? join(base, 'temporalio', 'temporal.toml') : undefined;
+  return file && existsSync(file) ? file : undefined;
+}
+
+/** `TEMPORAL_* variables over profile "prod" of /etc/temporal.toml` — for messages. */
 function configDescription(env: NodeJS.ProcessEnv): string {
   const profile = env.TEMPORAL_PROFILE || 'default';
   const file = env.TEMPORAL_CONFIG_FILE || 'the default config file (~/.config/temporalio/temporal.toml)';
   return `TEMPORAL_* variables over profile "${profile}" of ${file}`;
 }
 
+/** The variables as envconfig reads them; an empty TEMPORAL_* value counts as unset (except gRPC headers, where it removes one). */
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && (v !== '' || !k.startsWith('TEMPORAL_') || k.startsWith('TEMPORAL_GRPC_META_'))) out[k] = v;
   return out;
 }
 
@@ -174,11 +197,11 @@ function checkPem(what: string, source: ConfigDataSource | undefined, setting: s
     );
 }
 
-function configError(err: unknown, where: string): UserError {
+function configError(err: unknown, where: string, file: string): UserError {
   const message = firstLine((err as Error)?.message ?? String(err));
   if (/^Profile '.*' not found/.test(message))
     return new UserError(
-      `Temporal ${message.replace(/^Profile/, 'profile').replace('config data', where.replace(/^.* over /, ''))}`,
+      `Temporal ${message.replace(/^Profile/, 'profile').replace('config data', file)}`,
       'set TEMPORAL_PROFILE to a [profile.<name>] of the file, or unset it for "default"',
     );
   if (/Cannot specify both/.test(message))
@@ -262,7 +285,10 @@ function tlsError(endpoint: TemporalEndpoint, detail: string, serverSpeaksTls?: 
       `${at} requires a client certificate (${detail})`,
       'set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH to a certificate its CA signed',
     );
-  if (/unknown ca|bad certificate|certificate unknown/i.test(detail) && endpoint.security.tls.clientCertPair)
+  if (
+    /unknown ca|bad certificate|certificate unknown|right after the TLS handshake/i.test(detail) &&
+    endpoint.security.tls.clientCertPair
+  )
     return new UserError(
       `${at} refused the client certificate (${detail})`,
       'use a client certificate signed by the CA the server trusts (TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH)',
@@ -340,6 +366,7 @@ function tlsProbe(endpoint: TemporalEndpoint, timeoutMs = 3000): Promise<Probe> 
     );
     socket.on('secureConnect', () => {
       spokeTls = true;
+      socket.resume(); // read what the server says next (an alert about our certificate)
       // TLS 1.3: a server that wants a client certificate says so just after the handshake.
       setTimeout(() => finish({ kind: 'tls-ok', detail: 'TLS handshake succeeded', spokeTls }), 300);
     });
@@ -350,7 +377,13 @@ function tlsProbe(endpoint: TemporalEndpoint, timeoutMs = 3000): Promise<Probe> 
       else finish({ kind: 'tls-failed', detail: tlsDetail(e), spokeTls });
     });
     socket.on('close', () =>
-      finish({ kind: 'tls-failed', detail: 'the server closed the connection during the TLS handshake', spokeTls }),
+      finish({
+        kind: 'tls-failed',
+        detail: spokeTls
+          ? 'the server closed the connection right after the TLS handshake'
+          : 'the server closed the connection during the TLS handshake',
+        spokeTls,
+      }),
     );
   });
 }
