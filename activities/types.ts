@@ -79,6 +79,11 @@ export interface PlanRequest {
    * (its point in time); later ones stop the pipeline (docs/gaps.md). Absent: the export time is unknown, every marker counts.
    */
   gapsFromMs?: number | null;
+  /**
+   * AWS: the stream Lambda's S3 on-failure destination (`landing.onFailureDestination`) and the
+   * table whose stream's discarded batches count (docs/gaps.md "On AWS"); absent or null: none.
+   */
+  discardedBatches?: { location: string; tableArn: string } | null;
 }
 
 /** Why the pipeline cannot prove it has seen every change (docs/gaps.md). */
