@@ -201,6 +201,9 @@ async function main(argv: string[]): Promise<number> {
     };
     delete env.AWS_PROFILE;
     delete env.AWS_SESSION_TOKEN;
+    // The Temporal secrets are for the stack's services only (test/faults-loop.test.ts looks for
+    // them); a test that connects to Temporal chooses its own settings.
+    for (const name of Object.keys(env)) if (name.startsWith('TEMPORAL_')) delete env[name];
     for (const step of [() => nodeTests(filter, env), () => pythonTests(toolchain.python, filter, env)]) {
       if (interrupted) break;
       const c = await step();
