@@ -17,12 +17,8 @@ import { temporal } from '@temporalio/proto';
 import type { PipelineConfig } from '../core/config';
 import type { Environment } from '../core/environment';
 import { UserError } from '../core/errors';
-import {
-  diagnoseConnectFailure,
-  isAuthFailure,
-  temporalConnectionError,
-  temporalConnectionOptions,
-} from '../core/temporal-connection';
+import { temporalConnectionOptions } from '../core/temporal-connection';
+import { diagnoseConnectFailure, isAuthFailure, temporalConnectionError } from '../core/temporal-connection-errors';
 import {
   pauseSignal,
   rebackfillUpdate,

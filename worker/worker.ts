@@ -1,7 +1,8 @@
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Environment } from '../core/environment';
-import { diagnoseConnectFailure, temporalConnectionOptions } from '../core/temporal-connection';
+import { temporalConnectionOptions } from '../core/temporal-connection';
+import { diagnoseConnectFailure } from '../core/temporal-connection-errors';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import { createServices, type PipelineServices } from '../activities/services';
 import { TASK_QUEUE } from '../workflows/definitions';
