@@ -1,13 +1,15 @@
 import { Context, CancelledFailure } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { awsNetworkFailure, parseS3Uri } from '../core/aws';
+import { parseS3Uri } from '../core/aws';
 import type { PipelineConfig } from '../core/config';
 import { LANDING_RESERVED, minuteFolderStart } from '../core/landing';
 import { manifestTable, type JobManifest } from '../core/manifest';
 import { chainChecks, listedEnough, listingStartFolder, planBatch, type PlanInput } from '../core/planner';
 import { exportRoot, type ExportState } from './exporter';
+import { failureForWorkflow } from './failure-boundary';
 import type { JobKind, JobRunState } from './job-runner';
 import type { GapMarkerEntry, LandingAudit } from './landing-audit';
+import { cycleFigures, type PipelineMetrics } from './pipeline-metrics';
 import type { PipelineServices } from './services';
 import type {
   AwaitExportRequest,
@@ -44,14 +46,14 @@ export function createPipelineActivities(
       try {
         return await fn(...args);
       } catch (err) {
-        throw explainFailure(err, services.unreachable);
+        throw failureForWorkflow(err, services.unreachable);
       }
     };
   return explained;
 }
 
 function pipelineActivities(services: PipelineServices, clock: { now(): number }) {
-  const { inspector, exporter, lister, audit, manifests, jobRunner } = services;
+  const { inspector, exporter, lister, audit, manifests, jobRunner, metrics } = services;
 
   return {
     /** The table exists, PITR is on, the stream carries new images, the buckets are reachable. */
@@ -124,7 +126,12 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
             'ExportMismatch',
           );
         if (state.status !== 'IN_PROGRESS') return exportInfo(state);
-        await sleepHeartbeating(ctx, request.pollIntervalSeconds * 1000, `export ${state.exportArn} in progress`);
+        await sleepHeartbeating(
+          ctx,
+          metrics,
+          request.pollIntervalSeconds * 1000,
+          `export ${state.exportArn} in progress`,
+        );
       }
     },
 
@@ -187,6 +194,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
       gaps.push(...chain.gaps);
       if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
+      metrics.cycle(request.pipeline, cycleFigures(listedAtMs, plan.take, plan.backlog));
       if (gaps.length > 0) {
         return {
           runKey: request.runKey,
@@ -277,6 +285,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
         for (let polls = 0; state.status === 'running'; polls++) {
           await sleepHeartbeating(
             ctx,
+            metrics,
             Math.min(job.pollIntervalSeconds * 1000, 250 * 2 ** polls),
             { runKey, runId: state.runId },
             endSeen ? undefined : watch?.ended,
@@ -356,21 +365,14 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       const others = running.filter((r) => r.runKey !== request.runKey && ours.test(r.runKey));
       if (others.length === 0) return;
       ctx.log.warn('waiting for an earlier run of this pipeline to end', { runKeys: others.map((r) => r.runKey) });
-      await sleepHeartbeating(ctx, request.job.pollIntervalSeconds * 1000, { waitingFor: others.map((r) => r.runKey) });
+      await sleepHeartbeating(ctx, metrics, request.job.pollIntervalSeconds * 1000, {
+        waitingFor: others.map((r) => r.runKey),
+      });
     }
   }
 }
 
 export type PipelineActivities = ReturnType<typeof pipelineActivities>;
-
-/** A network failure reaching AWS → a retryable failure whose message names the fix. */
-function explainFailure(err: unknown, unreachable: PipelineServices['unreachable']): unknown {
-  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
-  const failure = awsNetworkFailure(err);
-  if (!failure) return err;
-  const message = unreachable ? unreachable(failure) : `cannot reach AWS (${failure})`;
-  return ApplicationFailure.retryable(message, 'AwsUnreachable');
-}
 
 /**
  * The chain checks of docs/gaps.md against the landing zone: every taken file's predecessor on its
@@ -462,20 +464,33 @@ export const HEARTBEAT_EVERY_MS = 5_000;
 /**
  * Sleep (cancellable) while heartbeating at least every HEARTBEAT_EVERY_MS, so a long poll interval
  * (a job's or an export's, up to an hour) never outlasts the heartbeat timeout, and a dead worker is
- * noticed within that timeout whatever the interval. `wake` ends the sleep early.
+ * noticed within that timeout whatever the interval. `wake` ends the sleep early. Each heartbeat is
+ * also the pipeline's metrics heartbeat (the workflow id is the pipeline's name): a long export or
+ * job is work, not a stall.
  */
-async function sleepHeartbeating(ctx: Context, ms: number, details: unknown, wake?: Promise<void>): Promise<void> {
+async function sleepHeartbeating(
+  ctx: Context,
+  metrics: PipelineMetrics,
+  ms: number,
+  details: unknown,
+  wake?: Promise<void>,
+): Promise<void> {
   const end = Date.now() + ms;
   let woken = false;
   void wake?.then(() => (woken = true));
-  ctx.heartbeat(details);
+  const beat = () => {
+    ctx.heartbeat(details);
+    const pipeline = ctx.info.workflowExecution?.workflowId;
+    if (pipeline) metrics.heartbeat(pipeline);
+  };
+  beat();
   for (let left = ms; left > 0 && !woken; left = end - Date.now()) {
     const nap = ctx.sleep(Math.min(left, HEARTBEAT_EVERY_MS));
     if (wake) {
       nap.catch(() => undefined); // when `wake` wins, a later cancellation must not go unhandled
       await Promise.race([nap, wake]);
     } else await nap;
-    ctx.heartbeat(details);
+    beat();
   }
 }
 

@@ -19,7 +19,7 @@ const lakeLocation = z.string().min(1, 'must be an S3 URI, a file:// URI or a lo
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
-const derivedColumn = z
+export const DerivedColumnSchema = z
   .object({
     name: attributeName.describe('name of the new column'),
     from: attributeName.describe('attribute holding an ISO-8601 timestamp, e.g. create_at'),
@@ -35,10 +35,32 @@ const columnType = z
     'must be string, long, double, boolean, binary or decimal(p,s)',
   );
 
+/** How DynamoDB values become lake column types (docs/types.md). */
+export const ColumnTypesSchema = z
+  .object({
+    numbers: z
+      .enum(['auto', 'decimal', 'string'])
+      .default('auto')
+      .describe('default rule for N attributes; docs/types.md'),
+    columns: z.record(attributeName, columnType).default({}),
+  })
+  .strict();
+
+/** Glue 5.0 worker types for Spark jobs (deploy/ creates the jobs with them). */
+const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
+
 const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
   z
     .object({
       glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
+      workerType: z.enum(GLUE_WORKER_TYPES).default('G.1X').describe("AWS (deploy/): the Glue job's worker type"),
+      numberOfWorkers: z
+        .number()
+        .int()
+        .min(2)
+        .max(1000)
+        .default(2)
+        .describe("AWS (deploy/): the Glue job's number of workers"),
       script: z
         .string()
         .min(1)
@@ -54,7 +76,7 @@ const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
       pollIntervalSeconds: z.number().int().min(1).max(600).default(5).describe('how often a running job is checked'),
     })
     .strict()
-    .default({ glueJobName, script, timeoutMinutes, pollIntervalSeconds: 5 });
+    .default({ glueJobName, workerType: 'G.1X', numberOfWorkers: 2, script, timeoutMinutes, pollIntervalSeconds: 5 });
 
 export const PipelineConfigSchema = z
   .object({
@@ -72,7 +94,7 @@ export const PipelineConfigSchema = z
     orderingField: attributeName
       .optional()
       .describe('attribute whose largest value wins (Hudi precombine); default: stream order'),
-    derivedColumns: z.array(derivedColumn).default([]),
+    derivedColumns: z.array(DerivedColumnSchema).default([]),
     partitionFields: z.array(attributeName).default([]),
     export: z
       .object({
@@ -133,6 +155,15 @@ export const PipelineConfigSchema = z
           .describe(
             "AWS: the bucket of the stream Lambda's on-failure destination; a record there of a discarded batch of this table stalls the pipeline (docs/gaps.md)",
           ),
+        expireAfterDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(30)
+          .describe(
+            'AWS (deploy/): an S3 lifecycle rule deletes minute folders this many days old; longer than any pause or stall',
+          ),
       })
       .strict(),
     lake: z
@@ -154,12 +185,16 @@ export const PipelineConfigSchema = z
       .default({
         initialLoad: {
           glueJobName: 'ddb-lake-initial-load',
+          workerType: 'G.1X',
+          numberOfWorkers: 2,
           script: 'glue/initial_load.py',
           timeoutMinutes: 1440,
           pollIntervalSeconds: 5,
         },
         incremental: {
           glueJobName: 'ddb-lake-incremental',
+          workerType: 'G.1X',
+          numberOfWorkers: 2,
           script: 'glue/incremental.py',
           timeoutMinutes: 60,
           pollIntervalSeconds: 5,
@@ -200,20 +235,30 @@ export const PipelineConfigSchema = z
       })
       .strict()
       .default({ maxAttempts: 5, initialIntervalSeconds: 10, maxIntervalSeconds: 300, backoffCoefficient: 2 }),
-    types: z
-      .object({
-        numbers: z
-          .enum(['auto', 'decimal', 'string'])
-          .default('auto')
-          .describe('default rule for N attributes; docs/types.md'),
-        columns: z.record(attributeName, columnType).default({}),
-      })
-      .strict()
-      .default({ numbers: 'auto', columns: {} }),
+    types: ColumnTypesSchema.default({ numbers: 'auto', columns: {} }),
     errors: z
       .object({ maxRejectedShare: z.number().min(0).max(1).default(0.01) })
       .strict()
       .default({ maxRejectedShare: 0.01 }),
+    alarms: z
+      .object({
+        lagSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(86400)
+          .default(900)
+          .describe('AWS (deploy/): alarm when the oldest change not yet in the lake is older than this'),
+        stalledMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(1440)
+          .default(15)
+          .describe('AWS (deploy/): alarm when the pipeline has done no work for this long'),
+      })
+      .strict()
+      .default({ lagSeconds: 900, stalledMinutes: 15 }),
   })
   .strict()
   .superRefine((c, ctx) => {

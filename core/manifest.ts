@@ -1,62 +1,106 @@
-import type { PipelineConfig } from './config';
+/**
+ * The contract between the workflow's activities and the Glue jobs (docs/contracts.md): the run
+ * manifest the activities write and the run summary the jobs write back. Defined once, here, in zod;
+ * `npm run contracts` exports both as JSON Schema (core/contracts/*.schema.json), which the Python
+ * side checks its reader and its summaries against (glue/tests/test_contracts.py). Rename a field on
+ * one side and a test fails on the other.
+ */
+import { z } from 'zod';
+import { ColumnTypesSchema, DerivedColumnSchema, type PipelineConfig } from './config';
 
-/** A job run's manifest; the format is documented in docs/contracts.md. */
-export interface JobManifest {
-  version: 1;
-  runKey: string;
-  pipeline: string;
-  kind: 'initialLoad' | 'incremental';
-  table: ManifestTable;
-  files: string[];
-  export: { root: string; exportTimeMs: number } | null;
-  /**
-   * Incremental: the point in time of the export the lake was (last) loaded from. Landing lines
-   * older than its second are in the export already and are not applied (docs/ordering.md).
-   */
-  loadedExportTimeMs?: number;
-  rejectedLocation: string;
-  summaryUri: string;
-}
+const keyType = z.enum(['S', 'N', 'B']);
 
-export interface ManifestTable {
-  lakeLocation: string;
-  tableName: string;
-  keyFields: string[];
-  orderingField: string | null;
-  derivedColumns: PipelineConfig['derivedColumns'];
-  partitionFields: string[];
-  types: PipelineConfig['types'];
-  maxRejectedShare: number;
-  glueDatabase: string | null;
-  /** DynamoDB types of the key attributes (S | N | B), from the table's key schema; optional. */
-  keyTypes?: Record<string, 'S' | 'N' | 'B'>;
-  /** Where the incremental job keeps deleted keys; default `<lakeLocation>__tombstones`. */
-  tombstoneLocation?: string;
-}
+export const ManifestTableSchema = z
+  .object({
+    lakeLocation: z.string().min(1).describe('the Hudi table: s3://…, file://… or an absolute folder'),
+    tableName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/),
+    keyFields: z.array(z.string().min(1)).min(1).max(2),
+    orderingField: z.string().min(1).nullable().describe('null: order by stream position (docs/ordering.md)'),
+    derivedColumns: z.array(DerivedColumnSchema),
+    partitionFields: z.array(z.string().min(1)),
+    types: ColumnTypesSchema,
+    maxRejectedShare: z.number().min(0).max(1),
+    glueDatabase: z.string().min(1).nullable(),
+    keyTypes: z
+      .record(z.string(), keyType)
+      .optional()
+      .describe("DynamoDB types of the key attributes, from the table's key schema"),
+    tombstoneLocation: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('where deleted keys are kept; default <lakeLocation>__tombstones'),
+  })
+  .strict();
 
-/** A job run's summary (docs/contracts.md). */
-export interface JobSummary {
-  runKey: string;
-  kind: 'initialLoad' | 'incremental';
-  status: 'succeeded' | 'failed';
-  recordsRead: number;
-  upserted: number;
-  deleted: number;
-  rejected: number;
-  durationSeconds: number;
-  commitInstant: string | null;
-  startedAt: string;
-  finishedAt: string;
-  /** Versions dropped because a larger ordering value of the same key won (in the batch or a tombstone). */
-  superseded?: number;
-  /** Rows with a value that did not fit its column, kept in `_ddb_lake_overflow` (docs/types.md). */
-  overflowed?: number;
-  /** Columns this run added to the table. */
-  newColumns?: string[];
-  /** Where this run's rejected records are (set when `rejected` > 0). */
-  rejectedUri?: string | null;
-  /** status "failed": the error text (the Python exception's message). */
-  error?: string;
+export const JobManifestSchema = z
+  .object({
+    version: z.literal(1),
+    runKey: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/),
+    pipeline: z.string().min(1),
+    kind: z.enum(['initialLoad', 'incremental']),
+    table: ManifestTableSchema,
+    files: z.array(z.string().min(1)).describe('incremental: landing files, in any order'),
+    export: z
+      .object({ root: z.string().min(1), exportTimeMs: z.number().int() })
+      .strict()
+      .nullable()
+      .describe('initial load: the export root and its point in time'),
+    loadedExportTimeMs: z
+      .number()
+      .int()
+      .optional()
+      .describe('incremental: the point in time of the export the lake was loaded from; older lines are superseded'),
+    rejectedLocation: z.string().min(1),
+    summaryUri: z.string().min(1),
+  })
+  .strict();
+
+export const JobSummarySchema = z
+  .object({
+    runKey: z.string().nullable().describe('null only when the job failed before it could read its arguments'),
+    kind: z.enum(['initialLoad', 'incremental']),
+    status: z.enum(['succeeded', 'failed']),
+    recordsRead: z.number().int().min(0),
+    upserted: z.number().int().min(0),
+    deleted: z.number().int().min(0),
+    rejected: z.number().int().min(0),
+    superseded: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('versions dropped because a larger ordering value of the same key won (in the batch or a tombstone)'),
+    overflowed: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('rows with a value that did not fit its column, kept in _ddb_lake_overflow (docs/types.md)'),
+    durationSeconds: z.number().min(0),
+    commitInstant: z.string().nullable(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    newColumns: z.array(z.string()).optional().describe('columns this run added to the table'),
+    columns: z.number().int().optional().describe('initial load: columns of the table'),
+    exportItems: z.number().int().optional().describe('initial load: items the export manifest announced'),
+    rejectedUri: z.string().nullable().optional().describe('where the rejected records are (when rejected > 0)'),
+    phases: z.record(z.string(), z.number()).optional().describe('seconds spent per phase of the run'),
+    warnings: z.array(z.string()).optional(),
+    error: z.string().optional().describe('status "failed": the error text'),
+  })
+  .strict();
+
+export type ManifestTable = z.infer<typeof ManifestTableSchema>;
+export type JobManifest = z.infer<typeof JobManifestSchema>;
+export type JobSummary = z.infer<typeof JobSummarySchema>;
+
+/** A summary as the runner read it (JSON from S3 or the job's log), checked against the contract. */
+export function parseJobSummary(raw: unknown, source: string): JobSummary {
+  const result = JobSummarySchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new Error(`the job summary ${source} does not follow the contract (docs/contracts.md): ${problems}`);
 }
 
 export function manifestTable(config: PipelineConfig, keyFields: string[]): ManifestTable {
@@ -70,5 +114,17 @@ export function manifestTable(config: PipelineConfig, keyFields: string[]): Mani
     types: config.types,
     maxRejectedShare: config.errors.maxRejectedShare,
     glueDatabase: config.lake.glueDatabase ?? null,
+  };
+}
+
+/** The JSON Schema documents of the contract, as committed in core/contracts/ (`npm run contracts`). */
+export function contractSchemas(): Record<string, unknown> {
+  const schema = (id: string, type: z.ZodType) => ({
+    $id: `ddb-lake/${id}`,
+    ...z.toJSONSchema(type, { target: 'draft-2020-12', io: 'input' }),
+  });
+  return {
+    'job-manifest.schema.json': schema('job-manifest', JobManifestSchema),
+    'job-summary.schema.json': schema('job-summary', JobSummarySchema),
   };
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { NoMetrics } from '../activities/local/no-metrics';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import type { PipelineServices } from '../activities/services';
 import { S3LandingAudit } from '../activities/sdk/s3-landing-audit';
@@ -104,6 +105,7 @@ describe('planIncremental proves the chain against S3', () => {
       lister: new S3LandingLister(stack.s3),
       audit: new S3LandingAudit(stack.s3),
       manifests: new S3ManifestStore(stack.s3),
+      metrics: new NoMetrics(),
     } as unknown as PipelineServices;
     const activities = createPipelineActivities(services, { now: () => now });
     const config = testConfig({ landing: { location: landing, closeAfterSeconds: 120 } });
@@ -231,6 +233,7 @@ describe('planIncremental proves the chain against S3', () => {
       lister: new S3LandingLister(stack.s3),
       audit: new S3LandingAudit(stack.s3),
       manifests: new S3ManifestStore(stack.s3),
+      metrics: new NoMetrics(),
     } as unknown as PipelineServices;
     const at = (ms: number) => createPipelineActivities(services, { now: () => ms });
     const request = (n: number): PlanRequest => ({
@@ -288,6 +291,7 @@ describe('planIncremental proves the chain against S3', () => {
       lister: new S3LandingLister(stack.s3),
       audit: new S3LandingAudit(stack.s3),
       manifests: new S3ManifestStore(stack.s3),
+      metrics: new NoMetrics(),
     } as unknown as PipelineServices;
     const acts = createPipelineActivities(services, { now: () => T0 + 5 * MIN });
     const request = (gapsFromMs: number): PlanRequest => ({

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../core/aws';
-import type { JobManifest, JobSummary } from '../../core/manifest';
+import { parseJobSummary, type JobManifest, type JobSummary } from '../../core/manifest';
 import type { ManifestStore } from '../manifest-store';
 import { isNotFound, readBody } from './s3';
 
@@ -22,7 +22,7 @@ export class S3ManifestStore implements ManifestStore {
 
   async readSummary(uri: string): Promise<JobSummary | null> {
     const body = await this.get(uri);
-    return body ? (JSON.parse(body.toString('utf8')) as JobSummary) : null;
+    return body ? parseJobSummary(JSON.parse(body.toString('utf8')), uri) : null;
   }
 
   private async get(uri: string): Promise<Buffer | null> {

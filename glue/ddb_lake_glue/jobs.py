@@ -66,8 +66,8 @@ def main(kind: str, argv: Optional[Sequence[str]] = None) -> None:
     _finish(spark, manifest, summary, started)
 
 
-def _finish(spark: Optional[SparkSession], manifest: Optional[Manifest], summary: Dict[str, Any], started: float) -> None:
-    finished = time.time()
+def complete_summary(summary: Dict[str, Any], started: float, finished: float) -> Dict[str, Any]:
+    """Every field the contract requires (core/contracts/job-summary.schema.json), whatever the run did."""
     summary.setdefault("recordsRead", 0)
     for k in ("upserted", "deleted", "rejected", "superseded", "overflowed"):
         summary.setdefault(k, 0)
@@ -75,6 +75,11 @@ def _finish(spark: Optional[SparkSession], manifest: Optional[Manifest], summary
     summary["durationSeconds"] = round(finished - started, 3)
     summary["startedAt"] = _iso(started)
     summary["finishedAt"] = _iso(finished)
+    return summary
+
+
+def _finish(spark: Optional[SparkSession], manifest: Optional[Manifest], summary: Dict[str, Any], started: float) -> None:
+    complete_summary(summary, started, time.time())
     if spark is not None and manifest is not None:
         try:
             storage.write_text(spark, manifest.summary_uri, json.dumps(summary, indent=2) + "\n")
@@ -134,7 +139,7 @@ def run_manifest_uri(spark: SparkSession, manifest_uri: str, kind: str, run_key:
     manifest = load_manifest(spark, manifest_uri, kind, run_key)
     summary: Dict[str, Any] = {"runKey": run_key, "kind": kind, "status": "succeeded"}
     summary.update(run(spark, manifest))
-    summary["durationSeconds"] = round(time.time() - started, 3)
+    complete_summary(summary, started, time.time())
     storage.write_text(spark, manifest.summary_uri, json.dumps(summary, indent=2) + "\n")
     return summary
 

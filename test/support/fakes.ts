@@ -6,6 +6,7 @@ import type { Exporter, ExportRequest, ExportState } from '../../activities/expo
 import type { JobKind, JobRunner, JobRunRequest, JobRunState } from '../../activities/job-runner';
 import type { GapMarkerEntry, LandingAudit } from '../../activities/landing-audit';
 import type { LandingLister, LandingListing } from '../../activities/landing-lister';
+import { NoMetrics } from '../../activities/local/no-metrics';
 import type { ManifestStore } from '../../activities/manifest-store';
 import type { PipelineServices } from '../../activities/services';
 import type { TableDescription, TableInspector } from '../../activities/table-inspector';
@@ -314,7 +315,15 @@ export function createFakes(startMs = EXPORT_TIME_MS + 30_000): Fakes {
     exporter,
     landing,
     jobs,
-    services: { inspector, exporter, lister: landing, audit: landing, manifests: landing, jobRunner: jobs },
+    services: {
+      inspector,
+      exporter,
+      lister: landing,
+      audit: landing,
+      manifests: landing,
+      jobRunner: jobs,
+      metrics: new NoMetrics(),
+    },
   };
 }
 
