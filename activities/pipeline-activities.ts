@@ -184,7 +184,7 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       };
       let plan = planBatch(input);
       const gaps = (await audit.gapMarkers(request.landingUri, request.gapsFromMs ?? 0)).map(markerReport);
-      const discarded = request.discardedBatches;
+      const discarded = request.discardedBatches ?? services.streamFailures?.(request.pipeline);
       if (discarded)
         gaps.push(
           ...(await audit.discardedBatches(discarded.location, discarded.tableArn, request.gapsFromMs ?? 0)).map(

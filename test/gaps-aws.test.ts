@@ -1,21 +1,28 @@
 /**
  * Gap detection on AWS (docs/gaps.md "On AWS"): Lambda's event source mapping records each stream
  * batch it discards in its S3 on-failure destination. Here such records, in AWS's exact format and
- * key layout, lie in a bucket of the test stack's moto; the pipeline workflow runs on the test
- * stack's dev server with the real planner and the real S3 audit (activities/sdk/s3-landing-audit.ts)
- * over moto, the export and jobs fake-fast. A record of another table's stream and one from before
- * the export change nothing; a record of this table's stream written after the export stalls the
- * pipeline with kind `discarded`, naming the shard and the sequence range, before the next batch is
- * applied; `rebackfill` takes a fresh export (covering it) and the pipeline goes on.
+ * key layout, lie in a bucket of the test stack's moto.
+ * - The workflow, on the test stack's dev server, with the real planner and the real S3 audit over
+ *   moto (export and jobs fake-fast), told where the records are as the deploy/ stack tells its
+ *   worker (DDB_LAKE_STREAM_FAILURES): a record of another table's stream and one from before the
+ *   export change nothing; a record of this table's stream written after the export stalls the
+ *   pipeline with kind `discarded`, naming the shard and the sequence range, before the next batch
+ *   is applied; `rebackfill` takes a fresh export (covering it) and the pipeline goes on.
+ * - The planner told by the plan request (a config's `landing.onFailureDestination`), which wins
+ *   over the deployment's; an object there that is not a stream record is a gap too.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import { S3LandingAudit } from '../activities/sdk/s3-landing-audit';
-import type { PlanRequest } from '../activities/types';
+import { streamFailuresFromEnvironment } from '../activities/stream-failures';
+import type { PlanRequest, PlanResult } from '../activities/types';
+import { STREAM_FAILURES_ENV } from '../core/aws-deployment';
+import { initialWatermark } from '../core/watermark';
 import { rebackfillUpdate, statusQuery, type PipelineStatus } from '../workflows/definitions';
 import { pipelineWorkflow } from '../workflows/pipeline';
 import {
@@ -34,6 +41,7 @@ const bucket = uniqueName('on-failure');
 /** The fake inspector's table (test/support/fakes.ts): the workflow validates against it. */
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/Transaction';
 const MAPPING = randomUUID();
+const STREAM_ARN = `${TABLE_ARN}/stream/2026-11-27T10:00:00.000`;
 const SHARD = 'shardId-00000001796468400000-f35f62ef';
 
 before(async () => {
@@ -71,36 +79,36 @@ function invocationRecord(atMs: number, streamArn: string, first: string, last: 
 }
 
 /** `aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>`, as Lambda names it. */
-async function putRecord(record: ReturnType<typeof invocationRecord>): Promise<string> {
+async function putRecord(record: ReturnType<typeof invocationRecord>, into = bucket): Promise<string> {
   const t = new Date(record.timestamp);
   const iso = t.toISOString();
   const key = `aws/lambda/${MAPPING}/${record.DDBStreamBatchInfo.shardId}/${iso.slice(0, 10).replace(/-/g, '/')}/${iso.slice(0, 19).replace(/:/g, '.')}-${randomUUID()}`;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record) }));
+  await s3.send(new PutObjectCommand({ Bucket: into, Key: key, Body: JSON.stringify(record) }));
   return key;
 }
 
 /**
  * A worker on a task queue of its own, with the real activities over the fakes and the real S3
- * audit. `discardedBatches` is what workflows/pipeline.ts passes to planIncremental from the config
- * and the validated table; until the workflow passes it itself (docs/gaps.md "On AWS"), the same
- * value is filled in here when the workflow leaves it out.
+ * audit, told where `pipeline`'s discarded batches are recorded as the deploy/ stack tells its
+ * worker: the DDB_LAKE_STREAM_FAILURES variable (core/aws-deployment.ts), parsed as the worker does.
  */
-async function withWorker<T>(f: Fakes, destination: string, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const activities = createPipelineActivities({ ...f.services, audit: new S3LandingAudit(s3) }, f.clock);
+async function withWorker<T>(f: Fakes, pipeline: string, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const streamFailures = streamFailuresFromEnvironment({
+    [STREAM_FAILURES_ENV]: JSON.stringify({
+      [pipeline]: { bucket, eventSourceMappingId: MAPPING, streamArn: STREAM_ARN },
+    }),
+  });
+  const activities = createPipelineActivities(
+    { ...f.services, audit: new S3LandingAudit(s3), streamFailures },
+    f.clock,
+  );
   const taskQueue = uniqueName('gaps-aws');
   const worker = await Worker.create({
     connection: await testWorkerConnection(),
     namespace: testEnvironment().temporal.namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: {
-      ...activities,
-      planIncremental: (request: PlanRequest) =>
-        activities.planIncremental({
-          ...request,
-          discardedBatches: request.discardedBatches ?? { location: destination, tableArn: TABLE_ARN },
-        }),
-    },
+    activities,
     shutdownGraceTime: '1 second',
   });
   return worker.runUntil(fn(taskQueue));
@@ -109,19 +117,12 @@ async function withWorker<T>(f: Fakes, destination: string, fn: (taskQueue: stri
 describe('gap detection on AWS: records of discarded batches in the on-failure destination', () => {
   test('a discarded batch of this table stalls the pipeline with its shard and sequence range; rebackfill recovers', async () => {
     const f = createFakes();
-    const destination = `s3://${bucket}/`;
     const config = testConfig({
       name: uniqueName('gaps-aws'),
-      landing: {
-        location: `s3://ddb-lake-local/landing/${bucket}/`,
-        closeAfterSeconds: 120,
-        sweepEveryCycles: 1000,
-        onFailureDestination: destination,
-      },
+      landing: { location: `s3://ddb-lake-local/landing/${bucket}/`, closeAfterSeconds: 120, sweepEveryCycles: 1000 },
     });
-    assert.equal(config.landing.onFailureDestination, destination);
     const client = await testTemporalClient();
-    await withWorker(f, destination, async (taskQueue) => {
+    await withWorker(f, config.name, async (taskQueue) => {
       const handle = await client.workflow.start(pipelineWorkflow, {
         taskQueue,
         workflowId: config.name,
@@ -149,9 +150,7 @@ describe('gap detection on AWS: records of discarded batches in the on-failure d
           '702',
         ),
       );
-      await putRecord(
-        invocationRecord(EXPORT_TIME_MS - 5_000, `${TABLE_ARN}/stream/2026-11-27T10:00:00.000`, '600', '602'),
-      );
+      await putRecord(invocationRecord(EXPORT_TIME_MS - 5_000, STREAM_ARN, '600', '602'));
       f.landing.add('6_9_bbbbbbbbbbbb.json');
       const before = await statusWhere('second batch', (s) => s.counters.filesApplied === 2);
       assert.equal(before.stalled, null, 'neither record is a gap of this pipeline');
@@ -159,12 +158,7 @@ describe('gap detection on AWS: records of discarded batches in the on-failure d
       // Lambda gave up on a batch of this table's stream after the export.
       f.clock.advance(5_000);
       const key = await putRecord(
-        invocationRecord(
-          f.clock.now(),
-          `${TABLE_ARN}/stream/2026-11-27T10:00:00.000`,
-          '1100000000017454423011',
-          '1100000000017454423013',
-        ),
+        invocationRecord(f.clock.now(), STREAM_ARN, '1100000000017454423011', '1100000000017454423013'),
       );
       const late = f.landing.add('10_12_cccccccccccc.json');
       const stalled = await statusWhere('stalled on the discarded batch', (s) => s.stalled !== null);
@@ -202,5 +196,77 @@ describe('gap detection on AWS: records of discarded batches in the on-failure d
       assert.deepEqual(f.jobs.overlaps(), []);
       await handle.cancel();
     });
+  });
+
+  test('a plan request naming the destination (landing.onFailureDestination) wins over the deployment; a foreign object there is a gap', async () => {
+    const other = uniqueName('on-failure-cfg');
+    await s3.send(new CreateBucketCommand({ Bucket: other }));
+    const f = createFakes();
+    const at = f.clock.now();
+    const key = await putRecord(invocationRecord(at, STREAM_ARN, '900', '901'), other);
+    const request = (discardedBatches: PlanRequest['discardedBatches']): PlanRequest => ({
+      pipeline: 'deployed',
+      runKey: 'deployed-00000000-inc-000001-a1',
+      landingUri: `s3://ddb-lake-local/landing/${other}/`,
+      table: {
+        lakeLocation: '/tmp/lake',
+        tableName: 't',
+        keyFields: ['id'],
+        orderingField: null,
+        derivedColumns: [],
+        partitionFields: [],
+        types: { numbers: 'auto', columns: {} },
+        maxRejectedShare: 0.01,
+        glueDatabase: null,
+      },
+      watermark: initialWatermark(EXPORT_TIME_MS),
+      sweep: false,
+      sweepMinutes: 60,
+      closeAfterSeconds: 120,
+      maxFiles: 100,
+      gapsFromMs: EXPORT_TIME_MS,
+      discardedBatches,
+    });
+    // The deployment names the first bucket, which holds a record of this table's stream too.
+    const deployedKey = await putRecord(invocationRecord(at, STREAM_ARN, '950', '951'));
+    const deployed = streamFailuresFromEnvironment({
+      [STREAM_FAILURES_ENV]: JSON.stringify({
+        deployed: { bucket, eventSourceMappingId: MAPPING, streamArn: STREAM_ARN },
+      }),
+    });
+    const acts = createPipelineActivities(
+      { ...f.services, audit: new S3LandingAudit(s3), streamFailures: deployed },
+      f.clock,
+    );
+    const plan = (r: PlanRequest): Promise<PlanResult> => new MockActivityEnvironment().run(acts.planIncremental, r);
+    const viaDeployment = await plan(request(null));
+    assert.ok(
+      viaDeployment.gaps!.some((g) => g.message.endsWith(`on-failure record s3://${bucket}/${deployedKey}`)),
+      JSON.stringify(viaDeployment.gaps),
+    );
+    assert.ok(viaDeployment.gaps!.every((g) => !g.message.includes(`s3://${other}/`)));
+    // ...the request names the other one: its record counts.
+    const named = await plan(request({ location: `s3://${other}/`, tableArn: TABLE_ARN }));
+    assert.deepEqual(
+      named.gaps!.map((g) => [g.kind, g.message.endsWith(`on-failure record s3://${other}/${key}`)]),
+      [['discarded', true]],
+    );
+    assert.equal(named.run, null, 'no job is planned past a gap');
+    // Another table's ARN in the request: nothing of this bucket counts.
+    const foreign = await plan(request({ location: `s3://${other}/`, tableArn: `${TABLE_ARN}-other` }));
+    assert.deepEqual(foreign.gaps, []);
+    // Anything else Lambda's prefix holds is a gap (kind unknown).
+    await s3.send(new PutObjectCommand({ Bucket: other, Key: `aws/lambda/${MAPPING}/${SHARD}/x`, Body: 'not json' }));
+    const unknown = await plan(request({ location: `s3://${other}/`, tableArn: TABLE_ARN }));
+    assert.deepEqual(unknown.gaps!.map((g) => g.kind).sort(), ['discarded', 'unknown']);
+    assert.match(
+      unknown.gaps!.find((g) => g.kind === 'unknown')!.message,
+      /^on-failure record s3:\/\/\S+ \(not a record of a DynamoDB stream batch: treated as a gap\)$/,
+    );
+    // A malformed deployment variable stops the worker at start-up with one sentence.
+    assert.throws(
+      () => streamFailuresFromEnvironment({ [STREAM_FAILURES_ENV]: '{"p": {"bucket": "b"}}' }),
+      /DDB_LAKE_STREAM_FAILURES is not \{"<pipeline>": \{"bucket", "eventSourceMappingId", "streamArn"\}\} \(/,
+    );
   });
 });
