@@ -11,6 +11,8 @@ export interface GapMarkerEntry {
   detectedAtMs: number;
   /** The marker's content; null when it is not a ddb-lake marker (any object there is a gap). */
   marker: GapMarker | null;
+  /** What the key names, for messages: `marker` (default) or `on-failure record`. */
+  evidence?: string;
 }
 
 export interface LandingAudit {
@@ -18,6 +20,13 @@ export interface LandingAudit {
   gapMarkers(landingUri: string, fromMs: number): Promise<GapMarkerEntry[]>;
   /** The claim of a batch (`<landing>/_batches/<id>`): the key it names, or null when there is none. */
   claimedKey(landingUri: string, batchId: string): Promise<string | null>;
+  /**
+   * Records of this table's stream batches that Lambda's event source mapping discarded, in its S3
+   * on-failure destination (`s3://<bucket>/`; activities/sdk/lambda-on-failure.ts), written at or
+   * after `fromMs`, oldest first, as `discarded` markers (`marker` null: an object there that is not
+   * a DynamoDB stream record).
+   */
+  discardedBatches(destinationUri: string, tableArn: string, fromMs: number): Promise<GapMarkerEntry[]>;
   /** Whether an object exists under the landing location (`relativeKey` after its prefix). */
   exists(landingUri: string, relativeKey: string): Promise<boolean>;
 }

@@ -183,6 +183,13 @@ function pipelineActivities(services: PipelineServices, clock: { now(): number }
       };
       let plan = planBatch(input);
       const gaps = (await audit.gapMarkers(request.landingUri, request.gapsFromMs ?? 0)).map(markerReport);
+      const discarded = request.discardedBatches ?? services.streamFailures?.(request.pipeline);
+      if (discarded)
+        gaps.push(
+          ...(await audit.discardedBatches(discarded.location, discarded.tableArn, request.gapsFromMs ?? 0)).map(
+            markerReport,
+          ),
+        );
       const chain = await checkChain(audit, request.landingUri, input, listing.links ?? [], plan.take);
       gaps.push(...chain.gaps);
       if (chain.hold.length > 0) plan = planBatch({ ...input, hold: chain.hold });
@@ -424,7 +431,9 @@ function markerReport(entry: GapMarkerEntry): GapReport {
   if (!m)
     return {
       kind: 'unknown',
-      message: `gap marker ${entry.key} (not a ddb-lake marker: treated as a gap)`,
+      message: entry.evidence
+        ? `${entry.evidence} ${entry.key} (not a record of a DynamoDB stream batch: treated as a gap)`
+        : `gap marker ${entry.key} (not a ddb-lake marker: treated as a gap)`,
       detectedAt,
     };
   const where = [
@@ -438,7 +447,7 @@ function markerReport(entry: GapMarkerEntry): GapReport {
     (['trimmed', 'shard-gone', 'discarded', 'stream-replaced'] as const).find((k) => k === m.kind) ?? 'unknown';
   return {
     kind,
-    message: `${GAP_LEADS[m.kind] ?? m.kind}${where ? ` (${where})` : ''}: ${m.reason}; marker ${entry.key}`,
+    message: `${GAP_LEADS[m.kind] ?? m.kind}${where ? ` (${where})` : ''}: ${m.reason}; ${entry.evidence ?? 'marker'} ${entry.key}`,
     detectedAt: m.detectedAt ?? detectedAt,
   };
 }

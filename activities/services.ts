@@ -18,7 +18,9 @@ import { S3LandingAudit } from './sdk/s3-landing-audit';
 import { S3LandingLister } from './sdk/s3-landing-lister';
 import { S3ManifestStore } from './sdk/s3-manifest-store';
 import { SdkTableInspector } from './sdk/table-inspector';
+import { streamFailuresFromEnvironment } from './stream-failures';
 import type { TableInspector } from './table-inspector';
+import type { DiscardedBatchesLocation } from './types';
 
 /** Everything the pipeline activities touch, each behind its small interface. */
 export interface PipelineServices {
@@ -31,6 +33,8 @@ export interface PipelineServices {
   jobRunner: JobRunner;
   /** Heartbeat, lag and backlog for the alarms of an AWS deployment (docs/aws.md, "Alarms"). */
   metrics: PipelineMetrics;
+  /** Where a deployment records this pipeline's discarded stream batches (DDB_LAKE_STREAM_FAILURES), if anywhere. */
+  streamFailures?: (pipeline: string) => DiscardedBatchesLocation | undefined;
   /** The message for an AWS endpoint that cannot be reached (a network failure, e.g. ECONNREFUSED), naming the fix. */
   unreachable?: (failure: string) => string;
 }
@@ -56,6 +60,7 @@ export function createServices(env: Environment, overrides: Partial<PipelineServ
     metrics:
       overrides.metrics ??
       (env.kind === 'aws' ? new CloudWatchMetrics(new CloudWatchClient(clientConfig)) : new NoMetrics()),
+    streamFailures: overrides.streamFailures ?? streamFailuresFromEnvironment(),
     unreachable:
       overrides.unreachable ??
       ((failure) => {

@@ -79,6 +79,18 @@ export interface PlanRequest {
    * (its point in time); later ones stop the pipeline (docs/gaps.md). Absent: the export time is unknown, every marker counts.
    */
   gapsFromMs?: number | null;
+  /**
+   * AWS: the stream Lambda's S3 on-failure destination (`landing.onFailureDestination`) and the
+   * table whose stream's discarded batches count (docs/gaps.md "On AWS"); absent or null: the one the
+   * worker's deployment names for this pipeline (PipelineServices.streamFailures), if any.
+   */
+  discardedBatches?: DiscardedBatchesLocation | null;
+}
+
+/** The S3 on-failure destination (`s3://<bucket>/`) and the table whose stream's discarded batches count. */
+export interface DiscardedBatchesLocation {
+  location: string;
+  tableArn: string;
 }
 
 /** Why the pipeline cannot prove it has seen every change (docs/gaps.md). */

@@ -26,6 +26,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseS3Uri } from '../core/s3-uri';
 import { resolveEnvironment } from '../core/environment';
+import { temporalConnectionOptions } from '../core/temporal-connection';
 import { minuteFolder } from '../core/landing';
 import type { JobManifest } from '../core/manifest';
 import { readBody } from '../activities/sdk/s3';
@@ -114,7 +115,7 @@ async function measure(
 async function measurePipeline(pipeline: string): Promise<void> {
   const env = resolveEnvironment();
   if (env.kind !== 'local') throw new Error('--pipeline reads the job records of the local stack (DDB_LAKE_STATE)');
-  const connection = await Connection.connect({ address: env.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(env.temporal));
   try {
     const client = new Client({ connection, namespace: env.temporal.namespace });
     const handle = client.workflow.getHandle(pipeline);

@@ -18,6 +18,8 @@ import { temporal } from '@temporalio/proto';
 import type { PipelineConfig } from '../core/config';
 import type { Environment } from '../core/environment';
 import { UserError } from '../core/errors';
+import { temporalConnectionOptions } from '../core/temporal-connection';
+import { diagnoseConnectFailure, isAuthFailure, temporalConnectionError } from '../core/temporal-connection-errors';
 import {
   pauseSignal,
   rebackfillUpdate,
@@ -74,9 +76,12 @@ export class PipelineClient {
   static async connect(env: Environment): Promise<PipelineClient> {
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: env.temporal.address, connectTimeout: '5 seconds' });
+      connection = await Connection.connect({
+        ...temporalConnectionOptions(env.temporal),
+        connectTimeout: '5 seconds',
+      });
     } catch (err) {
-      throw unreachable(env, err);
+      throw await diagnoseConnectFailure(env.temporal, err, env.kind === 'local');
     }
     return new PipelineClient(new Client({ connection, namespace: env.temporal.namespace }), connection, env);
   }
@@ -317,7 +322,7 @@ export class PipelineClient {
         `no pipeline named "${pipeline}"`,
         'run `ddb-lake list` to see the pipelines, or start one with `ddb-lake start <config.json>`',
       );
-    if (isUnavailable(err)) return unreachable(this.env, err);
+    if (isUnavailable(err) || isAuthFailure(err)) return unreachable(this.env, err);
     return err;
   }
 }
@@ -334,12 +339,9 @@ function retryingActivity(d: WorkflowExecutionDescription): StatusDocument['retr
   };
 }
 
+/** The connection failed (unreachable, TLS, refused credentials): one sentence naming the fix. */
 function unreachable(env: Environment, err: unknown): UserError {
-  const detail = ((err as Error)?.message ?? String(err)).split('\n')[0];
-  return new UserError(
-    `cannot reach the Temporal server at ${env.temporal.address} (${detail})`,
-    env.kind === 'local' ? 'start the local stack with `ddb-lake up`' : 'check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE',
-  );
+  return temporalConnectionError(env.temporal, err, env.kind === 'local');
 }
 
 function firstLine(s: string): string {

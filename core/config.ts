@@ -144,6 +144,16 @@ export const PipelineConfigSchema = z
           .max(10080)
           .default(60)
           .describe('how many minutes of closed folders a sweep re-lists'),
+        onFailureDestination: z
+          .string()
+          .regex(
+            /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/?$/,
+            'must be a bucket, s3://<bucket>/ (Lambda writes its records under aws/lambda/ at the root of the bucket; no prefix)',
+          )
+          .optional()
+          .describe(
+            "AWS: the bucket of the stream Lambda's on-failure destination; a record there of a discarded batch of this table stalls the pipeline (docs/gaps.md)",
+          ),
         expireAfterDays: z
           .number()
           .int()
@@ -314,6 +324,8 @@ export function parsePipelineConfig(raw: unknown, source = 'config', baseDir = p
   const config = result.data;
   config.export.location = withTrailingSlash(config.export.location);
   config.landing.location = withTrailingSlash(config.landing.location);
+  if (config.landing.onFailureDestination)
+    config.landing.onFailureDestination = withTrailingSlash(config.landing.onFailureDestination);
   config.lake.location = normaliseLakeLocation(config.lake.location, baseDir);
   config.lake.tableName ??= config.name.replace(/-/g, '_');
   return config;

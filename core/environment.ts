@@ -1,20 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from './errors';
+import { resolveTemporalEndpoint, type TemporalEndpoint } from './temporal-connection';
 import { REPO_ROOT } from './toolchain';
+
+export type { TemporalEndpoint } from './temporal-connection';
 
 /**
  * Where the parts live. `local` (the default): the embedded stack started by `ddb-lake up`, whose
  * endpoints are read from `<state>/stack.json`. `aws`: real AWS (credentials from the standard AWS
- * chain, never from config) and a Temporal server named by TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
+ * chain, never from config). Either way the Temporal server comes from Temporal's environment
+ * configuration (core/temporal-connection.ts; the local stack's own server unless one is named).
  */
 export type Environment = LocalEnvironment | AwsEnvironment;
-
-export interface TemporalEndpoint {
-  address: string;
-  namespace: string;
-  uiUrl?: string;
-}
 
 export interface LocalEnvironment {
   kind: 'local';
@@ -32,7 +30,8 @@ export interface AwsEnvironment {
 /** What `ddb-lake up` records in `<state>/stack.json` (and `stack status --json` prints). */
 export interface StackInfo {
   stateDir: string;
-  temporal: Required<TemporalEndpoint>;
+  /** The stack's own dev server: plaintext, loopback. */
+  temporal: { address: string; namespace: string; uiUrl: string };
   aws: { endpoint: string; region: string };
   /** The loopback ports the stack was started on (Temporal's other internal ports are random, loopback too). */
   ports: { temporal: number; temporalUi: number; aws: number };
@@ -93,10 +92,7 @@ export function resolveEnvironment(): Environment {
   if (kind === 'aws') {
     return {
       kind: 'aws',
-      temporal: {
-        address: process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
-        namespace: process.env.TEMPORAL_NAMESPACE || 'default',
-      },
+      temporal: resolveTemporalEndpoint(),
       aws: { region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION },
     };
   }
@@ -106,5 +102,5 @@ export function resolveEnvironment(): Environment {
   const stack = readStackInfo(dir);
   if (!stack)
     throw new UserError(`the local stack is not running (no ${stackInfoPath(dir)})`, 'start it with `ddb-lake up`');
-  return { kind: 'local', stateDir: dir, temporal: stack.temporal, aws: stack.aws };
+  return { kind: 'local', stateDir: dir, temporal: resolveTemporalEndpoint(stack.temporal), aws: stack.aws };
 }

@@ -1,4 +1,5 @@
 import { Connection } from '@temporalio/client';
+import { temporalConnectionOptions } from '../core/temporal-connection';
 
 /**
  * Health probes: one attempt each, resolving to undefined when the service answers as it should,
@@ -30,7 +31,11 @@ export function temporalProbe(address: string, namespace: string): Probe {
   return async () => {
     let connection: Connection | undefined;
     try {
-      connection = await Connection.connect({ address, connectTimeout: PROBE_TIMEOUT_MS });
+      // The stack's own dev server: plaintext on loopback, whatever TEMPORAL_* the user has set.
+      connection = await Connection.connect({
+        ...temporalConnectionOptions({ address, namespace }),
+        connectTimeout: PROBE_TIMEOUT_MS,
+      });
       await connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () =>
         connection!.workflowService.describeNamespace({ namespace }),
       );

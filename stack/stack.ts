@@ -11,6 +11,7 @@ import {
 } from '../core/environment';
 import { UserError } from '../core/errors';
 import { isProcessRunning, spawnDetached, stopProcessGroup, tailOfFile, writeFileAtomicSync } from '../core/process';
+import { withoutTemporalServerSelection } from '../core/temporal-connection';
 import { withCacheLock } from './setup/cache';
 import { ensureToolchain, type Toolchain } from './setup';
 import { isPortFree, portHolder } from './ports';
@@ -172,7 +173,8 @@ export async function up(
       const proc = await spawnDetached(launch.command, launch.args, {
         cwd: opts.stateDir,
         logFile,
-        env: { ...process.env, ...launch.env, DDB_LAKE_STATE: opts.stateDir },
+        // The stack's worker serves the stack's own server, whatever server TEMPORAL_* names for the CLI.
+        env: { ...withoutTemporalServerSelection(process.env), ...launch.env, DDB_LAKE_STATE: opts.stateDir },
       });
       if (proc.token === undefined)
         throw new UserError(

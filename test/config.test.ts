@@ -95,6 +95,24 @@ describe('pipeline config', () => {
     );
   });
 
+  test('landing.onFailureDestination: optional, a bucket only (Lambda writes at its root), with a trailing slash', () => {
+    assert.equal(parsePipelineConfig(minimal).landing.onFailureDestination, undefined);
+    const c = parsePipelineConfig({
+      ...minimal,
+      landing: { ...minimal.landing, onFailureDestination: 's3://my-failures' },
+    });
+    assert.equal(c.landing.onFailureDestination, 's3://my-failures/');
+    assert.match(
+      messageOf(() =>
+        parsePipelineConfig({
+          ...minimal,
+          landing: { ...minimal.landing, onFailureDestination: 's3://my-failures/x/' },
+        }),
+      ),
+      /landing\.onFailureDestination: must be a bucket, s3:\/\/<bucket>\/ \(Lambda writes its records under aws\/lambda\/ at the root of the bucket; no prefix\)/,
+    );
+  });
+
   test('a missing or broken file is a one-line UserError', () => {
     assert.match(
       messageOf(() => loadPipelineConfig('/nonexistent/config.json')),

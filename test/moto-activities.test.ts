@@ -219,7 +219,7 @@ describe('local exporter (moto)', () => {
 
 describe("AWS exporter (against moto's own ExportTableToPointInTime)", () => {
   test('starts an export and follows it to COMPLETED through DescribeExport', async () => {
-    // moto implements the API (not the layout, nor client tokens): this checks the calls and the mapping.
+    // The calls and the mapping; the client token, the ARN and the layout: test/moto-aws-runners.test.ts.
     const tableArn = await createTransactionTable(moto, { name: 'AwsExport' });
     await putItems('AwsExport', 7);
     const exporter = new DynamoDbExporter(moto.dynamodb);

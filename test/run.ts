@@ -198,6 +198,9 @@ async function main(argv: string[]): Promise<number> {
     };
     delete env.AWS_PROFILE;
     delete env.AWS_SESSION_TOKEN;
+    // The Temporal secrets are for the stack's services only (test/faults-loop.test.ts looks for
+    // them); a test that connects to Temporal chooses its own settings.
+    for (const name of Object.keys(env)) if (name.startsWith('TEMPORAL_')) delete env[name];
     for (const step of [() => nodeTests(filter, env), () => pythonTests(toolchain.python, filter, env)]) {
       if (interrupted) break;
       const c = await step();
@@ -219,13 +222,19 @@ async function main(argv: string[]): Promise<number> {
   return totals.failed > 0 || totals.passed === 0 ? 1 : 0;
 }
 
-/** Credentials no real account has, distinctive enough to search for. */
+/**
+ * Credentials no real account has, distinctive enough to search for: AWS's, and a Temporal API key
+ * and client key (the stack's own services keep serving the stack's plaintext server: no
+ * TEMPORAL_ADDRESS / TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE, docs/temporal-connection.md).
+ */
 function testSecrets(): Record<string, string> {
   const hex = (n: number) => randomBytes(n).toString('hex');
   return {
     AWS_ACCESS_KEY_ID: `ASIADDBLAKE${hex(5).toUpperCase()}`,
     AWS_SECRET_ACCESS_KEY: `ddbLakeTestSecret/${hex(16)}`,
     AWS_SESSION_TOKEN: `ddbLakeTestSessionToken+${hex(24)}`,
+    TEMPORAL_API_KEY: `ddbLakeTestApiKey.${hex(24)}`,
+    TEMPORAL_TLS_CLIENT_KEY_DATA: `-----BEGIN PRIVATE KEY-----\nddbLakeTestClientKey${hex(24)}\n-----END PRIVATE KEY-----\n`,
   };
 }
 

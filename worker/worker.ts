@@ -1,7 +1,8 @@
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Environment } from '../core/environment';
-import { UserError } from '../core/errors';
+import { temporalConnectionOptions } from '../core/temporal-connection';
+import { diagnoseConnectFailure } from '../core/temporal-connection-errors';
 import { createPipelineActivities } from '../activities/pipeline-activities';
 import { createServices, type PipelineServices } from '../activities/services';
 import { TASK_QUEUE } from '../workflows/definitions';
@@ -67,11 +68,8 @@ export async function runWorker(
 
 async function connectNative(env: Environment): Promise<NativeConnection> {
   try {
-    return await NativeConnection.connect({ address: env.temporal.address });
+    return await NativeConnection.connect(temporalConnectionOptions(env.temporal));
   } catch (err) {
-    throw new UserError(
-      `cannot reach the Temporal server at ${env.temporal.address} (${(err as Error).message.split('\n')[0]})`,
-      env.kind === 'local' ? 'start the local stack with `ddb-lake up`' : 'check TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE',
-    );
+    throw await diagnoseConnectFailure(env.temporal, err, env.kind === 'local');
   }
 }

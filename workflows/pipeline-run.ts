@@ -274,6 +274,10 @@ export class PipelineRun {
       closeAfterSeconds: config.landing.closeAfterSeconds,
       maxFiles: config.schedule.maxFilesPerBatch,
       gapsFromMs: s.export?.exportTimeMs ?? null,
+      // AWS: where Lambda records the stream batches it discarded (else the deployment's own setting).
+      discardedBatches: config.landing.onFailureDestination
+        ? { location: config.landing.onFailureDestination, tableArn: validated.tableArn }
+        : null,
     });
     s.backlog = plan.backlog;
     if (plan.gaps && plan.gaps.length > 0) throw new GapsFound(plan.gaps);

@@ -2,6 +2,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Clien
 import { parseS3Uri } from '../../core/s3-uri';
 import { batchClaimKey, landingKeyPrefix, LANDING_RESERVED, type GapMarker } from '../../core/landing';
 import type { GapMarkerEntry, LandingAudit } from '../landing-audit';
+import { ON_FAILURE_PREFIX, onFailureKeyTime, onFailureMarker } from './lambda-on-failure';
 import { isNotFound, readBody } from './s3';
 
 export class S3LandingAudit implements LandingAudit {
@@ -41,6 +42,38 @@ export class S3LandingAudit implements LandingAudit {
       out.push({ key: `s3://${bucket}/${key}`, detectedAtMs, marker });
     }
     return out;
+  }
+
+  async discardedBatches(destinationUri: string, tableArn: string, fromMs: number): Promise<GapMarkerEntry[]> {
+    const { bucket } = parseS3Uri(destinationUri);
+    const keys: { key: string; atMs: number | undefined }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: ON_FAILURE_PREFIX, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) keys.push({ key: o.Key!, atMs: onFailureKeyTime(o.Key!) });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const out: GapMarkerEntry[] = [];
+    // Keys name the second Lambda gave up: older ones are covered by the export without being read.
+    for (const { key, atMs } of keys) {
+      if (atMs !== undefined && atMs + 1000 <= fromMs) continue;
+      let record: unknown = null;
+      try {
+        const body = await readBody((await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body);
+        record = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        if (!(err instanceof SyntaxError)) throw err;
+      }
+      const marker = onFailureMarker(record, tableArn);
+      if (marker === undefined) continue; // another table's stream
+      const detectedAtMs = marker ? Date.parse(marker.detectedAt) : (atMs ?? fromMs);
+      if (detectedAtMs < fromMs) continue;
+      out.push({ key: `s3://${bucket}/${key}`, detectedAtMs, marker, evidence: 'on-failure record' });
+    }
+    return out.sort((a, b) => a.detectedAtMs - b.detectedAtMs);
   }
 
   async claimedKey(landingUri: string, batchId: string): Promise<string | null> {

@@ -24,7 +24,7 @@ export function registerWorkerCommand(program: Command): void {
         telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
       });
       console.error(
-        `ddb-lake worker: task queue ${TASK_QUEUE} on ${env.temporal.address} (namespace ${env.temporal.namespace}), ${env.kind} environment`,
+        `ddb-lake worker: task queue ${TASK_QUEUE} on ${env.temporal.address} (namespace ${env.temporal.namespace}, ${env.temporal.security?.describe() ?? 'no TLS'}; from ${env.temporal.source ?? 'defaults'}), ${env.kind} environment`,
       );
       // Bundled here with a warnings-only logger: the worker would log webpack's whole report at INFO.
       const workflowBundle = await bundleWorkflowCode({

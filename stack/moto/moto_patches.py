@@ -64,6 +64,31 @@ checks both through the real server):
    Requests without the header are untouched; the header is read per request (a thread-local while
    moto's threaded server handles it).
 
+8. Glue job runs as AWS has them (the Glue runner, activities/aws/glue-job-runner.ts, and
+   test/moto-aws-runners.test.ts):
+   - `BatchStopJobRun` is not implemented by moto. Fix: it stops each named run that is STARTING or
+     RUNNING (state STOPPED, CompletedOn now) and answers `SuccessfulSubmissions`; a run id it does
+     not know, or a run that already ended, comes back in `Errors` with an `ErrorDetail`, as AWS does.
+   - `CompletedOn` is set when a run is created, so a running run looked finished. Fix: a run has
+     `CompletedOn` only once it ended (SUCCEEDED, FAILED, STOPPED, …), from the moment it did.
+   Runs still advance through moto's state manager (model `glue::job_run`: STARTING → RUNNING →
+   SUCCEEDED; POST /moto-api/state-manager/set-transition holds them where a test wants them).
+
+9. DynamoDB exports as AWS makes them (the exporter, activities/aws/dynamodb-exporter.ts). moto
+   implements ExportTableToPointInTime and DescribeExport, but:
+   - `ClientToken` is ignored: a retried start began a second export. Fix: a token seen in the last
+     8 hours with the same parameters answers the export it started; with other parameters,
+     `ExportConflictException` (the API reference names IdempotentParameterMismatch or
+     ImportConflictException in different versions; the exporter treats any of them as a conflict).
+   - The ARN is `…:table/<the table's whole ARN>/import/<id>`. Fix: `…:table/<name>/export/<id>` with
+     DynamoDB's id form (`<14-digit ms>-<8 hex>`).
+   - No `ExportTime`, `StartTime`, `EndTime` or `ExportManifest`, and no manifests: one data file
+     `<prefix>/AWSDynamoDB/<uuid>/data/<uuid>.gz` (a leading `/` when the prefix is empty). Fix: the
+     layout DynamoDB writes, `<prefix>/AWSDynamoDB/<id>/data/<26 chars>.json.gz`,
+     `manifest-files.json` (one JSON line per data file: itemCount, md5Checksum, etag,
+     dataFileS3Key) and `manifest-summary.json` (+ their `.md5`), and those four fields.
+   - DescribeExport of an unknown ARN fails with HTTP 500. Fix: `ExportNotFoundException`.
+
 Not fixed (left visible, not silent): `AttributeUpdates` PUT of a map holding binary fails with
 HTTP 500 inside moto, and `ADD` of a `BS` raises NotImplementedError (HTTP 500). Two requests
 writing the *same item* at the same moment may reach the stream in the other order than the table
@@ -90,6 +115,8 @@ def apply() -> None:
     _patch_stream_disable()
     _patch_stream_faults()
     _patch_request_fault_headers()
+    _patch_glue_job_runs()
+    _patch_table_export()
     _APPLIED = True
 
 
@@ -388,3 +415,198 @@ def _patch_request_fault_headers() -> None:
             self.record["userIdentity"] = dict(TTL_IDENTITY)
 
     table_module.StreamRecord.__init__ = init  # type: ignore[method-assign]
+
+
+GLUE_RUNNING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
+
+
+def _patch_glue_job_runs() -> None:
+    from moto.core.utils import utcnow
+    from moto.glue import models as glue_models
+    from moto.glue.models import GlueBackend
+    from moto.glue.responses import GlueResponse
+
+    FakeJobRun = glue_models.FakeJobRun
+    original_as_dict = FakeJobRun.as_dict
+
+    def as_dict(self: Any) -> dict[str, Any]:
+        status = self.status  # advances per moto's state manager
+        if status not in GLUE_RUNNING and not getattr(self, "_ddb_lake_completed_on", None):
+            self._ddb_lake_completed_on = utcnow()
+        out = original_as_dict(self)
+        ended = getattr(self, "_ddb_lake_completed_on", None)
+        if status in GLUE_RUNNING or ended is None:
+            out.pop("CompletedOn", None)
+        else:
+            out["CompletedOn"] = ended
+        return out
+
+    FakeJobRun.as_dict = as_dict  # type: ignore[method-assign]
+
+    def batch_stop_job_run(self: Any, job_name: str, run_ids: list[str]) -> dict[str, Any]:
+        job = self.get_job(job_name)
+        stopped, errors = [], []
+        for run_id in run_ids:
+            run = next((r for r in job.job_runs if r.job_run_id == run_id), None)
+            if run is None:
+                errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {"ErrorCode": "EntityNotFoundException", "ErrorMessage": f"Job Run {run_id} not found"}})
+            elif run.status not in GLUE_RUNNING:
+                errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {"ErrorCode": "InvalidInputException", "ErrorMessage": f"Job Run {run_id} is in state {run.status} and cannot be stopped"}})
+            else:
+                run.status = "STOPPED"
+                run._ddb_lake_completed_on = utcnow()
+                stopped.append({"JobName": job_name, "JobRunId": run_id})
+        return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+    GlueBackend.batch_stop_job_run = batch_stop_job_run  # type: ignore[attr-defined]
+
+    def response_batch_stop_job_run(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        result = self.glue_backend.batch_stop_job_run(self._get_param("JobName"), self._get_param("JobRunIds") or [])
+        return ActionResult(result)
+
+    GlueResponse.batch_stop_job_run = response_batch_stop_job_run  # type: ignore[attr-defined]
+
+
+_export_request = threading.local()
+EXPORT_TOKEN_SECONDS = 8 * 3600
+
+
+def _patch_table_export() -> None:
+    import hashlib
+    import json
+    import random
+    import string
+    import time
+    from datetime import datetime, timezone
+
+    from moto.core.responses import ActionResult
+    from moto.core.utils import gzip_compress
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table_export import TableExport
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+    from moto.dynamodb.responses import DynamoHandler
+
+    def error(kind: str, message: str) -> Exception:
+        return DynamodbException(ERROR_TYPE_PREFIX + kind, message)
+
+    original_init = TableExport.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        now = datetime.now(timezone.utc)
+        requested = getattr(_export_request, "export_time", None)
+        self.start_time = now
+        self.export_time = datetime.fromtimestamp(float(requested), timezone.utc) if requested is not None else now
+        self.end_time = None
+        self.manifest_key = None
+        self.client_token = getattr(_export_request, "token", None)
+        self.export_id = f"{int(now.timestamp() * 1000):014d}-{random.getrandbits(32):08x}"
+        self.arn = f"arn:{self.partition}:dynamodb:{self.region_name}:{self.account_id}:table/{self.table.name}/export/{self.export_id}"
+
+    def write_export(self: Any, s3_backend: Any) -> None:
+        def put(key: str, body: bytes) -> str:
+            obj = s3_backend.put_object(bucket_name=self.s3_bucket, key_name=key, value=body)
+            return obj.etag.strip('"')
+
+        def md5(body: bytes) -> str:
+            import base64
+
+            return base64.b64encode(hashlib.md5(body).digest()).decode()
+
+        root = f"{self.s3_prefix.strip('/')}/AWSDynamoDB/{self.export_id}" if self.s3_prefix else f"AWSDynamoDB/{self.export_id}"
+        lines = []
+        for item in self.table.all_items():
+            json_item = item.to_json(root_attr_name="Item")
+            line = dynamo_json_dump(json_item) + "\n"
+            lines.append(line)
+            self.processed_bytes += len(line.encode("utf-8"))
+            self.item_count += 1
+        data = gzip_compress("".join(lines).encode("utf-8"))
+        name = "".join(random.choice(string.ascii_lowercase + "234567") for _ in range(26))
+        data_key = f"{root}/data/{name}.json.gz"
+        etag = put(data_key, data)
+        files = (json.dumps({"itemCount": len(lines), "md5Checksum": md5(data), "etag": etag, "dataFileS3Key": data_key}) + "\n").encode()
+        put(f"{root}/manifest-files.json", files)
+        put(f"{root}/manifest-files.md5", md5(files).encode())
+        self.end_time = datetime.now(timezone.utc)
+        iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
+        summary = json.dumps(
+            {
+                "version": "2020-06-30",
+                "exportArn": self.arn,
+                "startTime": iso(self.start_time),
+                "endTime": iso(self.end_time),
+                "tableArn": self.table.table_arn,
+                "tableId": getattr(self.table, "table_id", None),  # moto tables have no TableId
+                "exportTime": iso(self.export_time),
+                "s3Bucket": self.s3_bucket,
+                "s3Prefix": self.s3_prefix or None,
+                "s3SseAlgorithm": "AES256",
+                "s3SseKmsKeyId": None,
+                "manifestFilesS3Key": f"{root}/manifest-files.json",
+                "billedSizeBytes": self.processed_bytes,
+                "itemCount": self.item_count,
+                "outputFormat": "DYNAMODB_JSON",
+                "exportType": "FULL_EXPORT",
+            }
+        ).encode()
+        put(f"{root}/manifest-summary.json", summary)
+        put(f"{root}/manifest-summary.md5", md5(summary).encode())
+        self.manifest_key = f"{root}/manifest-summary.json"
+        self.status = "COMPLETED"
+
+    original_response = TableExport.response
+
+    def response(self: Any) -> dict[str, Any]:
+        out = original_response(self)
+        out["ExportTime"] = self.export_time
+        out["StartTime"] = self.start_time
+        if self.end_time is not None:
+            out["EndTime"] = self.end_time
+        if self.manifest_key is not None:
+            out["ExportManifest"] = self.manifest_key
+        if self.client_token:
+            out["ClientToken"] = self.client_token
+        return {k: v for k, v in out.items() if v is not None}
+
+    TableExport.__init__ = init  # type: ignore[method-assign]
+    TableExport._backup_to_s3_file = write_export  # type: ignore[method-assign]
+    TableExport.response = response  # type: ignore[method-assign]
+
+    original_handler = DynamoHandler.export_table_to_point_in_time
+
+    def export_table_to_point_in_time(self: Any) -> Any:
+        token = self.body.get("ClientToken")
+        params = {k: self.body.get(k) for k in ("TableArn", "S3Bucket", "S3Prefix", "S3BucketOwner", "ExportTime", "ExportFormat", "ExportType")}
+        backend = self.dynamodb_backend
+        tokens = backend.__dict__.setdefault("_ddb_lake_export_tokens", {})
+        known = tokens.get(token) if token else None
+        if known and time.time() - known[2] < EXPORT_TOKEN_SECONDS:
+            arn, known_params, _ = known
+            if known_params != params:
+                raise error("ExportConflictException", f"client token {token} was used for an export with other parameters")
+            return ActionResult({"ExportDescription": backend.table_exports[arn].response()})
+        _export_request.token, _export_request.export_time = token, self.body.get("ExportTime")
+        try:
+            before = set(backend.table_exports)
+            result = original_handler(self)
+        finally:
+            _export_request.token = _export_request.export_time = None
+        if token:
+            (arn,) = set(backend.table_exports) - before
+            tokens[token] = (arn, params, time.time())
+        return result
+
+    DynamoHandler.export_table_to_point_in_time = export_table_to_point_in_time  # type: ignore[method-assign]
+
+    original_describe = DynamoDBBackend.describe_export
+
+    def describe_export(self: Any, export_arn: str) -> Any:
+        if export_arn not in self.table_exports:
+            raise error("ExportNotFoundException", f"Export not found: {export_arn}")
+        return original_describe(self, export_arn)
+
+    DynamoDBBackend.describe_export = describe_export  # type: ignore[method-assign]

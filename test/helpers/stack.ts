@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../../core/environment';
+import { temporalConnectionOptions } from '../../core/temporal-connection';
 
 /**
  * What tests use to reach the test stack that `npm test` (test/run.ts) brings up once per run.
@@ -52,7 +53,7 @@ let workerConnection: Promise<NativeConnection> | undefined;
 
 /** A (shared) Temporal client connection to the test stack's dev server. */
 export function testTemporalConnection(): Promise<Connection> {
-  clientConnection ??= Connection.connect({ address: testEnvironment().temporal.address });
+  clientConnection ??= Connection.connect(temporalConnectionOptions(testEnvironment().temporal));
   return clientConnection;
 }
 
@@ -76,7 +77,7 @@ export function testWorkerConnection(): Promise<NativeConnection> {
         : 'WARN';
     Runtime.install({ logger: new DefaultLogger(level) });
   }
-  workerConnection ??= NativeConnection.connect({ address: testEnvironment().temporal.address });
+  workerConnection ??= NativeConnection.connect(temporalConnectionOptions(testEnvironment().temporal));
   return workerConnection;
 }
 

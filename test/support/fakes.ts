@@ -145,6 +145,11 @@ export class FakeLanding implements LandingLister, ManifestStore, LandingAudit {
   async gapMarkers(_landingUri: string, fromMs: number): Promise<GapMarkerEntry[]> {
     return this.markers.filter((m) => m.detectedAtMs >= fromMs);
   }
+  /** Records of discarded batches in the on-failure destination (docs/gaps.md "On AWS"). */
+  readonly discarded: GapMarkerEntry[] = [];
+  async discardedBatches(_destinationUri: string, _tableArn: string, fromMs: number): Promise<GapMarkerEntry[]> {
+    return this.discarded.filter((m) => m.detectedAtMs >= fromMs);
+  }
   async claimedKey(): Promise<string | null> {
     return null;
   }
