@@ -1,6 +1,6 @@
 /**
  * The AWS implementations against a server that speaks the AWS APIs: the test stack's moto (with
- * stack/moto/moto_patches.py items 8 and 9, where moto lacks or differs from AWS; docs/aws.md
+ * stack/moto/moto_patches/ items 8 and 9, where moto lacks or differs from AWS; docs/aws.md
  * "What is tested against moto").
  * - GlueJobRunner: CreateJob (as deploy/ or a user does), StartJobRun with the run key, GetJobRun,
  *   GetJobRuns, BatchStopJobRun. A start whose answer is lost and is retried by a fresh runner (a

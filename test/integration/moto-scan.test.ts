@@ -1,5 +1,5 @@
 /**
- * moto fix 4 (stack/moto/moto_patches.py): Scan pages resume at their ExclusiveStartKey from a cached
+ * moto fix 4 (stack/moto/moto_patches/): Scan pages resume at their ExclusiveStartKey from a cached
  * order. Through the test stack's moto: a paged, segmented Scan returns every item exactly once, in
  * moto's key order within each segment, also while items are written and deleted between pages.
  */

@@ -1,6 +1,6 @@
 /**
  * The local event source mapping records what it could not deliver (docs/gaps.md) against the test
- * stack's moto: records trimmed before they were read (moto's fault tags, stack/moto/moto_patches.py),
+ * stack's moto: records trimmed before they were read (moto's fault tags, stack/moto/moto_patches/),
  * a checkpoint older than the oldest record left, a batch discarded after its retries, a stream that
  * was replaced. And it writes the chain link of every batch it lands.
  */

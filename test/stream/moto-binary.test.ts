@@ -1,5 +1,5 @@
 /**
- * The moto fixes of stack/moto/moto_patches.py, through the real server: binary values reach the
+ * The moto fixes of stack/moto/moto_patches/, through the real server: binary values reach the
  * stream as the bytes that were written. (Against an unpatched moto both tests fail.)
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { decodeLine, encodeRecord } from '../../lambda/encoding';
 import { createStreamTable, testStack, uniqueName, type TestStack } from './support';
 import { readWholeStream, streamArnOf } from './transactions';
 
-describe('moto stream binary (stack/moto/moto_patches.py)', () => {
+describe('moto stream binary (stack/moto/moto_patches/)', () => {
   let stack: TestStack;
   before(async () => {
     stack = await testStack();

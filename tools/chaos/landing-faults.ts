@@ -1,6 +1,6 @@
 /**
  * The landing-zone side of the chaos run: changes that reach the table but not its stream (moto's
- * `x-ddb-lake-fault: no-stream` header, stack/moto/moto_patches.py item 7), landed by hand — late in an
+ * `x-ddb-lake-fault: no-stream` header, stack/moto/moto_patches/ item 7), landed by hand — late in an
  * old minute folder, or next to lines the jobs cannot parse — and TTL-style removes (`ttl-remove`).
  */
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -19,7 +19,7 @@ import {
   type TransactionKey,
 } from '../generate/transaction-model';
 
-/** The request header moto's fault patch reads (stack/moto/moto_patches.py item 7). */
+/** The request header moto's fault patch reads (stack/moto/moto_patches/ item 7). */
 export const FAULT_HEADER = 'x-ddb-lake-fault';
 export type RequestFault = 'no-stream' | 'ttl-remove';
 
