@@ -128,7 +128,8 @@ def _value(col: Column, t: SparkColumn, text: SparkColumn) -> SparkColumn:
 
 def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dict[str, int]) -> DataFrame:
     """Typed rows: one column per plan column, then ordering, overflow and the delete flag, plus
-    `op` and `bad_key` (a key value that does not fit its key column: the record is rejected)."""
+    `op`, `key` (the record's key attributes as text: the ordering check's key) and `bad_key` (a key
+    value that does not fit its key column: the record is rejected)."""
     selected: List[SparkColumn] = []
     overflow_entries: List[SparkColumn] = []
     key_attrs = set(table.key_fields)
@@ -160,6 +161,7 @@ def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dic
         overflow.alias(OVERFLOW_COLUMN),
         (F.col("op") == "delete").alias(DELETED_COLUMN),
         F.col("op"),
+        F.col("key"),
         (bad_key if bad_key is not None else F.lit(None).cast("string")).alias("bad_key"),
         F.col("source"),
         F.col("attrs"),

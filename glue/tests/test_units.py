@@ -206,7 +206,8 @@ def test_glue_style_arguments():
 
 
 def test_glue_catalog_sync_options_only_with_a_database():
-    from ddb_lake_glue.hudi_table import _key_derived_only, catalog_sync_options
+    from ddb_lake_glue.hudi_table import catalog_sync_options
+    from ddb_lake_glue.layout import key_derived_only as _key_derived_only
 
     table = _table(glueDatabase="analytics")
     opts = catalog_sync_options(table, ["create_year", "create_month"])
