@@ -74,6 +74,8 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     old_names = {c.name for c in lake.plan.columns} if lake.plan else set()
     projected = project(latest, plan, table, derived_index(table)).persist()
     state = lake.state if lake.state is not None else _bootstrap_state(spark, table, plan, lake)
+    now_ms = int(time.time() * 1000)
+    state, expired = versions.expire(state, table.versions_retention_hours, now_ms)
     counts = _batch_counts(projected, state.high_water)
     bad_keys = counts.bad_keys
     rejected = decode_rejected + bad_keys
@@ -108,7 +110,7 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     )
     if upserted or deleted:
         valid = valid.persist()
-        result.update(_write(spark, manifest, plan, lake, state, valid, upserted, deleted, counts.batch_max, phases))
+        result.update(_write(spark, manifest, plan, lake, state, valid, upserted, deleted, counts.batch_max, now_ms, expired, phases))
     elif lake.merge_on_read and lake.timeline is not None:
         result.update(_log_figures(_log_count(spark, lake.timeline, lake.table_type, state.log)))
     projected.unpersist()
@@ -150,14 +152,15 @@ def _written_counts(valid: DataFrame) -> Tuple[int, int, int]:
 def _superseded_in_lake(spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState, fallback: DataFrame) -> DataFrame:
     """Versions older than the recent versions reach back: compared with their key's tombstone (a
     version older than the delete stays out; the delete itself, equal, is applied again — a retry of a
-    run that died between the tombstone and lake commits) and, on merge-on-read, with the stored row."""
+    run that died between the tombstone and lake commits) and with the stored row (both table types,
+    so both write exactly the same versions; copy-on-write's writer would also keep the stored row)."""
     keys = hudi_table.tombstone_key_columns(table, plan)
     out = []
     tombstones = hudi_table.read_tombstones(spark, table, plan)
     if tombstones is not None:
         tomb = tombstones.withColumnRenamed(ORDERING_COLUMN, "_tomb_ordering")
         out.append(fallback.join(tomb, keys, "inner").filter(F.col("_tomb_ordering") > F.col(ORDERING_COLUMN)).select("key", "op"))
-    if lake.merge_on_read:
+    if lake.exists:
         stored = spark.read.format("hudi").load(table.lake_location).select(*keys, F.col(ORDERING_COLUMN).alias("_stored_ordering"))
         out.append(fallback.join(stored, keys, "inner").filter(F.col("_stored_ordering") >= F.col(ORDERING_COLUMN)).select("key", "op"))
     if not out:
@@ -181,9 +184,8 @@ def _bootstrap_state(spark: SparkSession, table: TableSpec, plan: Plan, lake: La
 
 
 def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState, state: OrderingState, valid: DataFrame,
-           upserted: int, deleted: int, batch_max: Optional[str], phases: Phases) -> Dict[str, Any]:
+           upserted: int, deleted: int, batch_max: Optional[str], now_ms: int, expired: List[str], phases: Phases) -> Dict[str, Any]:
     table = manifest.table
-    now_ms = int(time.time() * 1000)
     tl = lake.timeline
     log = _log_count(spark, tl, lake.table_type, state.log) if tl is not None else LogCount()
     new_file = versions.write_batch_file(spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms)
@@ -209,7 +211,7 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
         valid = valid.filter(F.col("op") == "upsert")
     hudi_table.write(valid.select(*lake_columns(plan)), table.lake_location, options(new_state), overwrite=False)
     phases.mark("write")
-    versions.delete_files(spark, table.versions_location, obsolete)
+    versions.delete_files(spark, table.versions_location, obsolete + expired)
     after = timeline.read_timeline(spark, table.lake_location)
     mine = [i for i in after.completed if after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key and (tl is None or i not in tl.completed)]
     out: Dict[str, Any] = {

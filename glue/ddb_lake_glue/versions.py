@@ -16,9 +16,8 @@ How the job decides it without a lookup in the lake for every version:
 - `floor`: the largest ordering value written in batches the recent versions no longer cover (the
   initial load, pruned files). A candidate that is not superseded by a recent version and is above
   the floor is newer than anything older than the recent versions too: written. One at or below
-  the floor falls back to the lake: its tombstone, and on merge-on-read its stored row (Spark's
-  snapshot read, exact because of the invariant). Rare and counted (`orderingLakeLookups`); on
-  copy-on-write Hudi's writer compares with the stored row itself, so only tombstones are read.
+  the floor falls back to the lake: its tombstone and its stored row (Spark's snapshot read, exact
+  on merge-on-read because of the invariant). Rare, and counted (`orderingLakeLookups`).
 
 The state lives in the extra metadata of the commit that wrote the batch (`_ddb_lake_ordering_state`),
 so it changes atomically with the lake: a file of a run that failed before its commit is listed
@@ -144,21 +143,29 @@ def write_batch_file(spark: SparkSession, versions_location: str, written: DataF
     return VersionsFile(name, batch_max, rows, now_ms)
 
 
-def next_state(spark: SparkSession, state: OrderingState, new_file: Optional[VersionsFile], batch_max: Optional[str],
-               versions_location: str, retention_hours: float, now_ms: int, run_key: str, log: LogCount) -> Tuple[OrderingState, List[str]]:
-    """The state after this batch: files older than the retention dropped (the floor rises to their
-    largest value), many small files merged. Returns it and the names to delete after the commit."""
+def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[OrderingState, List[str]]:
+    """The state without the files older than the retention (the floor rises to their largest value),
+    and their names (deleted after the next commit)."""
     cutoff = now_ms - int(retention_hours * 3_600_000)
-    floor, kept, obsolete = state.floor, [], []
-    for f in state.files + ([new_file] if new_file else []):
+    floor, kept, expired = state.floor, [], []
+    for f in state.files:
         if f.at < cutoff:
             floor = larger(floor, f.max)
-            obsolete.append(f.name)
+            expired.append(f.name)
         else:
             kept.append(f)
+    return OrderingState(state.high_water, floor, kept, state.log), expired
+
+
+def next_state(spark: SparkSession, state: OrderingState, new_file: VersionsFile, batch_max: Optional[str], versions_location: str,
+               retention_hours: float, now_ms: int, run_key: str, log: LogCount) -> Tuple[OrderingState, List[str]]:
+    """The state after this batch (`state`: already expired): its file added, many small files
+    merged. Returns it and the names to delete after the commit."""
+    floor, kept, obsolete = state.floor, state.files + [new_file], []
     individual = sorted((f for f in kept if not f.merged), key=lambda f: f.at)
     if len(individual) > MERGE_AT:
         to_merge = [f for f in kept if f.merged] + individual[:-KEEP_INDIVIDUAL]
+        cutoff = now_ms - int(retention_hours * 3_600_000)
         merged, dropped_max = _merge(spark, versions_location, to_merge, cutoff, run_key)
         floor = larger(floor, dropped_max)
         kept = ([merged] if merged else []) + individual[-KEEP_INDIVIDUAL:]
