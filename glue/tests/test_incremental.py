@@ -1,5 +1,6 @@
 """Incremental job on local Spark + Hudi: dedup, out-of-order batches, deletes and tombstones,
-schema growth, types, bad records. One table, changed batch after batch like a real pipeline."""
+schema growth, types, bad records. One table per table type (copy-on-write, merge-on-read), changed
+batch after batch like a real pipeline."""
 
 import json
 from decimal import Decimal
@@ -52,9 +53,9 @@ def version(key, note, update_at, op="modify", seq=0, ts=EXPORT_MS + 60_000, **e
     return landing_line(attrs, op, seq, ts)
 
 
-@pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory):
-    return Lake(spark, tmp_path_factory.mktemp("inc"))
+@pytest.fixture(scope="module", params=["COPY_ON_WRITE", "MERGE_ON_READ"])
+def lake(spark, tmp_path_factory, request):
+    return Lake(spark, tmp_path_factory.mktemp("inc"), tableType=request.param)
 
 
 def test_largest_update_at_wins_within_a_batch_across_files_and_duplicates(lake):
