@@ -9,8 +9,8 @@ count would put a key in a second file group).
   touches at most `buckets` file groups per partition (one log file each on merge-on-read).
 - A partition field from a mutable attribute: a row moves when the value changes, which needs a
   global index: `GLOBAL_SIMPLE` with partition-path updates (it joins the batch's keys with the keys
-  of the whole table: O(table)). Hudi 0.15's alternative, the metadata table's record index, is
-  global too but was slower here per batch than GLOBAL_SIMPLE up to 1M rows (bench/README.md).
+  of the whole table: O(table)). Hudi 0.15's alternative, the metadata table's record index, needs
+  the metadata table on every writer (docs/contracts.md says why it is not used yet).
 - Tables written before layouts were recorded keep their index: `SIMPLE` / `GLOBAL_SIMPLE`.
 """
 
