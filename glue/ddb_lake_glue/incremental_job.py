@@ -213,7 +213,8 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
     phases.mark("write")
     versions.delete_files(spark, table.versions_location, obsolete + expired)
     after = timeline.read_timeline(spark, table.lake_location)
-    mine = [i for i in after.completed if after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key and (tl is None or i not in tl.completed)]
+    before = set(tl.completed) if tl is not None else set()
+    mine = [i for i in after.completed if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key]
     out: Dict[str, Any] = {
         "commitInstant": mine[0].time if mine else None,
         "bytesWritten": sum(after.bytes_written(spark, i) for i in mine),
