@@ -108,8 +108,11 @@ def _write_client(spark: SparkSession, table, plan: Plan, table_type: str, chose
         # Bounded IO: the file groups with the most log data first, until maxIoMb read + written.
         "hoodie.compaction.strategy": STRATEGY,
         "hoodie.compaction.target.io": str(spec.max_io_mb),
+        # 0.15 names; Hudi 1.x reads hoodie.clean.commits.retained / hoodie.clean.trigger.max.commits.
         "hoodie.cleaner.commits.retained": str(spec.retain_commits),
+        "hoodie.clean.commits.retained": str(spec.retain_commits),
         "hoodie.clean.max.commits": "1",
+        "hoodie.clean.trigger.max.commits": "1",
         "hoodie.clean.automatic": "false",
     })
     opts.update(hudi_table.overrides(spark))

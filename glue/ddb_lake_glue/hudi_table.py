@@ -43,7 +43,9 @@ def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: 
         "hoodie.parquet.compression.codec": "snappy",
         "hoodie.datasource.write.reconcile.schema": "false",
         # Cleaning old file versions after every commit costs ~0.4 s a run; every 10th is enough.
+        # (Hudi 1.x renamed it hoodie.clean.trigger.max.commits: both are set, each version reads its own.)
         "hoodie.clean.max.commits": "10",
+        "hoodie.clean.trigger.max.commits": "10",
         "hoodie.clean.automatic": "true" if table.auto_clean else "false",
         # Only the workflow compacts (a compaction run between two batches, docs/contracts.md):
         # never inline, never scheduled by an ingest commit.
