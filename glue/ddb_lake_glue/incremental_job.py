@@ -10,11 +10,16 @@ from pyspark.sql import functions as F
 
 from . import hudi_table, layout, timeline, versions
 from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, Plan, extend_plan
-from .lake import attribute_stats, bad_key_rows, lake_columns, project, read_records, rejected_rows
+from .lake import attribute_stats, bad_key_rows, key_columns_from_text, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec
 from .records import BEFORE_EXPORT, DecodeContext
 from .steps import Phases, check_rejected_share, derived_index, empty_records, release, write_rejects
 from .versions import LogCount, OrderingState, larger
+
+
+def now_ms_clock() -> int:
+    """Wall-clock time the recent versions are stamped and expired by (a seam for tests)."""
+    return int(time.time() * 1000)
 
 
 class LakeState:
@@ -74,8 +79,13 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     old_names = {c.name for c in lake.plan.columns} if lake.plan else set()
     projected = project(latest, plan, table, derived_index(table)).persist()
     state = lake.state if lake.state is not None else _bootstrap_state(spark, table, plan, lake)
-    now_ms = int(time.time() * 1000)
+    now_ms = now_ms_clock()
     state, expired = versions.expire(state, table.versions_retention_hours, now_ms)
+    tombstones_written = 0
+    if expired:
+        # Before the check relies on the risen floor: the expired files' deletes become tombstones.
+        tombstones_written = _write_tombstones(spark, table, plan, versions.deletes_in(spark, table.versions_location, expired), manifest.run_key)
+        phases.mark("tombstones")
     counts = _batch_counts(projected, state.high_water)
     bad_keys = counts.bad_keys
     rejected = decode_rejected + bad_keys
@@ -107,10 +117,13 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
         orderingLakeLookups=check.lake_lookups,
         versionsFilesRead=check.files_read,
         tombstonesRead=check.tombstones_read,
+        tombstonesWritten=tombstones_written,
     )
     if upserted or deleted:
         valid = valid.persist()
-        result.update(_write(spark, manifest, plan, lake, state, valid, upserted, deleted, counts.batch_max, now_ms, expired, phases))
+        result.update(_write(spark, manifest, plan, lake, state, valid, upserted, deleted, counts.batch_max, now_ms,
+                             [f.name for f in expired], phases))
+        result["tombstonesWritten"] += result.pop("agedTombstones", 0)
     elif lake.merge_on_read and lake.timeline is not None:
         result.update(_log_figures(_log_count(spark, lake.timeline, lake.table_type, state.log)))
     projected.unpersist()
@@ -151,9 +164,9 @@ def _written_counts(valid: DataFrame) -> Tuple[int, int, int]:
 
 def _superseded_in_lake(spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState, fallback: DataFrame) -> DataFrame:
     """Versions older than the recent versions reach back: compared with their key's tombstone (a
-    version older than the delete stays out; the delete itself, equal, is applied again — a retry of a
-    run that died between the tombstone and lake commits) and with the stored row (both table types,
-    so both write exactly the same versions; copy-on-write's writer would also keep the stored row)."""
+    version older than the delete stays out; an equal one is that delete itself, applied again) and
+    with the stored row (both table types, so both write exactly the same versions; copy-on-write's
+    writer would also keep the stored row)."""
     keys = hudi_table.tombstone_key_columns(table, plan)
     out = []
     tombstones = hudi_table.read_tombstones(spark, table, plan)
@@ -189,14 +202,14 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
     tl = lake.timeline
     log = _log_count(spark, tl, lake.table_type, state.log) if tl is not None else LogCount()
     new_file = versions.write_batch_file(spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms)
-    new_state, obsolete = versions.next_state(spark, state, new_file, batch_max, table.versions_location, table.versions_retention_hours,
-                                              now_ms, manifest.run_key, log)
+    new_state, obsolete, aged_deletes = versions.next_state(spark, state, new_file, batch_max, table.versions_location,
+                                                            table.versions_retention_hours, now_ms, manifest.run_key, log)
     phases.mark("versions")
-    keys = hudi_table.tombstone_key_columns(table, plan)
-    if deleted:
-        # Tombstones first: if the job dies between the two commits, the retry still deletes.
-        tomb_rows = valid.filter(F.col("op") == "delete").select(*keys, ORDERING_COLUMN)
-        hudi_table.write(tomb_rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, manifest.run_key), overwrite=False)
+    aged = 0
+    if aged_deletes is not None:
+        # Deletes leaving the recent versions (merged away for their age): kept as tombstones. A
+        # batch's own deletes are in its recent-versions file, committed with the lake.
+        aged = _write_tombstones(spark, table, plan, aged_deletes, manifest.run_key)
         phases.mark("tombstones")
 
     def options(state_now: OrderingState) -> Dict[str, str]:
@@ -216,12 +229,24 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
     before = set(tl.completed) if tl is not None else set()
     mine = [i for i in after.completed if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key]
     out: Dict[str, Any] = {
+        "agedTombstones": aged,
         "commitInstant": mine[0].time if mine else None,
         "bytesWritten": sum(after.bytes_written(spark, i) for i in mine),
     }
     if lake.merge_on_read:
         out.update(_log_figures(_log_count(spark, after, lake.table_type, log)))
     return out
+
+
+def _write_tombstones(spark: SparkSession, table: TableSpec, plan: Plan, deletes: DataFrame, run_key: str) -> int:
+    """Deletes `(k, o)` that leave the recent versions, upserted into the tombstone table (per key the
+    larger ordering value wins there, so writing one twice changes nothing)."""
+    rows = deletes.select(*key_columns_from_text(deletes, "k", plan, table), F.col("o").alias(ORDERING_COLUMN)).persist()
+    n = rows.count()
+    if n:
+        hudi_table.write(rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, run_key), overwrite=False)
+    rows.unpersist()
+    return n
 
 
 def _log_count(spark: SparkSession, tl: timeline.Timeline, table_type: str, previous: LogCount) -> LogCount:

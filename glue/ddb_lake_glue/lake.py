@@ -187,6 +187,18 @@ def ambiguous_key(plan: Plan, table: TableSpec) -> Optional[SparkColumn]:
     return F.when(text.contains(marker), F.lit(reason))
 
 
+def key_columns_from_text(df: DataFrame, key_text: str, plan: Plan, table: TableSpec) -> List[SparkColumn]:
+    """The typed key columns of a record's `key` text (the JSON list of its key attributes as
+    `"<type>:<text>"`, records.py), as `project` types them."""
+    texts = F.from_json(F.col(key_text), "array<string>")
+    out = []
+    for i, field in enumerate(table.key_fields):
+        col = plan.column_for(field)
+        t, text = _split(texts.getItem(i))
+        out.append(_value(col, t, text).alias(col.name))
+    return out
+
+
 def lake_columns(plan: Plan) -> List[str]:
     return [c.name for c in plan.columns] + [ORDERING_COLUMN, OVERFLOW_COLUMN, DELETED_COLUMN]
 

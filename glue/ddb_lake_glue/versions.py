@@ -143,40 +143,49 @@ def write_batch_file(spark: SparkSession, versions_location: str, written: DataF
     return VersionsFile(name, batch_max, rows, now_ms)
 
 
-def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[OrderingState, List[str]]:
+def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[OrderingState, List[VersionsFile]]:
     """The state without the files older than the retention (the floor rises to their largest value),
-    and their names (deleted after the next commit)."""
+    and those files: their deletes go to the tombstones before anything relies on the new floor."""
     cutoff = now_ms - int(retention_hours * 3_600_000)
     floor, kept, expired = state.floor, [], []
     for f in state.files:
         if f.at < cutoff:
             floor = larger(floor, f.max)
-            expired.append(f.name)
+            expired.append(f)
         else:
             kept.append(f)
     return OrderingState(state.high_water, floor, kept, state.log), expired
 
 
+def deletes_in(spark: SparkSession, versions_location: str, files: List[VersionsFile]) -> DataFrame:
+    """(k, o) of each key whose newest version in these files is a delete."""
+    entries = spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
+    newest = entries.groupBy("k").agg(F.max(F.struct("o", "d")).alias("v"))
+    return newest.filter(F.col("v.d")).select("k", F.col("v.o").alias("o"))
+
+
 def next_state(spark: SparkSession, state: OrderingState, new_file: VersionsFile, batch_max: Optional[str], versions_location: str,
-               retention_hours: float, now_ms: int, run_key: str, log: LogCount) -> Tuple[OrderingState, List[str]]:
+               retention_hours: float, now_ms: int, run_key: str, log: LogCount) -> Tuple[OrderingState, List[str], Optional[DataFrame]]:
     """The state after this batch (`state`: already expired): its file added, many small files
-    merged. Returns it and the names to delete after the commit."""
-    floor, kept, obsolete = state.floor, state.files + [new_file], []
+    merged. Returns it, the names to delete after the commit, and (k, o) of the deletes the merge
+    left out for their age (they go to the tombstones before the commit)."""
+    floor, kept, obsolete, aged_deletes = state.floor, state.files + [new_file], [], None
     individual = sorted((f for f in kept if not f.merged), key=lambda f: f.at)
     if len(individual) > MERGE_AT:
         to_merge = [f for f in kept if f.merged] + individual[:-KEEP_INDIVIDUAL]
         cutoff = now_ms - int(retention_hours * 3_600_000)
-        merged, dropped_max = _merge(spark, versions_location, to_merge, cutoff, run_key)
+        merged, dropped_max, aged_deletes = _merge(spark, versions_location, to_merge, cutoff, run_key)
         floor = larger(floor, dropped_max)
         kept = ([merged] if merged else []) + individual[-KEEP_INDIVIDUAL:]
         obsolete += [f.name for f in to_merge]
         obsolete += _orphans(spark, versions_location, {f.name for f in kept} | set(obsolete))
-    return OrderingState(larger(state.high_water, batch_max), floor, kept, log), obsolete
+    return OrderingState(larger(state.high_water, batch_max), floor, kept, log), obsolete, aged_deletes
 
 
-def _merge(spark: SparkSession, versions_location: str, files: List[VersionsFile], cutoff: int, run_key: str) -> Tuple[Optional[VersionsFile], Optional[str]]:
+def _merge(spark: SparkSession, versions_location: str, files: List[VersionsFile], cutoff: int,
+           run_key: str) -> Tuple[Optional[VersionsFile], Optional[str], DataFrame]:
     """One file with each key's largest version; keys whose largest version is older than the
-    retention are left out (their largest ordering value raises the floor)."""
+    retention are left out (their largest ordering value raises the floor; their deletes are returned)."""
     entries = spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
     newest = entries.groupBy("k").agg(F.max(F.struct("o", "d", "at")).alias("v")).select("k", "v.o", "v.d", "v.at").persist()
     summary = newest.agg(
@@ -190,8 +199,7 @@ def _merge(spark: SparkSession, versions_location: str, files: List[VersionsFile
         name = f"merged-{run_key}"
         newest.filter(F.col("at") >= cutoff).coalesce(1).write.mode("overwrite").json(storage.join(versions_location, name))
         merged = VersionsFile(name, summary["kept_max"], summary["kept"], summary["kept_at"], merged=True)
-    newest.unpersist()
-    return merged, summary["dropped_max"]
+    return merged, summary["dropped_max"], newest.filter((F.col("at") < cutoff) & F.col("d")).select("k", "o")
 
 
 def _orphans(spark: SparkSession, versions_location: str, known: set) -> List[str]:

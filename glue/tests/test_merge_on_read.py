@@ -222,3 +222,35 @@ def test_a_retry_after_the_tombstone_commit_still_deletes(spark, tmp_path: Path,
     assert s["deleted"] == 1 and s["orderingCandidates"] == 1
     assert s["orderingLakeLookups"] == (1 if recent_versions != "kept" else 0)
     assert lake.views() == {"b": (10, "newer")}
+
+
+def test_recent_versions_merge_and_old_deletes_become_tombstones(spark, tmp_path: Path, monkeypatch):
+    """Many batch files are merged into one; a delete that ages out of them is written to the
+    tombstones, and a late older version of its key stays out (through the lake fallback)."""
+    from ddb_lake_glue import incremental_job, versions
+
+    hour = 3_600_000
+    clock = {"now": 1_800_000_000_000}
+    monkeypatch.setattr(incremental_job, "now_ms_clock", lambda: clock["now"])
+    monkeypatch.setattr(versions, "MERGE_AT", 2)
+    monkeypatch.setattr(versions, "KEEP_INDIVIDUAL", 1)
+    lake = Lake(spark, tmp_path, "MERGE_ON_READ", [{"pk": f"k{i}", "v": 1, "note": "exported"} for i in range(6)], versionsRetentionHours=1)
+    start = clock["now"]
+    steps = [(0.0, change("k1", 2, "deleted", op="remove", seq=1)), (0.1, change("k2", 2, "b2", seq=2)),
+             (0.2, change("k3", 2, "b3", seq=3)), (1.05, change("k4", 2, "b4", seq=4))]
+    for at, line in steps:
+        clock["now"] = start + int(at * hour)
+        s = lake.batch(line)
+        assert s["tombstonesWritten"] == 0
+    versions_dir = Path(lake.table["lakeLocation"][len("file://"):] + "__versions")
+    (versions_dir / "orphan-of-a-failed-run.json").write_text('{"k":"[\\"S:k9\\"]","o":"x","d":false,"at":0}\n')
+    # Three individual files (b3, b4, b5) > 2: the merged file (b1, b2) and b3, b4 are merged; b1's
+    # delete is older than the hour: it leaves the recent versions for the tombstones.
+    clock["now"] = start + int(1.06 * hour)
+    s = lake.batch(change("k5", 2, "b5", seq=5))
+    assert s["tombstonesWritten"] == 1
+    names = sorted(p.name for p in versions_dir.iterdir() if not p.name.startswith("."))
+    assert len([n for n in names if n.startswith("merged-")]) == 1 and "orphan-of-a-failed-run.json" not in names
+    late = lake.batch(change("k1", 1, "late, older than its delete", op="insert", seq=0))
+    assert late["upserted"] == 0 and late["orderingLakeLookups"] == 1 and late["tombstonesRead"]
+    assert lake.views() == {"k0": (1, "exported"), "k2": (2, "b2"), "k3": (2, "b3"), "k4": (2, "b4"), "k5": (2, "b5")}
