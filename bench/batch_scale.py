@@ -7,7 +7,8 @@ session (local[2]). Per table: the batch time (median of 3, the three runs inter
 so load from other work hits all alike), the ratio to the smallest table, the bytes a batch writes,
 a late batch (the first batch again: every version is checked against the recent versions), the
 hudi-rs snapshot read (python/lake_reader.py, base + log files), the compaction run (merge-on-read,
-default bound) and the lake's size on disk.
+default bound: 512 MB of IO) and the lake's size on disk as loaded and after the batches (copy-on-write
+keeps the replaced file versions until cleaning).
 
     bench/batch-scale [--sizes 100000,1000000,10000000] [--types MERGE_ON_READ,COPY_ON_WRITE]
                       [--changes 1000] [--runs 3] [--rebuild]
@@ -149,6 +150,7 @@ class Work:
         shutil.copytree(pristine, self.root)
         self.table = table_spec(f"file://{self.root}/lake", table_type)
         self.buckets = json.loads((pristine / "ready.json").read_text())["buckets"]
+        self.loaded_bytes = self.size_on_disk(pristine)
         self.runs, self.files = [], []
 
     def batch(self, spark, batch: int, n: int, replay=None):
@@ -170,8 +172,8 @@ class Work:
         summary = run_manifest_uri(spark, m, "incremental", "bench-cmp-a1")
         return time.time() - started, summary
 
-    def size_on_disk(self) -> int:
-        return sum(p.stat().st_size for p in (self.root / "lake").rglob("*") if p.is_file() and not p.name.endswith(".crc"))
+    def size_on_disk(self, root=None) -> int:
+        return sum(p.stat().st_size for p in ((root or self.root) / "lake").rglob("*") if p.is_file() and not p.name.endswith(".crc"))
 
 
 def main() -> None:
@@ -206,6 +208,7 @@ def main() -> None:
         snapshot = read_snapshot(work.table["lakeLocation"])
         read_seconds, read_rows = time.time() - started_read, snapshot.data.num_rows
         del snapshot
+        after_batches = work.size_on_disk()
         compaction = work.compact(spark) if work.table_type == "MERGE_ON_READ" else None
         times = [s for s, _ in work.runs]
         median_run = sorted(work.runs, key=lambda r: r[0])[len(work.runs) // 2]
@@ -217,7 +220,7 @@ def main() -> None:
             "hudiRsReadSeconds": round(read_seconds, 2), "hudiRsRows": read_rows,
             "compactionSeconds": round(compaction[0], 2) if compaction else None,
             "compaction": {k: compaction[1].get(k) for k in ("fileGroupsCompacted", "logFilesCompacted", "logBytesCompacted", "bytesWritten")} if compaction else None,
-            "lakeBytes": work.size_on_disk(),
+            "lakeBytesLoaded": work.loaded_bytes, "lakeBytesAfterBatches": after_batches,
         })
         print(f"  {key[0]} {key[1]:,}: late batch {late_seconds:.2f} s, hudi-rs read {read_seconds:.2f} s ({read_rows:,} rows)"
               + (f", compaction {compaction[0]:.1f} s" if compaction else ""), flush=True)
@@ -232,18 +235,18 @@ def report(results: list, seconds: float) -> None:
     print(f"\nbatch of 1,000 changes, keys spread uniformly, no time partitioning; median of 3 (s); {seconds:.0f} s in all; "
           f"load average now {os.getloadavg()[0]:.1f}")
     header = f"{'table type':<14} {'rows':>11} {'buckets':>7} {'batch s (3 runs)':>20} {'median':>7} {'x smallest':>10} {'MB written':>10} " \
-             f"{'late s':>7} {'hudi-rs s':>9} {'compact s':>9} {'lake MB':>8}"
+             f"{'late s':>7} {'hudi-rs s':>9} {'compact s (groups)':>18} {'lake MB':>8} {'after':>6}"
     print(header)
     print("-" * len(header))
     for t in dict.fromkeys(r["tableType"] for r in results):
         rows = [r for r in results if r["tableType"] == t]
         smallest = rows[0]["median"]
         for r in rows:
-            compact = f"{r['compactionSeconds']:.1f}" if r["compactionSeconds"] is not None else "-"
+            compact = f"{r['compactionSeconds']:.1f} ({r['compaction']['fileGroupsCompacted']}/{r['buckets']})" if r["compactionSeconds"] is not None else "-"
             runs = " ".join(f"{x:.2f}" for x in r["batchSeconds"])
             print(f"{t:<14} {r['rows']:>11,} {r['buckets']:>7} {runs:>20} {r['median']:>7.2f} {r['median'] / smallest:>10.2f} "
-                  f"{(r['bytesWritten'] or 0) / 1e6:>10.1f} {r['lateBatchSeconds']:>7.2f} {r['hudiRsReadSeconds']:>9.2f} {compact:>9} "
-                  f"{r['lakeBytes'] / 1e6:>8.0f}")
+                  f"{(r['bytesWritten'] or 0) / 1e6:>10.1f} {r['lateBatchSeconds']:>7.2f} {r['hudiRsReadSeconds']:>9.2f} {compact:>18} "
+                  f"{r['lakeBytesLoaded'] / 1e6:>8.0f} {r['lakeBytesAfterBatches'] / 1e6:>6.0f}")
         print(f"{t}: largest / smallest = {rows[-1]['median'] / smallest:.2f}")
 
 

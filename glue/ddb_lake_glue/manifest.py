@@ -54,7 +54,7 @@ class TableSpec:
 class CompactionSpec:
     # At most this many MB read + written per run (Hudi's target IO); the file groups with the most
     # log data first.
-    max_io_mb: int = 2048
+    max_io_mb: int = 512
     compact: bool = True
     clean: bool = True
     retain_commits: int = 10
@@ -183,7 +183,7 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
 
 def _compaction_spec(p: "_Reader", source: str) -> CompactionSpec:
     c = _Reader(p.opt("compaction", dict, {}), source, "compaction.")
-    max_io = c.opt("maxIoMb", int, 2048)
+    max_io = c.opt("maxIoMb", int, 512)
     if max_io < 1:
         raise JobError(f"manifest {source}: compaction.maxIoMb must be at least 1")
     retain = c.opt("retainCommits", int, 10)

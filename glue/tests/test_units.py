@@ -241,7 +241,7 @@ def test_compaction_manifest_defaults_and_checks():
         return parse_manifest(json.dumps(doc), "m.json", "incremental", "c-a1")
 
     m = manifest()
-    assert m.kind == "compaction" and m.compaction.max_io_mb == 2048 and m.compaction.compact and m.compaction.clean
+    assert m.kind == "compaction" and m.compaction.max_io_mb == 512 and m.compaction.compact and m.compaction.clean
     assert manifest(maxIoMb=10, clean=False, retainCommits=3).compaction.retain_commits == 3
     with pytest.raises(JobError, match="both false"):
         manifest(compact=False, clean=False)
