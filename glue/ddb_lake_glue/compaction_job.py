@@ -13,7 +13,7 @@ but not completed (the job died) executes that plan — Hudi rolls back a half-d
 
 import json
 import re
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from pyspark.sql import SparkSession
 
@@ -80,10 +80,29 @@ def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -
         if not scheduled.isPresent():
             return {}  # no file group has log files: nothing to compact
         instant = scheduled.get()
+    return dict(_execute(spark, client, instant, run_key), compactionInstant=instant)
+
+
+def _execute(spark: SparkSession, client, instant: str, run_key: str) -> Dict[str, int]:
+    jvm = spark.sparkContext._jvm
+    extra = jvm.java.util.HashMap()
+    extra.put(timeline.RUN_KEY, run_key)
     written = client.compact(instant)
     metadata = written.getCommitMetadata().get()
-    client.commitCompaction(instant, metadata, option.of(extra))
-    return dict(_figures(json.loads(metadata.toJsonString())), compactionInstant=instant)
+    client.commitCompaction(instant, metadata, jvm.org.apache.hudi.common.util.Option.of(extra))
+    return _figures(json.loads(metadata.toJsonString()))
+
+
+def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: List[str], run_key: str) -> None:
+    """Executes compaction plans left pending by a failed compaction run. The incremental job calls it
+    before it writes: hudi-rs 0.5 does not read log files written after a pending plan (the file
+    slice of the plan's instant has no base file yet) until the plan is executed."""
+    client = _write_client(spark, table, plan, "MERGE_ON_READ", chosen, CompactionSpec(), run_key)
+    try:
+        for instant in pending:
+            _execute(spark, client, instant, run_key)
+    finally:
+        client.close()
 
 
 def _figures(metadata: dict) -> Dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from . import hudi_table, layout, timeline, versions
+from . import compaction_job, hudi_table, layout, timeline, versions
 from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, Plan, extend_plan
 from .lake import attribute_stats, bad_key_rows, key_columns_from_text, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec
@@ -200,6 +200,12 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
            upserted: int, deleted: int, batch_max: Optional[str], now_ms: int, expired: List[str], phases: Phases) -> Dict[str, Any]:
     table = manifest.table
     tl = lake.timeline
+    pending = tl.pending_compactions if tl is not None and lake.merge_on_read else []
+    if pending:
+        # A compaction run failed after scheduling its plan: finish it before writing (see complete_pending).
+        compaction_job.complete_pending(spark, table, plan, lake.layout, pending, manifest.run_key)
+        tl = timeline.read_timeline(spark, table.lake_location)
+        phases.mark("pending compaction")
     log = _log_count(spark, tl, lake.table_type, state.log) if tl is not None else LogCount()
     new_file = versions.write_batch_file(spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms)
     new_state, obsolete, aged_deletes = versions.next_state(spark, state, new_file, batch_max, table.versions_location,
@@ -230,6 +236,7 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
     mine = [i for i in after.completed if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key]
     out: Dict[str, Any] = {
         "agedTombstones": aged,
+        "pendingCompactionsCompleted": pending,
         "commitInstant": mine[0].time if mine else None,
         "bytesWritten": sum(after.bytes_written(spark, i) for i in mine),
     }
