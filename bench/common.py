@@ -114,7 +114,9 @@ def session(app: str, driver_memory: str = "2g"):
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
                .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
-               .config("spark.driver.port", port).config("spark.blockManager.port", str(int(port) + 2)).config("spark.port.maxRetries", "1")
+               .config("spark.driver.port", port)
+               .config("spark.blockManager.port", os.environ.get("DDB_LAKE_BENCH_BLOCK_MANAGER_PORT", str(int(port) + 2)))
+               .config("spark.port.maxRetries", "1")
                .config("spark.ddb_lake.hoodie.metadata.enable", "false"))
     for k, v in SESSION_CONF.items():
         builder = builder.config(k, v)

@@ -12,7 +12,7 @@ from common import OUT, Clock, manifest, session, table_spec, write_changes, wri
 
 from pyspark.sql import functions as F
 
-from ddb_lake_glue import hudi_table
+from ddb_lake_glue import hudi_table, layout
 from ddb_lake_glue.columns import extend_plan
 from ddb_lake_glue.jobs import run_manifest_uri
 from ddb_lake_glue.lake import attribute_stats, lake_columns, project, read_records
@@ -42,7 +42,8 @@ print(f"initial load job: {items:,} items in {job:.1f} s = {items / job:,.0f} ro
 # The same DataFrame, materialised once, written as plain Parquet and as a Hudi bulk insert.
 mf = parse_manifest(storage.read_text(spark, m), m, "initialLoad", "il")
 ctx = DecodeContext.of(mf.table, mf.export.export_time_ms)
-from ddb_lake_glue.jobs import export_data_files, _derived_index  # noqa: E402
+from ddb_lake_glue.jobs import export_data_files  # noqa: E402
+from ddb_lake_glue.steps import derived_index as _derived_index  # noqa: E402
 
 files, _ = export_data_files(spark, mf.export.root)
 records = read_records(spark, [u for u, _ in files], ctx)
@@ -53,7 +54,7 @@ n = rows.count()
 records.unpersist()
 print(f"same DataFrame materialised: {n:,} rows in {clock.lap():.1f} s", flush=True)
 partitions = [f"create_{p}" for p in ("year", "month", "day", "hour", "minute")]
-options = hudi_table.write_options(spark, mf.table, plan, "bulk_insert", "il-same-df")
+options = hudi_table.write_options(spark, mf.table, plan, "bulk_insert", "il-same-df", mf.table.table_type, layout.choose(mf.table, n))
 # Alternate the two writes twice (the machine is shared: the best of two is the steadier figure).
 parquet_times, hudi_times = [], []
 for _ in range(2):

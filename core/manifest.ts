@@ -10,6 +10,10 @@ import { ColumnTypesSchema, DerivedColumnSchema, type PipelineConfig } from './c
 
 const keyType = z.enum(['S', 'N', 'B']);
 
+export const TableTypeSchema = z.enum(['COPY_ON_WRITE', 'MERGE_ON_READ']);
+
+const jobKind = z.enum(['initialLoad', 'incremental', 'compaction']);
+
 export const ManifestTableSchema = z
   .object({
     lakeLocation: z.string().min(1).describe('the Hudi table: s3://…, file://… or an absolute folder'),
@@ -30,6 +34,17 @@ export const ManifestTableSchema = z
       .min(1)
       .optional()
       .describe('where deleted keys are kept; default <lakeLocation>__tombstones'),
+    tableType: TableTypeSchema.optional().describe(
+      'initial load: the Hudi table type (absent: COPY_ON_WRITE); later runs follow the table (docs/table-types.md)',
+    ),
+    bucketCount: z.number().int().min(1).max(100000).optional().describe('initial load: buckets of the bucket index'),
+    versionsLocation: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the recent versions of the ordering check; default <lakeLocation>__versions (docs/ordering.md)'),
+    versionsRetentionHours: z.number().positive().optional().describe('how long recent versions are kept (default 24)'),
+    autoClean: z.boolean().optional().describe('false: ingest never cleans old file versions (the workflow does)'),
   })
   .strict();
 
@@ -38,7 +53,7 @@ export const JobManifestSchema = z
     version: z.literal(1),
     runKey: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/),
     pipeline: z.string().min(1),
-    kind: z.enum(['initialLoad', 'incremental']),
+    kind: jobKind,
     table: ManifestTableSchema,
     files: z.array(z.string().min(1)).describe('incremental: landing files, in any order'),
     export: z
@@ -51,15 +66,34 @@ export const JobManifestSchema = z
       .int()
       .optional()
       .describe('incremental: the point in time of the export the lake was loaded from; older lines are superseded'),
-    rejectedLocation: z.string().min(1),
+    rejectedLocation: z.string().describe('where rejected records go ("" for a compaction)'),
     summaryUri: z.string().min(1),
+    compaction: z
+      .object({
+        maxIoMb: z
+          .number()
+          .int()
+          .min(1)
+          .describe('IO bound of one compaction: file groups with the most log data first'),
+        compact: z.boolean().describe('false: clean only'),
+        clean: z.boolean(),
+        retainCommits: z.number().int().min(1).describe('commits whose file versions the cleaner keeps'),
+      })
+      .strict()
+      .optional()
+      .describe('compaction: what the run does (docs/table-types.md)'),
   })
   .strict();
+
+const count = (description?: string) => {
+  const n = z.number().int().min(0).optional();
+  return description ? n.describe(description) : n;
+};
 
 export const JobSummarySchema = z
   .object({
     runKey: z.string().nullable().describe('null only when the job failed before it could read its arguments'),
-    kind: z.enum(['initialLoad', 'incremental']),
+    kind: jobKind,
     status: z.enum(['succeeded', 'failed']),
     recordsRead: z.number().int().min(0),
     upserted: z.number().int().min(0),
@@ -87,6 +121,32 @@ export const JobSummarySchema = z
     rejectedUri: z.string().nullable().optional().describe('where the rejected records are (when rejected > 0)'),
     phases: z.record(z.string(), z.number()).optional().describe('seconds spent per phase of the run'),
     warnings: z.array(z.string()).optional(),
+    // Ingest runs (docs/table-types.md).
+    tableType: TableTypeSchema.optional(),
+    index: z.string().optional().describe('the index the table uses, e.g. BUCKET(10) or GLOBAL_SIMPLE'),
+    bytesWritten: z.number().int().min(0).optional(),
+    // Incremental runs: the ordering check (docs/ordering.md) and what a compaction is due on.
+    orderingCandidates: count('versions not above the high-water mark, checked against the recent versions'),
+    versionsFilesRead: count('recent-versions files the check read'),
+    orderingLakeLookups: count('candidates older than the recent versions, looked up in the lake'),
+    tombstonesRead: z.boolean().optional().describe('the tombstone table was read (only for lake look-ups)'),
+    tombstonesWritten: count('deletes moved from expiring recent versions into the tombstone table'),
+    agedTombstones: count('tombstones written for deletes that aged out of the recent versions'),
+    pendingCompactionsCompleted: z
+      .array(z.string())
+      .optional()
+      .describe('instants of compaction plans a failed run had left, executed before writing'),
+    deltaCommitsSinceCompaction: count('merge-on-read: delta commits since the last compaction'),
+    logBytesSinceCompaction: count('merge-on-read: log bytes written since the last compaction'),
+    // Compaction runs.
+    compactionInstant: z.string().nullable().optional(),
+    alreadyDone: z.boolean().optional().describe('an earlier attempt of this run had finished the work'),
+    fileGroupsCompacted: count(),
+    logFilesCompacted: count(),
+    logBytesCompacted: count(),
+    recordsWritten: count(),
+    cleanInstant: z.string().nullable().optional(),
+    filesCleaned: count(),
     error: z.string().optional().describe('status "failed": the error text'),
   })
   .strict();

@@ -22,6 +22,9 @@ import pyarrow as pa
 from hudi import HudiReadOptions, HudiTableBuilder
 
 
+PLAN_KEY = "_ddb_lake_plan"
+
+
 class LakeError(Exception):
     """A problem the user can fix (no such lake, unreachable storage); its message is one line."""
 
@@ -33,7 +36,9 @@ class LakeSnapshot:
     #: The commit the snapshot reads as of (Hudi instant time, yyyyMMddHHmmssSSS).
     instant: str
     data: pa.Table
-    #: That commit's extra metadata (ddb-lake keeps `_ddb_lake_plan` and `_ddb_lake_run_key` there).
+    #: The extra metadata of the newest ddb-lake write at or before that commit (ddb-lake keeps
+    #: `_ddb_lake_plan` and `_ddb_lake_run_key` there; a compaction commit carries neither, so on a
+    #: merge-on-read table just compacted it is the ingest commit before it).
     extra_metadata: Dict[str, str] = field(default_factory=dict)
 
 
@@ -61,17 +66,22 @@ def read_snapshot(location: str, storage_options: Optional[Dict[str, str]] = Non
 
 
 def _extra_metadata(timeline, instant: str) -> Dict[str, str]:
-    """The extra metadata of the commit at `instant` (empty when it has none or cannot be read)."""
+    """The extra metadata of the newest commit at or before `instant` that carries a ddb-lake column
+    plan (empty when there is none or it cannot be read). Commits of both table types: `commit`
+    (copy-on-write; merge-on-read compactions), `deltacommit` (merge-on-read), `replacecommit`."""
     try:
-        completed = list(timeline.get_completed_commits(desc=True)) + list(timeline.get_completed_replacecommits(desc=True))
-        match = next((i for i in completed if i.timestamp == instant), None)
-        if match is None:
-            return {}
-        meta = json.loads(timeline.get_instant_metadata_in_json(match))
+        completed = (list(timeline.get_completed_commits(desc=True)) + list(timeline.get_completed_deltacommits(desc=True))
+                     + list(timeline.get_completed_replacecommits(desc=True)))
     except Exception:
         return {}
-    extra = meta.get("extraMetadata") or {}
-    return {str(k): str(v) for k, v in extra.items()}
+    for candidate in sorted((i for i in completed if i.timestamp <= instant), key=lambda i: i.timestamp, reverse=True):
+        try:
+            extra = json.loads(timeline.get_instant_metadata_in_json(candidate)).get("extraMetadata") or {}
+        except Exception:
+            continue
+        if PLAN_KEY in extra:
+            return {str(k): str(v) for k, v in extra.items()}
+    return {}
 
 
 def _normalise(location: str) -> str:

@@ -1,77 +1,36 @@
 """Writing the Hudi table (and its tombstone table) the same way from both jobs."""
 
-import json
 from typing import Dict, List, Optional
 
 from pyspark.sql import DataFrame, SparkSession
 
-from . import storage
 from .columns import ORDERING_COLUMN, Plan
-from .errors import JobError
+from .layout import IndexLayout, index_options
 from .manifest import TableSpec
+from .timeline import PLAN_KEY, RUN_KEY, table_exists
 
-PLAN_KEY = "_ddb_lake_plan"
-RUN_KEY = "_ddb_lake_run_key"
 # Hudi options a deployment may override without a code change: Spark conf `spark.ddb_lake.hoodie.*`
 # (local runner: --conf; Glue: job parameter --conf), e.g. spark.ddb_lake.hoodie.metadata.enable=false.
 OVERRIDE_PREFIX = "spark.ddb_lake."
 
 
-def table_exists(spark: SparkSession, location: str) -> bool:
-    return storage.exists(spark, storage.join(location, ".hoodie", "hoodie.properties"))
-
-
-def completed_commits(spark: SparkSession, location: str) -> List[str]:
-    """Completed commit files of the table's active timeline, newest first."""
-    names = storage.list_names(spark, storage.join(location, ".hoodie"))
-    done = [n for n in names if n.split(".")[0].isdigit() and n.endswith((".commit", ".replacecommit", ".deltacommit"))]
-    return sorted(done, reverse=True)
-
-
-def _extra_metadata(spark: SparkSession, location: str, name: str) -> Dict[str, str]:
-    text = storage.read_text(spark, storage.join(location, ".hoodie", name))
-    if not text.strip():
-        return {}
-    return json.loads(text).get("extraMetadata") or {}
-
-
-def read_plan(spark: SparkSession, location: str) -> Optional[Plan]:
-    """The column plan of the newest commit that carries one; None when there is no table."""
-    if not table_exists(spark, location):
-        return None
-    for name in completed_commits(spark, location):
-        meta = _extra_metadata(spark, location, name)
-        if PLAN_KEY in meta:
-            return Plan.from_json(meta[PLAN_KEY])
-    raise JobError(f"the Hudi table at {location} has no ddb-lake column plan in its commits: it was not written by ddb-lake")
-
-
-def commit_of_run(spark: SparkSession, location: str, run_key: str) -> Optional[str]:
-    """Instant of the newest completed commit written by this run key."""
-    for name in completed_commits(spark, location):
-        if _extra_metadata(spark, location, name).get(RUN_KEY) == run_key:
-            return name.split(".")[0]
-    return None
-
-
-def _key_derived_only(table: TableSpec) -> bool:
-    sources = {d.name: d.source for d in table.derived_columns}
-    return all(f in table.key_fields or sources.get(f) in table.key_fields for f in table.partition_fields)
-
-
-def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: str, run_key: str) -> Dict[str, str]:
+def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: str, run_key: str, table_type: str,
+                  layout: IndexLayout, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Options of every write to the lake (and of the compaction job's write client). `extra`: more
+    `_ddb_lake*` keys for the commit's extra metadata."""
     key_columns = [plan.column_for(k).name for k in table.key_fields]
     partition_columns = [plan.column_for(p).name for p in table.partition_fields]
     opts = {
         "hoodie.table.name": table.table_name,
         "hoodie.datasource.write.table.name": table.table_name,
-        "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
+        "hoodie.datasource.write.table.type": table_type,
         "hoodie.datasource.write.operation": operation,
         "hoodie.datasource.write.recordkey.field": ",".join(key_columns),
         "hoodie.datasource.write.precombine.field": ORDERING_COLUMN,
         "hoodie.payload.ordering.field": ORDERING_COLUMN,
         # Keeps the larger ordering value against the stored row too, for upserts and for deletes
-        # sent as upserts with _hoodie_is_deleted (checked against Hudi 0.15: glue/tests).
+        # sent as upserts with _hoodie_is_deleted (checked against Hudi 0.15: glue/tests). On
+        # merge-on-read the job never lets an older version reach a log file (docs/ordering.md).
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
         "hoodie.datasource.write.hive_style_partitioning": "true",
         "hoodie.datasource.write.commitmeta.key.prefix": "_ddb_lake",
@@ -84,7 +43,17 @@ def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: 
         "hoodie.parquet.compression.codec": "snappy",
         "hoodie.datasource.write.reconcile.schema": "false",
         # Cleaning old file versions after every commit costs ~0.4 s a run; every 10th is enough.
+        # (Hudi 1.x renamed it hoodie.clean.trigger.max.commits: both are set, each version reads its own.)
         "hoodie.clean.max.commits": "10",
+        "hoodie.clean.trigger.max.commits": "10",
+        "hoodie.clean.automatic": "true" if table.auto_clean else "false",
+        # Only the workflow compacts (a compaction run between two batches, docs/contracts.md):
+        # never inline, never scheduled by an ingest commit.
+        "hoodie.compact.inline": "false",
+        "hoodie.compact.schedule.inline": "false",
+        "hoodie.datasource.compaction.async.enable": "false",
+        # Avro log blocks: what hudi-rs (ddb-lake verify / sql) reads.
+        "hoodie.logfile.data.block.format": "avro",
     }
     if operation == "bulk_insert":
         # Sorted by partition path within each task: one open file writer per task instead of one per
@@ -96,21 +65,19 @@ def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: 
     else:
         opts["hoodie.datasource.write.partitionpath.field"] = ""
         opts["hoodie.datasource.write.keygenerator.class"] = "org.apache.hudi.keygen.NonpartitionedKeyGenerator"
-    if _key_derived_only(table):
-        opts["hoodie.index.type"] = "SIMPLE"
-    else:
-        # A partition value can change with an update: find the key in any partition and move it.
-        opts["hoodie.index.type"] = "GLOBAL_SIMPLE"
-        opts["hoodie.simple.index.update.partition.path"] = "true"
+    opts.update(index_options(layout))
     if table.glue_database:
         opts.update(catalog_sync_options(table, partition_columns))
+    opts.update(extra or {})
     opts.update(overrides(spark))
     return opts
 
 
 def catalog_sync_options(table: TableSpec, partition_columns: List[str]) -> Dict[str, str]:
     """Glue Data Catalog sync (AWS only; Glue's Hive metastore client is the Data Catalog when the job
-    runs with --enable-glue-datacatalog)."""
+    runs with --enable-glue-datacatalog). A merge-on-read table is registered twice, as Hudi's sync
+    tool does: `<tableName>_rt` (snapshot: base + log files, what Athena queries for current rows)
+    and `<tableName>_ro` (read-optimized: base files only, as of the last compaction)."""
     opts = {
         "hoodie.datasource.hive_sync.enable": "true",
         "hoodie.datasource.meta.sync.enable": "true",
@@ -119,6 +86,8 @@ def catalog_sync_options(table: TableSpec, partition_columns: List[str]) -> Dict
         "hoodie.datasource.hive_sync.database": table.glue_database or "",
         "hoodie.datasource.hive_sync.table": table.table_name,
         "hoodie.datasource.hive_sync.support_timestamp": "true",
+        # Merge-on-read: keep the `_ro` suffix, so neither name hides that it lags behind.
+        "hoodie.datasource.hive_sync.skip_ro_suffix": "false",
     }
     if partition_columns:
         opts["hoodie.datasource.hive_sync.partition_fields"] = ",".join(partition_columns)

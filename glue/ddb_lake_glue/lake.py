@@ -128,7 +128,8 @@ def _value(col: Column, t: SparkColumn, text: SparkColumn) -> SparkColumn:
 
 def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dict[str, int]) -> DataFrame:
     """Typed rows: one column per plan column, then ordering, overflow and the delete flag, plus
-    `op` and `bad_key` (a key value that does not fit its key column: the record is rejected)."""
+    `op`, `key` (the record's key attributes as text: the ordering check's key) and `bad_key` (a key
+    value that does not fit its key column: the record is rejected)."""
     selected: List[SparkColumn] = []
     overflow_entries: List[SparkColumn] = []
     key_attrs = set(table.key_fields)
@@ -160,6 +161,7 @@ def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dic
         overflow.alias(OVERFLOW_COLUMN),
         (F.col("op") == "delete").alias(DELETED_COLUMN),
         F.col("op"),
+        F.col("key"),
         (bad_key if bad_key is not None else F.lit(None).cast("string")).alias("bad_key"),
         F.col("source"),
         F.col("attrs"),
@@ -183,6 +185,18 @@ def ambiguous_key(plan: Plan, table: TableSpec) -> Optional[SparkColumn]:
         "could equal another item's, so it is left out of the lake (docs/types.md); change the item's key in DynamoDB to load it"
     )
     return F.when(text.contains(marker), F.lit(reason))
+
+
+def key_columns_from_text(df: DataFrame, key_text: str, plan: Plan, table: TableSpec) -> List[SparkColumn]:
+    """The typed key columns of a record's `key` text (the JSON list of its key attributes as
+    `"<type>:<text>"`, records.py), as `project` types them."""
+    texts = F.from_json(F.col(key_text), "array<string>")
+    out = []
+    for i, field in enumerate(table.key_fields):
+        col = plan.column_for(field)
+        t, text = _split(texts.getItem(i))
+        out.append(_value(col, t, text).alias(col.name))
+    return out
 
 
 def lake_columns(plan: Plan) -> List[str]:

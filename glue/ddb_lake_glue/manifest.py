@@ -9,6 +9,8 @@ from .derive import PARTS
 from .errors import JobError
 
 _COLUMN_TYPE = re.compile(r"^(string|long|double|boolean|binary|decimal\((\d{1,2}),(\d{1,2})\))$")
+TABLE_TYPES = ("COPY_ON_WRITE", "MERGE_ON_READ")
+KINDS = ("initialLoad", "incremental", "compaction")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,25 @@ class TableSpec:
     glue_database: Optional[str]
     tombstone_location: str
     key_types: Dict[str, str] = field(default_factory=dict)
+    # Initial load: the Hudi table type. Later runs follow the table as it is (hoodie.properties).
+    table_type: str = "COPY_ON_WRITE"
+    # Initial load: buckets per partition of the bucket index; None = from the export's size.
+    bucket_count: Optional[int] = None
+    # The recent-versions store of the ordering check (docs/ordering.md) and how long it keeps versions.
+    versions_location: str = ""
+    versions_retention_hours: float = 24.0
+    # False: the workflow schedules cleaning (a compaction run); ingest commits never clean.
+    auto_clean: bool = True
+
+
+@dataclass(frozen=True)
+class CompactionSpec:
+    # At most this many MB read + written per run (Hudi's target IO); the file groups with the most
+    # log data first.
+    max_io_mb: int = 512
+    compact: bool = True
+    clean: bool = True
+    retain_commits: int = 10
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,7 @@ class Manifest:
     summary_uri: str
     # Incremental: the point in time of the export the lake was (last) loaded from, when known.
     loaded_export_ms: Optional[int] = None
+    compaction: Optional[CompactionSpec] = None
 
 
 def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> Manifest:
@@ -68,7 +90,10 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
     if p.req("version", int) != 1:
         raise JobError(f"manifest {source}: version {raw.get('version')} is not supported (expected 1)")
     kind = p.req("kind", str)
-    if kind != expected_kind:
+    if kind not in KINDS:
+        raise JobError(f"manifest {source}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    # The incremental job also runs the table's compaction/cleaning runs (same Glue job, same slot).
+    if kind != expected_kind and not (expected_kind == "incremental" and kind == "compaction"):
         raise JobError(f"manifest {source} is for a {kind} run, but this is the {expected_kind} job")
     if p.req("runKey", str) != run_key:
         raise JobError(f"manifest {source} is for run {raw.get('runKey')!r}, not --run_key {run_key!r}")
@@ -106,6 +131,15 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
     if not re.match(r"^[A-Za-z0-9_]{1,128}$", table_name):
         raise JobError(f"manifest {source}: table.tableName must be letters, digits and _")
     lake = t.req("lakeLocation", str).rstrip("/")
+    table_type = t.opt("tableType", str, "COPY_ON_WRITE")
+    if table_type not in TABLE_TYPES:
+        raise JobError(f"manifest {source}: table.tableType must be COPY_ON_WRITE or MERGE_ON_READ, not {table_type!r}")
+    bucket_count = t.opt("bucketCount", int, None)
+    if bucket_count is not None and not 1 <= bucket_count <= 100_000:
+        raise JobError(f"manifest {source}: table.bucketCount must be between 1 and 100000")
+    retention = t.opt("versionsRetentionHours", (int, float), 24.0)
+    if not 0 < retention <= 24 * 365:
+        raise JobError(f"manifest {source}: table.versionsRetentionHours must be more than 0 and at most 8760")
     table = TableSpec(
         lake_location=lake,
         table_name=table_name,
@@ -118,6 +152,11 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         glue_database=t.opt("glueDatabase", str, None),
         tombstone_location=(t.opt("tombstoneLocation", str, None) or lake + "__tombstones").rstrip("/"),
         key_types=dict(key_types),
+        table_type=table_type,
+        bucket_count=bucket_count,
+        versions_location=(t.opt("versionsLocation", str, None) or lake + "__versions").rstrip("/"),
+        versions_retention_hours=float(retention),
+        auto_clean=t.opt("autoClean", bool, True),
     )
     export = None
     files = p.opt("files", list, [])
@@ -127,6 +166,7 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
     elif not all(isinstance(f, str) and f for f in files):
         raise JobError(f"manifest {source}: files must be a list of URIs")
     loaded_export_ms = p.opt("loadedExportTimeMs", int, None) if kind == "incremental" else None
+    compaction = _compaction_spec(p, source) if kind == "compaction" else None
     return Manifest(
         run_key=run_key,
         pipeline=p.req("pipeline", str),
@@ -134,10 +174,25 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         table=table,
         files=list(files),
         export=export,
-        rejected_location=p.req("rejectedLocation", str).rstrip("/"),
+        rejected_location=(p.opt("rejectedLocation", str, "") if kind == "compaction" else p.req("rejectedLocation", str)).rstrip("/"),
         summary_uri=p.req("summaryUri", str),
         loaded_export_ms=loaded_export_ms,
+        compaction=compaction,
     )
+
+
+def _compaction_spec(p: "_Reader", source: str) -> CompactionSpec:
+    c = _Reader(p.opt("compaction", dict, {}), source, "compaction.")
+    max_io = c.opt("maxIoMb", int, 512)
+    if max_io < 1:
+        raise JobError(f"manifest {source}: compaction.maxIoMb must be at least 1")
+    retain = c.opt("retainCommits", int, 10)
+    if retain < 1:
+        raise JobError(f"manifest {source}: compaction.retainCommits must be at least 1")
+    spec = CompactionSpec(max_io_mb=max_io, compact=c.opt("compact", bool, True), clean=c.opt("clean", bool, True), retain_commits=retain)
+    if not spec.compact and not spec.clean:
+        raise JobError(f"manifest {source}: compaction.compact and compaction.clean are both false: nothing to do")
+    return spec
 
 
 class _Reader:

@@ -1,5 +1,6 @@
 """Incremental job on local Spark + Hudi: dedup, out-of-order batches, deletes and tombstones,
-schema growth, types, bad records. One table, changed batch after batch like a real pipeline."""
+schema growth, types, bad records. One table per table type (copy-on-write, merge-on-read), changed
+batch after batch like a real pipeline."""
 
 import json
 from decimal import Decimal
@@ -52,9 +53,9 @@ def version(key, note, update_at, op="modify", seq=0, ts=EXPORT_MS + 60_000, **e
     return landing_line(attrs, op, seq, ts)
 
 
-@pytest.fixture(scope="module")
-def lake(spark, tmp_path_factory):
-    return Lake(spark, tmp_path_factory.mktemp("inc"))
+@pytest.fixture(scope="module", params=["COPY_ON_WRITE", "MERGE_ON_READ"])
+def lake(spark, tmp_path_factory, request):
+    return Lake(spark, tmp_path_factory.mktemp("inc"), tableType=request.param)
 
 
 def test_largest_update_at_wins_within_a_batch_across_files_and_duplicates(lake):
@@ -170,3 +171,18 @@ def test_summary_is_written_next_to_the_manifest(lake):
     s = lake.batch([version(A, "last", "2023-07-30T19:00:00.000000+0000", seq=900)])
     written = json.loads((lake.root / "m" / f"inc-{lake.n:03d}.summary.json").read_text())
     assert written["upserted"] == 1 and written["commitInstant"] == s["commitInstant"] and written["status"] == "succeeded"
+    assert s["tableType"] == lake.table["tableType"] and s["index"] == "BUCKET(1)" and s["bytesWritten"] > 0
+
+
+def test_ingest_commits_never_compact(lake):
+    """Only the workflow's compaction runs compact: after more delta commits than Hudi's inline
+    default (5), the merge-on-read table still has no compaction commit."""
+    hoodie = Path(lake.location[len("file://"):]) / ".hoodie"
+    commits = sorted(p.name for p in hoodie.iterdir() if p.name[:1].isdigit() and p.name.endswith((".commit", ".deltacommit")))
+    if lake.table["tableType"] == "MERGE_ON_READ":
+        assert len([c for c in commits if c.endswith(".deltacommit")]) >= 7
+        assert not [c for c in commits if c.endswith(".commit")]
+        s = lake.batch([version(A, "one more", "2023-07-30T19:30:00.000000+0000", seq=950)])
+        assert s["deltaCommitsSinceCompaction"] >= 6 and s["logBytesSinceCompaction"] > 0
+    else:
+        assert commits and not [c for c in commits if c.endswith(".deltacommit")]

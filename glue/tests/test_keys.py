@@ -17,8 +17,9 @@ from helpers import ddb_item, landing_line, read_with_hudi_rs, uri, write_export
 EXPORT_MS = 1690735800000
 
 
-def keys_table(lake: str, partitioned: bool):
+def keys_table(lake: str, partitioned: bool, table_type: str = "COPY_ON_WRITE"):
     return {
+        "tableType": table_type,
         "lakeLocation": lake,
         "tableName": "keys",
         "keyFields": ["account", "create_at"],
@@ -51,8 +52,9 @@ def test_hudi_itself_merges_two_items_whose_rendered_keys_collide(spark, tmp_pat
     assert len(got) == 1, "Hudi kept one of the two items: the reason for the rule"
 
 
+@pytest.mark.parametrize("table_type", ["COPY_ON_WRITE", "MERGE_ON_READ"])
 @pytest.mark.parametrize("partitioned", [False, True])
-def test_ambiguous_keys_are_rejected_loudly_and_every_other_key_is_its_own_row(spark, tmp_path: Path, partitioned: bool):
+def test_ambiguous_keys_are_rejected_loudly_and_every_other_key_is_its_own_row(spark, tmp_path: Path, partitioned: bool, table_type: str):
     ambiguous_a = {"account": "x,create_at:y", "create_at": "z", "region": "eu", "v": 1}
     plain_b = {"account": "x", "create_at": "y,create_at:z", "region": "eu", "v": 2}
     commas = {"account": "a,b:c", "create_at": "d:e,f", "region": "us", "v": 3}
@@ -61,7 +63,7 @@ def test_ambiguous_keys_are_rejected_loudly_and_every_other_key_is_its_own_row(s
     trailing = {"account": "q,create_at:", "create_at": "r", "region": "eu", "v": 6}
     export = write_export(tmp_path / "export", [ddb_item(i) for i in (ambiguous_a, plain_b, commas, colons, placeholders, trailing)],
                           export_time_ms=EXPORT_MS)
-    table = keys_table(uri(tmp_path / "lake"), partitioned)
+    table = keys_table(uri(tmp_path / "lake"), partitioned, table_type)
     m = write_manifest(tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": export, "exportTimeMs": EXPORT_MS})
     s = run_manifest_uri(spark, m, "initialLoad", "il")
     assert s["recordsRead"] == 6 and s["rejected"] == 2 and s["upserted"] == 4

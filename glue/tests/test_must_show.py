@@ -6,6 +6,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from ddb_lake_glue.jobs import run_manifest_uri
 from helpers import brief_table, ddb_item, landing_line, read_with_hudi_rs, uri, write_export, write_landing, write_manifest
 
@@ -18,7 +20,8 @@ def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "+0000"
 
 
-def test_100k_export_then_three_messy_batches_equal_the_expected_state(spark, tmp_path: Path):
+@pytest.mark.parametrize("table_type", ["COPY_ON_WRITE", "MERGE_ON_READ"])
+def test_100k_export_then_three_messy_batches_equal_the_expected_state(spark, tmp_path: Path, table_type: str):
     rnd = random.Random(2023)
     items = {}
     for i in range(ITEMS):
@@ -28,7 +31,7 @@ def test_100k_export_then_three_messy_batches_equal_the_expected_state(spark, tm
                 "is_credit": i % 2, "note": f"note {i}"}
         items[(item["account"], item["create_at"])] = item
     export = write_export(tmp_path / "export", [ddb_item(v) for v in items.values()], files=4, export_time_ms=EXPORT_MS)
-    table = brief_table(uri(tmp_path / "lake"))
+    table = brief_table(uri(tmp_path / "lake"), tableType=table_type)
     m = write_manifest(tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": export, "exportTimeMs": EXPORT_MS})
     s = run_manifest_uri(spark, m, "initialLoad", "il")
     assert s["upserted"] == ITEMS and s["rejected"] == 0
@@ -73,3 +76,11 @@ def test_100k_export_then_three_messy_batches_equal_the_expected_state(spark, tm
     assert got_rs == want
     spark_rows = spark.read.format("hudi").load(table["lakeLocation"]).select("_hoodie_record_key", "note", "update_at", "amount").collect()
     assert {r[0]: (r[1], r[2], r[3]) for r in spark_rows} == want
+    if table_type == "MERGE_ON_READ":
+        # The three batches are still log files; after a compaction the base files hold the same rows.
+        assert s["deltaCommitsSinceCompaction"] == 3
+        m = write_manifest(tmp_path / "m" / "cmp.json", "compaction", "cmp", table)
+        c = run_manifest_uri(spark, m, "incremental", "cmp")
+        assert c["logFilesCompacted"] > 0
+        got_rs = {r["_hoodie_record_key"]: (r["note"], r["update_at"], r["amount"]) for r in read_with_hudi_rs(table["lakeLocation"])}
+        assert got_rs == want

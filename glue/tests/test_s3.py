@@ -54,11 +54,12 @@ def put_json(s3, key: str, doc) -> str:
     return f"s3://{BUCKET}/{key}"
 
 
-def test_initial_load_and_incremental_on_s3(spark, moto, tmp_path: Path):
+@pytest.mark.parametrize("table_type", ["COPY_ON_WRITE", "MERGE_ON_READ"])
+def test_initial_load_and_incremental_on_s3(spark, moto, tmp_path: Path, table_type: str):
     s3 = moto
     export = upload_dir(s3, Path(write_export(tmp_path / "exp", BRIEF_EXPORT_LINES)[len("file://"):]), "exports/AWSDynamoDB/01690735800000-a1b2c3d4")
-    lake = f"s3://{BUCKET}/lake/transactions"
-    table = brief_table(lake)
+    lake = f"s3://{BUCKET}/lake/{table_type.lower()}/transactions"
+    table = brief_table(lake, tableType=table_type)
     manifest = {"version": 1, "pipeline": "t", "table": table, "files": [], "export": None}
     il = put_json(s3, "landing/_manifests/t/il.json", dict(manifest, runKey="il", kind="initialLoad",
                   export={"root": export, "exportTimeMs": 1690735800000},
@@ -88,3 +89,13 @@ def test_initial_load_and_incremental_on_s3(spark, moto, tmp_path: Path):
     by_id = {r["_hoodie_record_key"]: r for r in rows}
     assert set(by_id) == {p["id"] for p in BRIEF_PROCESSED}
     assert by_id[BRIEF_PROCESSED[0]["id"]]["note"] == "from s3"
+    # The recent versions live on S3 too: the same batch again is recognised as applied, nothing written.
+    again = run_manifest_uri(spark, inc, "incremental", "inc1", aws_endpoint=ENDPOINT)
+    assert again["upserted"] == 0 and again["versionsFilesRead"] == 1 and again["commitInstant"] is None
+    if table_type == "MERGE_ON_READ":
+        cmp = put_json(s3, "landing/_manifests/t/cmp1.json", {"version": 1, "pipeline": "t", "runKey": "cmp1", "kind": "compaction", "table": table,
+                       "summaryUri": f"s3://{BUCKET}/landing/_manifests/t/cmp1.summary.json"})
+        c = run_manifest_uri(spark, cmp, "incremental", "cmp1", aws_endpoint=ENDPOINT)
+        assert c["compactionInstant"] and c["logFilesCompacted"] == 1
+        rows = pa.Table.from_batches(hudi.HudiTable(lake, options).read()).to_pylist()
+        assert {r["_hoodie_record_key"]: r["note"] for r in rows}[BRIEF_PROCESSED[0]["id"]] == "from s3"

@@ -5,6 +5,8 @@ and no batch ever takes a row back behind the version the export holds."""
 import random
 from pathlib import Path
 
+import pytest
+
 from ddb_lake_glue.jobs import run_manifest_uri
 from helpers import ddb_item, landing_line, read_with_hudi_rs, read_with_spark, uri, write_export, write_landing, write_manifest
 
@@ -43,13 +45,14 @@ def state_at(history, before_ms=None):
     return state
 
 
-def test_replaying_the_stream_from_before_the_export_converges(spark, tmp_path: Path):
+@pytest.mark.parametrize("table_type", ["COPY_ON_WRITE", "MERGE_ON_READ"])
+def test_replaying_the_stream_from_before_the_export_converges(spark, tmp_path: Path, table_type: str):
     rnd = random.Random(11)
     history = simulate(rnd)
     assert sum(1 for ts, *_ in history if ts // 1000 == EXPORT_MS // 1000) > 10  # the interesting second
     exported = state_at(history, EXPORT_MS)
     table = {"lakeLocation": uri(tmp_path / "lake"), "tableName": "plain", "keyFields": ["pk"], "orderingField": None,
-             "derivedColumns": [], "partitionFields": [], "maxRejectedShare": 0}
+             "derivedColumns": [], "partitionFields": [], "maxRejectedShare": 0, "tableType": table_type}
     export = write_export(tmp_path / "export", [ddb_item(v) for v in exported.values()], files=2, export_time_ms=EXPORT_MS)
     m = write_manifest(tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": export, "exportTimeMs": EXPORT_MS})
     run_manifest_uri(spark, m, "initialLoad", "il")
@@ -83,13 +86,14 @@ def test_replaying_the_stream_from_before_the_export_converges(spark, tmp_path: 
         assert got == {k: (v["val"], v["note"]) for k, v in final.items()}
 
 
-def test_a_change_from_before_the_export_never_brings_back_what_the_export_lacks(spark, tmp_path: Path):
+@pytest.mark.parametrize("table_type", ["COPY_ON_WRITE", "MERGE_ON_READ"])
+def test_a_change_from_before_the_export_never_brings_back_what_the_export_lacks(spark, tmp_path: Path, table_type: str):
     """A gap (docs/gaps.md) lost the delete of "gone"; the rebackfill's export no longer holds it. The
     landing zone still holds its insert from before the export, which the first batches after the
     reload take again (the watermark starts before the export's minute): it must not come back."""
 
     table = {"lakeLocation": uri(tmp_path / "lake"), "tableName": "plain", "keyFields": ["pk"], "orderingField": None,
-             "derivedColumns": [], "partitionFields": [], "maxRejectedShare": 0}
+             "derivedColumns": [], "partitionFields": [], "maxRejectedShare": 0, "tableType": table_type}
     export = write_export(tmp_path / "export", [ddb_item({"pk": "kept", "val": 1, "note": "exported"})], files=1, export_time_ms=EXPORT_MS)
     m = write_manifest(tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": export, "exportTimeMs": EXPORT_MS})
     run_manifest_uri(spark, m, "initialLoad", "il")

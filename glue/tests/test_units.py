@@ -218,7 +218,8 @@ def test_glue_style_arguments():
 
 
 def test_glue_catalog_sync_options_only_with_a_database():
-    from ddb_lake_glue.hudi_table import _key_derived_only, catalog_sync_options
+    from ddb_lake_glue.hudi_table import catalog_sync_options
+    from ddb_lake_glue.layout import key_derived_only as _key_derived_only
 
     table = _table(glueDatabase="analytics")
     opts = catalog_sync_options(table, ["create_year", "create_month"])
@@ -227,5 +228,64 @@ def test_glue_catalog_sync_options_only_with_a_database():
     assert opts["hoodie.datasource.hive_sync.table"] == "transactions"
     assert opts["hoodie.datasource.hive_sync.partition_fields"] == "create_year,create_month"
     assert opts["hoodie.datasource.hive_sync.partition_extractor_class"].endswith("MultiPartKeysValueExtractor")
+    assert opts["hoodie.datasource.hive_sync.skip_ro_suffix"] == "false"  # merge-on-read: <table>_rt and <table>_ro
     assert _key_derived_only(table)  # create_* come from the key create_at: SIMPLE index
     assert not _key_derived_only(_table(partitionFields=["entity"]))  # a mutable attribute: global index
+
+
+def test_table_type_and_ordering_check_settings_in_the_manifest():
+    table = _table()
+    assert table.table_type == "COPY_ON_WRITE" and table.bucket_count is None and table.auto_clean
+    assert table.versions_location == "file:///l__versions" and table.versions_retention_hours == 24
+    table = _table(tableType="MERGE_ON_READ", bucketCount=8, versionsLocation="s3://b/v/", versionsRetentionHours=1.5, autoClean=False)
+    assert (table.table_type, table.bucket_count, table.versions_location, table.versions_retention_hours, table.auto_clean) == \
+        ("MERGE_ON_READ", 8, "s3://b/v", 1.5, False)
+    for bad, message in [({"tableType": "MOR"}, "tableType must be COPY_ON_WRITE or MERGE_ON_READ"), ({"bucketCount": 0}, "bucketCount"),
+                         ({"versionsRetentionHours": 0}, "versionsRetentionHours"), ({"autoClean": "no"}, "autoClean must be a bool")]:
+        with pytest.raises(JobError, match=message):
+            _table(**bad)
+
+
+def test_compaction_manifest_defaults_and_checks():
+    def manifest(**compaction):
+        doc = {"version": 1, "runKey": "c-a1", "pipeline": "p", "kind": "compaction", "table": brief_table("file:///l"),
+               "summaryUri": "file:///s", "compaction": compaction}
+        return parse_manifest(json.dumps(doc), "m.json", "incremental", "c-a1")
+
+    m = manifest()
+    assert m.kind == "compaction" and m.compaction.max_io_mb == 512 and m.compaction.compact and m.compaction.clean
+    assert manifest(maxIoMb=10, clean=False, retainCommits=3).compaction.retain_commits == 3
+    with pytest.raises(JobError, match="both false"):
+        manifest(compact=False, clean=False)
+    with pytest.raises(JobError, match="is for a compaction run, but this is the initialLoad job"):
+        parse_manifest(json.dumps({"version": 1, "runKey": "c", "pipeline": "p", "kind": "compaction", "table": brief_table("file:///l"),
+                                   "summaryUri": "s"}), "m", "initialLoad", "c")
+
+
+def test_index_layout_follows_the_partitions_and_the_size():
+    from ddb_lake_glue import layout
+    from ddb_lake_glue.compaction_job import run_stem
+
+    assert layout.choose(_table(), 5_000) == layout.IndexLayout("BUCKET", 1)
+    assert layout.choose(_table(partitionFields=[], derivedColumns=[]), 10_000_000) == layout.IndexLayout("BUCKET", 10)
+    assert layout.choose(_table(partitionFields=[], derivedColumns=[]), 10_000_001).buckets == 11
+    assert layout.choose(_table(bucketCount=3), 10_000_000).buckets == 3
+    assert layout.choose(_table(partitionFields=["entity"]), 10) == layout.IndexLayout("GLOBAL_SIMPLE")
+    assert layout.legacy(_table()) == layout.IndexLayout("SIMPLE")
+    assert layout.IndexLayout.from_json(layout.IndexLayout("BUCKET", 4).to_json()).describe() == "BUCKET(4)"
+    assert layout.index_options(layout.IndexLayout("BUCKET", 4))["hoodie.bucket.index.num.buckets"] == "4"
+    with pytest.raises(JobError, match="not one this job understands"):
+        layout.IndexLayout.from_json('{"index":"BUCKET"}')
+    assert run_stem("p-1a2b3c4d-cmp-000003-a12") == "p-1a2b3c4d-cmp-000003" and run_stem("plain") == "plain"
+
+
+def test_recent_versions_expire_into_the_floor():
+    from ddb_lake_glue.versions import OrderingState, VersionsFile, expire, larger
+
+    hour = 3_600_000
+    state = OrderingState("m", "c", [VersionsFile("old", "f", 10, at=0), VersionsFile("new", "k", 10, at=5 * hour)])
+    kept, expired = expire(state, 2, 6 * hour)
+    assert [f.name for f in kept.files] == ["new"] and [f.name for f in expired] == ["old"] and kept.floor == "f" and kept.high_water == "m"
+    assert expire(state, 24, 6 * hour)[0].floor == "c"
+    assert OrderingState.from_json(state.to_json()) == state
+    assert larger(None, "a") == "a" and larger("b", None) == "b" and larger("a", "b") == "b" and larger(None, None) is None
