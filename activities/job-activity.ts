@@ -95,6 +95,15 @@ export function jobActivities({ manifests, jobRunner, metrics }: PipelineService
               durationSeconds: summary.durationSeconds,
               commitInstant: summary.commitInstant,
               rejectedUri: summary.rejectedUri ?? null,
+              ...pick(summary, [
+                'tableType',
+                'deltaCommitsSinceCompaction',
+                'logBytesSinceCompaction',
+                'compactionInstant',
+                'fileGroupsCompacted',
+                'cleanInstant',
+                'filesCleaned',
+              ]),
             }
           : null,
       };
@@ -107,7 +116,7 @@ export function jobActivities({ manifests, jobRunner, metrics }: PipelineService
    */
   async function waitForOtherRuns(request: RunJobRequest): Promise<void> {
     const ctx = Context.current();
-    const ours = new RegExp(`^${escapeRegExp(request.pipeline)}-[0-9a-f]{8}-(init|inc)-`);
+    const ours = new RegExp(`^${escapeRegExp(request.pipeline)}-[0-9a-f]{8}-(init|inc|cmp)-`);
     const jobs: JobRef[] = request.otherJobs
       ? [
           { kind: 'initialLoad', glueJobName: request.otherJobs.initialLoad },
@@ -133,4 +142,11 @@ function errorOf(state: JobRunState): string | null {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The fields of `from` that are set (the summary of one kind of run has only some of them). */
+function pick<T extends object, K extends keyof T>(from: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }

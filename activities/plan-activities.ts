@@ -5,7 +5,14 @@ import { chainChecks, listedEnough, listingStartFolder, planBatch, type PlanInpu
 import type { GapMarkerEntry, LandingAudit } from './landing-audit';
 import { cycleFigures } from './pipeline-metrics';
 import type { PipelineServices } from './services';
-import type { GapReport, PlanRequest, PlanResult, PrepareInitialLoadRequest, RunFiles } from './types';
+import type {
+  GapReport,
+  PlanRequest,
+  PlanResult,
+  PrepareInitialLoadRequest,
+  PrepareMaintenanceRequest,
+  RunFiles,
+} from './types';
 
 /** Write the initial load's manifest; plan each incremental batch after the watermark and prove nothing is missing. */
 export function planActivities(services: PipelineServices, clock: { now(): number }) {
@@ -24,6 +31,25 @@ export function planActivities(services: PipelineServices, clock: { now(): numbe
         export: { root: request.exportRoot, exportTimeMs: request.exportTimeMs },
         rejectedLocation: paths.rejectedLocation,
         summaryUri: paths.summaryUri,
+      };
+      const manifestSha256 = await manifests.write(paths.manifestUri, manifest);
+      return { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };
+    },
+
+    /** Write the manifest of a compaction / cleaning run of the table (docs/table-types.md). */
+    async prepareMaintenance(request: PrepareMaintenanceRequest): Promise<RunFiles> {
+      const paths = runPaths(request.landingUri, request.pipeline, request.runKey);
+      const manifest: JobManifest = {
+        version: 1,
+        runKey: request.runKey,
+        pipeline: request.pipeline,
+        kind: 'compaction',
+        table: request.table,
+        files: [],
+        export: null,
+        rejectedLocation: '',
+        summaryUri: paths.summaryUri,
+        compaction: request.compaction,
       };
       const manifestSha256 = await manifests.write(paths.manifestUri, manifest);
       return { manifestUri: paths.manifestUri, manifestSha256, summaryUri: paths.summaryUri };

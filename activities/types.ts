@@ -118,6 +118,15 @@ export interface PlanResult {
   gaps?: GapReport[];
 }
 
+/** Write the manifest of a compaction / cleaning run (docs/table-types.md). */
+export interface PrepareMaintenanceRequest {
+  pipeline: string;
+  runKey: string;
+  landingUri: string;
+  table: ManifestTable;
+  compaction: { maxIoMb: number; compact: boolean; clean: boolean; retainCommits: number };
+}
+
 export interface JobSpecInput {
   glueJobName: string;
   script: string;
@@ -135,10 +144,23 @@ export interface RunJobRequest {
   otherJobs?: { initialLoad: string; incremental: string };
 }
 
-/** The figures of a run's summary the workflow keeps. */
+/** The figures of a run's summary the workflow keeps (the table's maintenance is scheduled on the last ones). */
 export type JobCounts = Pick<
   JobSummary,
-  'recordsRead' | 'upserted' | 'deleted' | 'rejected' | 'durationSeconds' | 'commitInstant' | 'rejectedUri'
+  | 'recordsRead'
+  | 'upserted'
+  | 'deleted'
+  | 'rejected'
+  | 'durationSeconds'
+  | 'commitInstant'
+  | 'rejectedUri'
+  | 'tableType'
+  | 'deltaCommitsSinceCompaction'
+  | 'logBytesSinceCompaction'
+  | 'compactionInstant'
+  | 'fileGroupsCompacted'
+  | 'cleanInstant'
+  | 'filesCleaned'
 >;
 
 export interface JobOutcome {

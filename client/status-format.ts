@@ -8,6 +8,7 @@ const STEP_WORDS: Record<string, string> = {
   awaitExport: 'waiting for the export',
   prepareInitialLoad: 'writing the initial load manifest',
   plan: 'planning the next batch',
+  maintenance: 'writing the maintenance manifest',
   job: 'running a job',
   sleep: 'waiting for the next cycle',
   backoff: 'waiting to retry',
@@ -50,7 +51,7 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
     );
   if (s.currentRun)
     out.push(
-      `  running     ${s.currentRun.runKey} (${s.currentRun.kind === 'initialLoad' ? 'initial load of the export' : `incremental, ${plural(s.currentRun.files, 'file')}`}) ` +
+      `  running     ${s.currentRun.runKey} (${runWords(s.currentRun.kind, s.currentRun.files)}) ` +
         `for ${secondsSince(s.currentRun.startedAt, now)}, since ${isoSeconds(s.currentRun.startedAt)}`,
     );
   if (s.watermark) {
@@ -71,6 +72,7 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
     out.push(
       `  export      ${s.export.status}${s.export.itemCount !== null ? `, ${s.export.itemCount} items` : ''}${s.export.exportTime ? ` as of ${isoSeconds(s.export.exportTime)}` : ''}${s.export.adopted ? ' (adopted)' : ''}`,
     );
+  if (s.lake) out.push(`  lake        ${lakeLine(s.lake)}`);
   out.push(`  interval    ${s.intervalSeconds} s`);
   const c = s.counters;
   if (c) {
@@ -78,7 +80,7 @@ export function formatStatus(s: StatusDocument, now = Date.now()): string {
       `  totals      ${c.cycles} cycles (${c.emptyCycles} empty), ${c.jobsSucceeded} jobs ok, ${c.jobsFailed} failed, ${plural(c.failures, 'failure')}; ${plural(c.filesApplied, 'file')} applied (${c.lateFilesApplied} late)`,
     );
     out.push(
-      `              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×${c.rebackfills ? `; rebackfills ${c.rebackfills}` : ''}`,
+      `              records ${c.recordsRead} read, ${c.upserted} upserted, ${c.deleted} deleted, ${c.rejected} rejected; continued as new ${c.continuedAsNew}×${c.rebackfills ? `; rebackfills ${c.rebackfills}` : ''}${c.compactions || c.cleans ? `; ${plural(c.compactions ?? 0, 'compaction')}, ${plural(c.cleans ?? 0, 'clean')}` : ''}`,
     );
   }
   if (s.lastRuns?.length) {
@@ -103,7 +105,11 @@ function formatRuns(runs: RunRecord[]): string[] {
   const rows = runs.map((r) => [
     r.runKey,
     r.status,
-    r.kind === 'initialLoad' ? 'export' : `${plural(r.files, 'file')}${r.lateFiles ? ` (${r.lateFiles} late)` : ''}`,
+    r.kind === 'initialLoad'
+      ? 'export'
+      : r.kind === 'compaction'
+        ? 'table'
+        : `${plural(r.files, 'file')}${r.lateFiles ? ` (${r.lateFiles} late)` : ''}`,
     r.recordsRead === null ? 'no summary' : `${r.recordsRead} / ${r.upserted} / ${r.deleted} / ${r.rejected}`,
     `${r.durationSeconds.toFixed(1)} s`,
     isoSeconds(r.finishedAt),
@@ -116,6 +122,24 @@ function formatRuns(runs: RunRecord[]): string[] {
       .trimEnd();
     return r.error ? [line, `  ${r.error.split('\n')[0]}`] : [line];
   });
+}
+
+function runWords(kind: RunRecord['kind'], files: number): string {
+  if (kind === 'initialLoad') return 'initial load of the export';
+  if (kind === 'compaction') return 'compacting / cleaning the table';
+  return `incremental, ${plural(files, 'file')}`;
+}
+
+/** The Hudi table: its type, what piled up since its last maintenance, what is due. */
+function lakeLine(lake: NonNullable<StatusDocument['lake']>): string {
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const since =
+    lake.type === 'MERGE_ON_READ'
+      ? `${plural(lake.deltaCommitsSinceCompaction, 'delta commit')} (${mb(lake.logBytesSinceCompaction)} of logs) since the last compaction`
+      : `${plural(lake.commitsSinceClean, 'commit')} since the last clean`;
+  const last = lake.last ? `; last ${lake.last.kind} ${lake.last.runKey} at ${isoSeconds(lake.last.finishedAt)}` : '';
+  const due = lake.due ? `; ${lake.due} due before the next batch` : '';
+  return `${lake.type === 'MERGE_ON_READ' ? 'merge-on-read' : 'copy-on-write'}, ${since}${last}${due}`;
 }
 
 function plural(n: number, word: string): string {

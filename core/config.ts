@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { LakeSchema } from './config-lake';
 import { UserError } from './errors';
 import { S3_URI_PATTERN } from './s3-uri';
 
@@ -12,9 +13,6 @@ import { S3_URI_PATTERN } from './s3-uri';
  */
 
 const s3Uri = z.string().regex(S3_URI_PATTERN, 'must be an S3 URI like s3://bucket/prefix/');
-
-/** A lake location: an S3 URI, a file:// URI or a local path (made absolute at the edge). */
-const lakeLocation = z.string().min(1, 'must be an S3 URI, a file:// URI or a local folder');
 
 const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255);
 
@@ -165,16 +163,7 @@ export const PipelineConfigSchema = z
           ),
       })
       .strict(),
-    lake: z
-      .object({
-        location: lakeLocation,
-        tableName: z
-          .string()
-          .regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits and _')
-          .optional(),
-        glueDatabase: z.string().min(1).optional().describe('AWS: sync the table into this Glue Data Catalog database'),
-      })
-      .strict(),
+    lake: LakeSchema,
     jobs: z
       .object({
         initialLoad: jobSpec('ddb-lake-initial-load', 'glue/initial_load.py', 1440),

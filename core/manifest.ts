@@ -174,6 +174,10 @@ export function manifestTable(config: PipelineConfig, keyFields: string[]): Mani
     types: config.types,
     maxRejectedShare: config.errors.maxRejectedShare,
     glueDatabase: config.lake.glueDatabase ?? null,
+    tableType: config.lake.tableType,
+    ...(config.lake.bucketCount !== undefined ? { bucketCount: config.lake.bucketCount } : {}),
+    // The workflow schedules cleaning (and compaction) itself: docs/table-types.md.
+    autoClean: false,
   };
 }
 

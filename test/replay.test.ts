@@ -61,6 +61,35 @@ describe('replay of a real run (test/fixtures/pipeline-loop-history.json)', () =
   });
 });
 
+const MAINTENANCE_FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'pipeline-maintenance-history.json');
+
+describe('replay of a run with table maintenance (test/fixtures/pipeline-maintenance-history.json)', () => {
+  const text = () => readFileSync(MAINTENANCE_FIXTURE, 'utf8');
+
+  test('it is a run of the patched code: a compaction that failed once and its retry, a pause', () => {
+    const json = text();
+    const payloads = [...json.matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)]
+      .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
+      .join('\n');
+    assert.match(payloads, /"id":"table-maintenance"/, 'the patch marker');
+    assert.ok(json.includes('"prepareMaintenance"'), 'the maintenance manifest activity');
+    assert.match(payloads, /-cmp-000001-a1/);
+    assert.match(payloads, /-cmp-000001-a2/, 'the retried compaction');
+    assert.match(
+      payloads,
+      /"compaction":\{"maxIoMb":64,"compact":true,"clean":true/,
+      "the compaction manifest's bounds",
+    );
+    assert.ok(json.includes('"signalName": "pause"') && json.includes('"signalName": "resume"'));
+  });
+
+  test('replays cleanly against the current workflow code', async () => {
+    const r = await replayHistory(historyFromJson(JSON.parse(text())));
+    assert.equal(r.ok, true, r.explanation ?? '');
+    assert.ok(r.events > 100);
+  });
+});
+
 describe('replay', () => {
   test('the recorded history covers every phase, a retry, signals, updates and continueAsNew', () => {
     const types = history().events!.map((e) => e.eventType);

@@ -486,3 +486,78 @@ describe('pipeline workflow', () => {
     });
   });
 });
+
+describe('table maintenance (docs/table-types.md)', () => {
+  test('merge-on-read: a compaction run of its own after N delta commits, between two batches, retried like a step', async () => {
+    const f = createFakes();
+    await withWorker(env, f, async (tq) => {
+      const config = testConfig({
+        lake: {
+          location: '/tmp/ddb-lake-test-lake',
+          tableType: 'MERGE_ON_READ',
+          maintenance: { compactAfterDeltaCommits: 2, compactMaxIoMb: 64, retainCommits: 5 },
+        },
+      });
+      const handle = await startIncremental(tq, config);
+      const s0 = await status(handle);
+      assert.equal(s0.lake?.type, 'MERGE_ON_READ');
+      assert.equal(s0.lake?.deltaCommitsSinceCompaction, 0);
+
+      f.landing.add('shard1_1_5.json');
+      await statusWhere(handle, 'first batch', (s) => s.counters.filesApplied === 1);
+      f.jobs.failNextMaintenance = 1; // the first compaction attempt fails: a counted failure, retried under -a2
+      f.landing.add('shard1_6_9.json');
+      const done = await statusWhere(handle, 'a compaction', (s) => (s.counters.compactions ?? 0) === 1);
+      const keys = runKeysOf(f);
+      const cmp = keys.filter((k) => /-cmp-/.test(k));
+      assert.deepEqual(
+        cmp.map((k) => k.replace(/^transaction-[0-9a-f]{8}-/, '')),
+        ['cmp-000001-a1', 'cmp-000001-a2'],
+        keys.join(', '),
+      );
+      // Right after the second delta commit, before any later batch.
+      assert.equal(keys.indexOf(cmp[0]!), keys.findIndex((k) => /-inc-000002-a1$/.test(k)) + 1);
+      assert.deepEqual(f.jobs.maintenanceRuns.at(-1), { runKey: cmp[1], compact: true, clean: true });
+      assert.equal(done.lake?.last?.kind, 'compaction');
+      assert.equal(done.lake?.last?.runKey, cmp[1]);
+      assert.equal(done.lake?.deltaCommitsSinceCompaction, 0);
+      assert.equal(done.lake?.due, null);
+      assert.equal(done.counters.failures, 1);
+      assert.equal(done.lastRuns[0]?.kind, 'compaction');
+      assert.deepEqual(f.jobs.overlaps(), [], 'never two writers');
+
+      // The manifest the run got: kind compaction, the configured bounds.
+      const manifest = f.landing.manifest(
+        [...f.landing.objects.keys()].find((k) => k.endsWith(`${cmp[1]}.json`) && k.includes('_manifests'))!,
+      );
+      assert.equal(manifest.kind, 'compaction');
+      assert.deepEqual(manifest.compaction, { maxIoMb: 64, compact: true, clean: true, retainCommits: 5 });
+      assert.equal(manifest.table.autoClean, false);
+    });
+  });
+
+  test('copy-on-write: a clean run (no compaction) every N commits', async () => {
+    const f = createFakes();
+    await withWorker(env, f, async (tq) => {
+      const config = testConfig({
+        lake: {
+          location: '/tmp/ddb-lake-test-lake',
+          tableType: 'COPY_ON_WRITE',
+          maintenance: { cleanAfterCommits: 2 },
+        },
+      });
+      const handle = await startIncremental(tq, config);
+      f.landing.add('shard1_1_5.json');
+      await statusWhere(handle, 'first batch', (s) => s.counters.filesApplied === 1);
+      f.landing.add('shard1_6_9.json');
+      const s = await statusWhere(handle, 'a clean', (st) => (st.counters.cleans ?? 0) === 1);
+      assert.equal(s.lake?.type, 'COPY_ON_WRITE');
+      assert.equal(s.lake?.last?.kind, 'clean');
+      assert.equal(s.counters.compactions ?? 0, 0);
+      assert.deepEqual(
+        f.jobs.maintenanceRuns.map((r) => [r.compact, r.clean]),
+        [[false, true]],
+      );
+    });
+  });
+});

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PipelineConfig } from '../core/config';
 import type { Watermark } from '../core/watermark';
+import type { MaintenanceKind, MaintenanceRecord, TableTracking } from './maintenance';
 import type { GapReport, ValidateResult } from '../activities/types';
 
 export const TASK_QUEUE = 'ddb-lake';
@@ -19,11 +20,15 @@ export type Step =
   | 'awaitExport'
   | 'prepareInitialLoad'
   | 'plan'
+  | 'maintenance'
   | 'job'
   | 'sleep'
   | 'backoff'
   | 'paused'
   | 'stalled';
+
+/** What a job run does: load the export, apply a batch, or compact / clean the table. */
+export type RunKind = 'initialLoad' | 'incremental' | 'compaction';
 
 export interface PipelineInput {
   config: PipelineConfig;
@@ -43,7 +48,7 @@ export interface ExportRecord {
 
 export interface RunRecord {
   runKey: string;
-  kind: 'initialLoad' | 'incremental';
+  kind: RunKind;
   /** `error`: the activity itself failed (no job outcome). */
   status: 'succeeded' | 'failed' | 'stopped' | 'error';
   files: number;
@@ -96,6 +101,9 @@ export interface Counters {
   continuedAsNew: number;
   /** Rebackfills done or under way (fresh export, reload, incremental from the new point). */
   rebackfills: number;
+  /** Maintenance runs of the table that succeeded (absent in states of older runs). */
+  compactions?: number;
+  cleans?: number;
 }
 
 export interface Backlog {
@@ -133,6 +141,8 @@ export interface PipelineState {
   counters: Counters;
   /** Number of the current rebackfill (0: the lake comes from the pipeline's first export). Absent in states of older runs. */
   rebackfill?: number;
+  /** The Hudi table as the jobs reported it, for its maintenance. Absent in states of older runs. */
+  lake?: TableTracking;
 }
 
 /** The `status` query's answer. Stable: documented in docs/cli-json.md. */
@@ -161,13 +171,23 @@ export interface PipelineStatus {
   } | null;
   appliedThrough: string | null;
   backlog: { files: number; oldestLastModified: string | null; more: boolean } | null;
-  currentRun: { runKey: string; kind: 'initialLoad' | 'incremental'; files: number; startedAt: string } | null;
+  currentRun: { runKey: string; kind: RunKind; files: number; startedAt: string } | null;
   nextCycleAt: string | null;
   retry: { failures: number; maxAttempts: number; nextAttemptAt: string | null } | null;
   lastRuns: RunRecord[];
   lastError: ErrorRecord | null;
   counters: Counters;
   workflow: { cyclesSinceContinueAsNew: number; historyLength: number };
+  /** The Hudi table and its maintenance (docs/table-types.md); null before the first job reported it. */
+  lake: {
+    type: TableTracking['type'];
+    deltaCommitsSinceCompaction: number;
+    logBytesSinceCompaction: number;
+    commitsSinceClean: number;
+    /** The maintenance run the next cycle starts with, if one is due. */
+    due: MaintenanceKind | null;
+    last: MaintenanceRecord | null;
+  } | null;
 }
 
 /** What `runNow` answers once the cycle it asked for has ended. */

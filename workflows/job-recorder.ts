@@ -6,15 +6,19 @@ import { isCancellation } from '@temporalio/workflow';
 import type { JobOutcome, RunFiles } from '../activities/types';
 import type { PipelineConfig } from '../core/config';
 import type { pipelineActivities } from './activities';
-import type { PipelineState, PipelineStatus, RunRecord } from './definitions';
+import type { PipelineState, PipelineStatus, RunKind, RunRecord } from './definitions';
 import { describeFailure, JobFailed } from './failures';
+import { trackRun } from './maintenance';
 import { pushRun } from './state';
-
-type JobKind = 'initialLoad' | 'incremental';
 
 export class JobRecorder {
   /** The job running now, for `status`. */
   current: PipelineStatus['currentRun'] = null;
+  /** What the last succeeded run compacted and cleaned (maintenance runs report these). */
+  lastMaintenanceFigures: { fileGroupsCompacted: number | null; filesCleaned: number | null } = {
+    fileGroupsCompacted: null,
+    filesCleaned: null,
+  };
 
   constructor(
     private readonly config: PipelineConfig,
@@ -23,13 +27,15 @@ export class JobRecorder {
   ) {}
 
   /** Run the job to its end and record it; throws JobFailed unless it succeeded. */
-  async run(runKey: string, kind: JobKind, run: RunFiles, files: number, lateFiles: number): Promise<void> {
+  async run(runKey: string, kind: RunKind, run: RunFiles, files: number, lateFiles: number): Promise<void> {
     const { config, s } = this;
     const startedMs = Date.now();
     const startedAt = new Date(startedMs).toISOString();
     this.current = { runKey, kind, files, startedAt };
-    const spec = kind === 'initialLoad' ? config.jobs.initialLoad : config.jobs.incremental;
-    const runJob = kind === 'initialLoad' ? this.activities.runInitialJob : this.activities.runIncrementalJob;
+    // A compaction runs on the incremental job (same script, same one-run-per-pipeline slot).
+    const jobKind = kind === 'initialLoad' ? 'initialLoad' : 'incremental';
+    const spec = config.jobs[jobKind];
+    const runJob = jobKind === 'initialLoad' ? this.activities.runInitialJob : this.activities.runIncrementalJob;
     const record = (fields: Pick<RunRecord, 'status' | 'error'> & Partial<RunRecord>): RunRecord => ({
       runKey,
       kind,
@@ -49,7 +55,7 @@ export class JobRecorder {
       outcome = await runJob({
         pipeline: config.name,
         runKey,
-        kind,
+        kind: jobKind,
         job: spec,
         run,
         otherJobs: {
@@ -81,6 +87,11 @@ export class JobRecorder {
       throw new JobFailed(outcome);
     }
     s.counters.jobsSucceeded++;
+    if (s.lake) trackRun(s.lake, kind, c);
+    this.lastMaintenanceFigures = {
+      fileGroupsCompacted: c?.fileGroupsCompacted ?? null,
+      filesCleaned: c?.filesCleaned ?? null,
+    };
     if (c) {
       s.counters.recordsRead += c.recordsRead;
       s.counters.upserted += c.upserted;

@@ -23,15 +23,25 @@ import type { GapReport, RunFiles, ValidateResult } from '../activities/types';
 import type { PipelineConfig } from '../core/config';
 import { applyDelta, initialWatermark } from '../core/watermark';
 import { pipelineActivities } from './activities';
-import type { CycleOutcome, PipelineInput, PipelineState, PipelineStatus, RebackfillAccepted } from './definitions';
+import type {
+  CycleOutcome,
+  PipelineInput,
+  PipelineState,
+  PipelineStatus,
+  RebackfillAccepted,
+  RunKind,
+} from './definitions';
 import { Control } from './control';
 import { exportStep } from './export-step';
 import { describeFailure, GapsFound } from './failures';
+import { maintenanceDue, maintenanceSpec, newTableTracking, type MaintenanceKind } from './maintenance';
 import { JobRecorder } from './job-recorder';
-import { buildStatus, exportClientToken, newState, rebackfillGeneration, runKeyFor } from './state';
+import { buildStatus, exportClientToken, newState, runKeyFor, startRebackfill } from './state';
 
 /** patched() id of the cycle changes (interval counted from the cycle's start; no job once paused). */
 export const CYCLE_FROM_START_PATCH = 'cycle-from-start';
+/** patched() id of the table's maintenance (compaction and cleaning runs scheduled by the workflow). */
+export const TABLE_MAINTENANCE_PATCH = 'table-maintenance';
 
 export class PipelineRun {
   private readonly config: PipelineConfig;
@@ -46,6 +56,8 @@ export class PipelineRun {
    * than the interval is followed at once), and a pause that arrives while planning starts no job.
    */
   private readonly cycleFromStart: boolean;
+  /** Runs recorded before table maintenance existed never schedule it (their tables clean themselves). */
+  private readonly maintains: boolean;
 
   // Live state (not carried over continueAsNew: it is rebuilt as the loop runs).
   private cyclesThisRun = 0;
@@ -58,9 +70,11 @@ export class PipelineRun {
     this.info = workflowInfo();
     this.s = input.state ?? newState(this.config, this.info.firstExecutionRunId, Date.now());
     this.cycleFromStart = patched(CYCLE_FROM_START_PATCH);
+    this.maintains = patched(TABLE_MAINTENANCE_PATCH);
     // States carried over from runs of older code lack these.
     this.s.counters.rebackfills ??= 0;
     this.s.rebackfill ??= 0;
+    this.s.lake ??= newTableTracking();
     this.activities = pipelineActivities(this.config);
     this.jobs = new JobRecorder(this.config, this.s, this.activities);
     this.control = new Control(this.config, this.s);
@@ -221,6 +235,12 @@ export class PipelineRun {
     for (;;) {
       await this.control.whileUnpaused();
       if (this.control.rebackfillRequested) return;
+      const due = this.maintains ? maintenanceDue(s.lake!, this.config.lake.maintenance) : null;
+      if (due) {
+        // Between two batches, never beside one: the table has one writer (docs/table-types.md).
+        await this.maintenanceStep(validated, due);
+        continue;
+      }
       this.cyclesStarted++;
       this.control.runNowRequested = false;
       const startedMs = Date.now();
@@ -308,6 +328,34 @@ export class PipelineRun {
     return { status: 'succeeded', runKey, files: plan.files, durationSeconds, error: null };
   }
 
+  /** Compact (merge-on-read) or clean (copy-on-write) the table: a run of its own, retried like any step. */
+  private async maintenanceStep(validated: ValidateResult, kind: MaintenanceKind): Promise<void> {
+    const s = this.s;
+    const lake = s.lake!;
+    const runKey = runKeyFor(this.config.name, s.generation, 'compaction', lake.seq, lake.attempt);
+    try {
+      this.control.step = 'maintenance';
+      const run = await this.activities.quick.prepareMaintenance({
+        pipeline: this.config.name,
+        runKey,
+        landingUri: this.config.landing.location,
+        table: validated.manifestTable,
+        compaction: maintenanceSpec(kind, this.config.lake.maintenance),
+      });
+      await this.runJob(runKey, 'compaction', run, 0, 0);
+      const c = s.runs[0]!;
+      lake.last = { runKey, kind, finishedAt: c.finishedAt, ...this.jobs.lastMaintenanceFigures };
+      lake.seq++;
+      lake.attempt = 1;
+      s.failures = 0;
+      if (kind === 'compaction') s.counters.compactions = (s.counters.compactions ?? 0) + 1;
+      else s.counters.cleans = (s.counters.cleans ?? 0) + 1;
+    } catch (err) {
+      lake.attempt++;
+      await this.control.onFailure(err, runKey);
+    }
+  }
+
   /**
    * Start over from a fresh export (docs/gaps.md): a new generation of run keys, export, reload of
    * the lake in place by the initial load, the watermark from the new export. Nothing runs now: the
@@ -316,36 +364,14 @@ export class PipelineRun {
   private beginRebackfill(): void {
     const s = this.s;
     this.control.rebackfillRequested = false;
-    s.rebackfill = (s.rebackfill ?? 0) + 1;
-    s.counters.rebackfills++;
-    log.info('rebackfill', { rebackfill: s.rebackfill, previousExport: s.export?.exportArn ?? null });
-    s.generation = rebackfillGeneration(this.info.firstExecutionRunId, s.rebackfill);
-    Object.assign(s, {
-      phase: 'exporting',
-      export: null,
-      exportAttempt: s.exportAttempt + 1,
-      watermark: null,
-      appliedThroughMs: null,
-      backlog: null,
-      seq: 1,
-      runAttempt: 1,
-      failures: 0,
-      stalled: null,
-      paused: false,
-      cyclesSinceSweep: 0,
-    } satisfies Partial<PipelineState>);
+    log.info('rebackfill', { rebackfill: (s.rebackfill ?? 0) + 1, previousExport: s.export?.exportArn ?? null });
+    startRebackfill(s, this.info.firstExecutionRunId);
   }
 
   // ----- steps shared by the phases --------------------------------------------------------------
 
   /** Run one job to its end and record it; throws JobFailed unless it succeeded. */
-  private async runJob(
-    runKey: string,
-    kind: 'initialLoad' | 'incremental',
-    run: RunFiles,
-    files: number,
-    lateFiles: number,
-  ): Promise<void> {
+  private async runJob(runKey: string, kind: RunKind, run: RunFiles, files: number, lateFiles: number): Promise<void> {
     this.control.step = 'job';
     await this.jobs.run(runKey, kind, run, files, lateFiles);
   }

@@ -1,7 +1,8 @@
 /** Pure helpers of the pipeline workflow (deterministic; no I/O). */
 import type { PipelineConfig } from '../core/config';
 import { openSummary } from '../core/watermark';
-import type { Counters, PipelineState, PipelineStatus, RunRecord, Step } from './definitions';
+import type { Counters, PipelineState, PipelineStatus, RunKind, RunRecord, Step } from './definitions';
+import { maintenanceDue, newTableTracking } from './maintenance';
 
 export const MAX_RUN_RECORDS = 10;
 
@@ -27,6 +28,7 @@ export function newState(config: PipelineConfig, firstRunId: string, nowMs: numb
     runs: [],
     lastError: null,
     counters: zeroCounters(),
+    lake: newTableTracking(),
   };
 }
 
@@ -45,19 +47,16 @@ export function zeroCounters(): Counters {
     rejected: 0,
     continuedAsNew: 0,
     rebackfills: 0,
+    compactions: 0,
+    cleans: 0,
   };
 }
 
 /** `<pipeline>-<generation>-init-a<attempt>` / `<pipeline>-<generation>-inc-<seq:6>-a<attempt>`. */
-export function runKeyFor(
-  pipeline: string,
-  generation: string,
-  kind: 'initialLoad' | 'incremental',
-  seq: number,
-  attempt: number,
-): string {
+export function runKeyFor(pipeline: string, generation: string, kind: RunKind, seq: number, attempt: number): string {
   if (kind === 'initialLoad') return `${pipeline}-${generation}-init-a${attempt}`;
-  return `${pipeline}-${generation}-inc-${String(seq).padStart(6, '0')}-a${attempt}`;
+  const tag = kind === 'compaction' ? 'cmp' : 'inc';
+  return `${pipeline}-${generation}-${tag}-${String(seq).padStart(6, '0')}-a${attempt}`;
 }
 
 /**
@@ -137,8 +136,23 @@ export function buildStatus(config: PipelineConfig, s: PipelineState, live: Live
         : null,
     lastRuns: s.runs,
     lastError: s.lastError,
-    counters: { ...s.counters, rebackfills: s.counters.rebackfills ?? 0 },
+    counters: {
+      ...s.counters,
+      rebackfills: s.counters.rebackfills ?? 0,
+      compactions: s.counters.compactions ?? 0,
+      cleans: s.counters.cleans ?? 0,
+    },
     workflow: { cyclesSinceContinueAsNew: live.cyclesSinceContinueAsNew, historyLength: live.historyLength },
+    lake: s.lake?.type
+      ? {
+          type: s.lake.type,
+          deltaCommitsSinceCompaction: s.lake.deltaCommitsSinceCompaction,
+          logBytesSinceCompaction: s.lake.logBytesSinceCompaction,
+          commitsSinceClean: s.lake.commitsSinceClean,
+          due: maintenanceDue(s.lake, config.lake.maintenance),
+          last: s.lake.last,
+        }
+      : null,
   };
 }
 
@@ -150,4 +164,25 @@ export function fnv1a32(text: string): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, '0');
+}
+
+/** The state of a rebackfill's start: a new generation of run keys, a fresh export, no watermark. */
+export function startRebackfill(s: PipelineState, firstRunId: string): void {
+  s.rebackfill = (s.rebackfill ?? 0) + 1;
+  s.counters.rebackfills++;
+  s.generation = rebackfillGeneration(firstRunId, s.rebackfill);
+  Object.assign(s, {
+    phase: 'exporting',
+    export: null,
+    exportAttempt: s.exportAttempt + 1,
+    watermark: null,
+    appliedThroughMs: null,
+    backlog: null,
+    seq: 1,
+    runAttempt: 1,
+    failures: 0,
+    stalled: null,
+    paused: false,
+    cyclesSinceSweep: 0,
+  } satisfies Partial<PipelineState>);
 }

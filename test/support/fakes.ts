@@ -197,10 +197,15 @@ export interface JobIo {
 export class FakeJobRunner implements JobRunner {
   readonly runs = new Map<string, FakeRun>();
   durationMs = 200;
-  /** Fail this many of the next runs. */
+  /** Fail this many of the next ingest runs. */
   failNext = 0;
+  /** Fail this many of the next compaction / cleaning runs. */
+  failNextMaintenance = 0;
   failMessage = 'Py4JJavaError: simulated job failure';
   starts = 0;
+  /** The fake table's timeline: delta commits since its last compaction, commits since its last clean. */
+  deltaCommitsSinceCompaction = 0;
+  maintenanceRuns: { runKey: string; compact: boolean; clean: boolean }[] = [];
   constructor(private readonly io: JobIo) {}
 
   async start(job: JobSpec, request: JobRunRequest): Promise<JobRunState> {
@@ -210,8 +215,10 @@ export class FakeJobRunner implements JobRunner {
     const manifest = await this.io.readManifest(request.manifestUri);
     const again = this.runs.get(request.runKey);
     if (again) return { ...again.state };
-    const fail = this.failNext > 0;
-    if (fail) this.failNext--;
+    const maintenance = manifest.kind === 'compaction';
+    const fail = maintenance ? this.failNextMaintenance > 0 : this.failNext > 0;
+    if (fail && maintenance) this.failNextMaintenance--;
+    else if (fail) this.failNext--;
     const run: FakeRun = {
       job,
       request,
@@ -234,7 +241,7 @@ export class FakeJobRunner implements JobRunner {
           // Like the Glue jobs: the summary is written before the run reports success.
           const summary: JobSummary = {
             runKey: request.runKey,
-            kind: job.kind,
+            kind: manifest.kind,
             status: 'succeeded',
             recordsRead: manifest.files.length * 10,
             upserted: manifest.files.length * 9,
@@ -244,6 +251,7 @@ export class FakeJobRunner implements JobRunner {
             commitInstant: '20261127110501234',
             startedAt: run.state.startedAt,
             finishedAt,
+            ...this.tableFigures(manifest),
           };
           await this.io.writeSummary(manifest.summaryUri, summary);
         }
@@ -259,6 +267,32 @@ export class FakeJobRunner implements JobRunner {
     }, this.durationMs);
     return { ...run.state };
   }
+  /** What a job of this manifest reports of the table (docs/table-types.md), like the real jobs. */
+  private tableFigures(manifest: JobManifest): Partial<JobSummary> {
+    const tableType = manifest.table.tableType ?? 'COPY_ON_WRITE';
+    if (manifest.kind === 'compaction') {
+      const spec = manifest.compaction!;
+      this.maintenanceRuns.push({ runKey: manifest.runKey, compact: spec.compact, clean: spec.clean });
+      if (spec.compact) this.deltaCommitsSinceCompaction = 0;
+      return {
+        commitInstant: null,
+        compactionInstant: spec.compact ? '20261127110502345' : null,
+        fileGroupsCompacted: spec.compact ? 1 : 0,
+        cleanInstant: '20261127110503456',
+        filesCleaned: 2,
+      };
+    }
+    if (manifest.kind === 'initialLoad') this.deltaCommitsSinceCompaction = 0;
+    else if (tableType === 'MERGE_ON_READ') this.deltaCommitsSinceCompaction++;
+    return tableType === 'MERGE_ON_READ'
+      ? {
+          tableType,
+          deltaCommitsSinceCompaction: this.deltaCommitsSinceCompaction,
+          logBytesSinceCompaction: 4096 * this.deltaCommitsSinceCompaction,
+        }
+      : { tableType };
+  }
+
   async get(_job: JobRef, runKey: string): Promise<JobRunState> {
     return { ...this.runs.get(runKey)!.state };
   }

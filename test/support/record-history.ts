@@ -1,5 +1,6 @@
 /**
- * Records test/fixtures/pipeline-history.json: the history of one real run of the pipeline workflow
+ * Records test/fixtures/pipeline-history.json (with `--maintenance`: pipeline-maintenance-history.json,
+ * record-maintenance-history.ts): the history of one real run of the pipeline workflow
  * on the dev server (fake external parts), covering every phase, a failed and retried job, pause and
  * resume, both updates, empty cycles and the continueAsNew that ends the run.
  *
@@ -8,10 +9,8 @@
  * Re-record only when the workflow changes on purpose (and say so: old histories must still replay,
  * or the change needs a patch — see docs/pipeline.md).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../core/toolchain';
 import {
   pauseSignal,
   resumeSignal,
@@ -22,7 +21,8 @@ import {
 } from '../../workflows/definitions';
 import { pipelineWorkflow } from '../../workflows/pipeline';
 import { createFakes, testConfig } from './fakes';
-import { eventually, startTemporal, TEST_TEMPORAL_PORT, withWorker } from './temporal';
+import { recordMaintenanceHistory } from './record-maintenance-history';
+import { eventually, startTemporal, withWorker, writeHistory } from './temporal';
 
 export const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'pipeline-history.json');
 
@@ -75,28 +75,7 @@ async function main(): Promise<void> {
         30_000,
       );
 
-      // The Temporal CLI's JSON export: the same format as `temporal workflow show -o json` and the UI's download.
-      const json = execFileSync(
-        toolchainPaths().temporalCli,
-        [
-          'workflow',
-          'show',
-          '--workflow-id',
-          'transaction',
-          '--run-id',
-          firstRunId,
-          '--output',
-          'json',
-          '--address',
-          `127.0.0.1:${TEST_TEMPORAL_PORT}`,
-        ],
-        { encoding: 'utf8' },
-      );
-      mkdirSync(dirname(FIXTURE), { recursive: true });
-      writeFileSync(FIXTURE, json.endsWith('\n') ? json : `${json}\n`);
-      console.log(
-        `recorded ${(JSON.parse(json) as { events: unknown[] }).events.length} events of run ${firstRunId} → ${FIXTURE}`,
-      );
+      writeHistory('transaction', firstRunId, FIXTURE);
       await env.client.workflow.getHandle('transaction').cancel();
     });
   } finally {
@@ -105,7 +84,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  const record = process.argv.includes('--maintenance') ? recordMaintenanceHistory : main;
+  record().catch((err) => {
     console.error(err);
     process.exit(1);
   });

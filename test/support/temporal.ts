@@ -2,9 +2,10 @@
  * The real Temporal dev server (the cached CLI binary: nothing is downloaded) on this worktree's
  * test port, and a worker per test with fake external parts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -119,4 +120,30 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(100);
   }
+}
+
+/**
+ * The Temporal CLI's JSON export of one run into `file`: the same format as `temporal workflow show
+ * -o json` and the UI's download.
+ */
+export function writeHistory(workflowId: string, runId: string, file: string): void {
+  const json = execFileSync(
+    toolchainPaths().temporalCli,
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--run-id',
+      runId,
+      '--output',
+      'json',
+      '--address',
+      `127.0.0.1:${TEST_TEMPORAL_PORT}`,
+    ],
+    { encoding: 'utf8' },
+  );
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, json.endsWith('\n') ? json : `${json}\n`);
+  console.log(`recorded ${(JSON.parse(json) as { events: unknown[] }).events.length} events of run ${runId} → ${file}`);
 }

@@ -153,3 +153,44 @@ test('sleeping, paused-requested and stalled heads', () => {
     /\n {2}STALLED since 2026-11-27T11:06:00.000Z after 5 attempt\(s\) of r-a5:\n {4}boom\n {4}nothing is skipped: fix the cause, then `ddb-lake resume transaction`\n/,
   );
 });
+
+test('the lake line and a compaction run (docs/table-types.md)', () => {
+  const text = formatStatus(
+    {
+      ...status,
+      currentRun: {
+        runKey: 'transaction-1a2b3c4d-cmp-000005-a1',
+        kind: 'compaction',
+        files: 0,
+        startedAt: status.currentRun!.startedAt,
+      },
+      lastRuns: [run('transaction-1a2b3c4d-cmp-000004-a1', 0, 0, 'compaction')],
+      counters: { ...status.counters!, compactions: 4, cleans: 0 },
+      lake: {
+        type: 'MERGE_ON_READ',
+        deltaCommitsSinceCompaction: 10,
+        logBytesSinceCompaction: 3 * 1024 * 1024,
+        commitsSinceClean: 10,
+        due: 'compaction',
+        last: {
+          runKey: 'transaction-1a2b3c4d-cmp-000004-a1',
+          kind: 'compaction',
+          finishedAt: '2026-11-27T11:01:02.500Z',
+          fileGroupsCompacted: 6,
+          filesCleaned: 12,
+        },
+      },
+    },
+    now,
+  );
+  assert.match(
+    text,
+    /\n {2}running {5}transaction-1a2b3c4d-cmp-000005-a1 \(compacting \/ cleaning the table\) for 8 s/,
+  );
+  assert.match(
+    text,
+    /\n {2}lake {8}merge-on-read, 10 delta commits \(3\.0 MB of logs\) since the last compaction; last compaction transaction-1a2b3c4d-cmp-000004-a1 at 2026-11-27T11:01:02Z; compaction due before the next batch\n/,
+  );
+  assert.match(text, /continued as new 0×; 4 compactions, 0 cleans\n/);
+  assert.match(text, /transaction-1a2b3c4d-cmp-000004-a1 {2}succeeded {2}table/);
+});

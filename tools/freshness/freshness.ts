@@ -6,7 +6,8 @@
  *   write log (generator) ── landing file holding the change (its lines name key, op and update_at)
  *   ── the first succeeded run whose manifest lists that file (`<landing>/_manifests/<pipeline>/`)
  *   ── its commit (`commitInstant` in the run summary) ── the commit's completion: the time its
- *   `.hoodie/<instant>.commit` file was written (the summary's `finishedAt` once Hudi has archived it).
+ *   `.hoodie/<instant>.commit` (merge-on-read: `.deltacommit`) file was written (the summary's
+ *   `finishedAt` once Hudi has archived it).
  *
  * Changes written before the export's point in time are in the initial load's commit.
  * Each freshness is split into parts (docs/freshness.md): stream → landing file, waiting for the job
@@ -173,7 +174,14 @@ function splitParts(writtenAtMs: number, landedAtMs: number, run: RunTiming): Pa
   const s = (ms: number) => Math.max(0, ms) / 1000;
   const phase = (name: string) => run.phases[name] ?? 0;
   const session = phase('session');
-  const batch = phase('read') + phase('plan') + phase('tombstones');
+  // Everything between the session and Hudi's write: reading, decoding, planning, the ordering check.
+  const batch =
+    phase('read') +
+    phase('plan') +
+    phase('tombstones') +
+    phase('ordering check') +
+    phase('versions') +
+    phase('pending compaction');
   const parts: Partial<Record<Part, number>> = { landing: s(landedAtMs - writtenAtMs) };
   if (run.plannedAtMs !== null) {
     // Landed while the previous job ran: it waited for that job, then for the turnaround to the next plan.
@@ -255,19 +263,26 @@ async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string
   return runs;
 }
 
-/** When the commit's `.hoodie/<instant>.commit` was written; null once it is archived. */
+/** Completed instants: a copy-on-write commit, a merge-on-read delta commit (docs/table-types.md). */
+const COMMIT_SUFFIXES = ['commit', 'deltacommit'];
+
+/** When the commit's `.hoodie/<instant>.(delta)commit` was written; null once it is archived. */
 async function commitCompletedAtMs(s3: S3Client, lake: string, instant: string): Promise<number | null> {
-  if (lake.startsWith('s3://')) {
-    const { bucket, key } = parseS3Uri(`${lake}/.hoodie/${instant}.commit`);
-    try {
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return head.LastModified?.getTime() ?? null;
-    } catch {
-      return null;
+  for (const suffix of COMMIT_SUFFIXES) {
+    if (lake.startsWith('s3://')) {
+      const { bucket, key } = parseS3Uri(`${lake}/.hoodie/${instant}.${suffix}`);
+      try {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        if (head.LastModified) return head.LastModified.getTime();
+      } catch {
+        /* not this kind of instant, or archived */
+      }
+      continue;
     }
+    const file = join(lake.startsWith('file://') ? fileURLToPath(lake) : lake, '.hoodie', `${instant}.${suffix}`);
+    if (existsSync(file)) return statSync(file).mtimeMs;
   }
-  const file = join(lake.startsWith('file://') ? fileURLToPath(lake) : lake, '.hoodie', `${instant}.commit`);
-  return existsSync(file) ? statSync(file).mtimeMs : null;
+  return null;
 }
 
 interface LandingFile {
