@@ -24,7 +24,13 @@ export function jobActivities({ manifests, jobRunner, metrics }: PipelineService
         );
 
       await waitForOtherRuns(request);
-      const spec: JobSpec = { kind, glueJobName: job.glueJobName, script: job.script };
+      const spec: JobSpec = {
+        kind,
+        glueJobName: job.glueJobName,
+        script: job.script,
+        pipeline: request.pipeline,
+        ...(job.engine ? { engine: job.engine } : {}),
+      };
       let state = await jobRunner.start(spec, { runKey, manifestUri: request.run.manifestUri });
       ctx.log.info('job running', { runKey, runId: state.runId, kind });
       const deadline = Date.parse(state.startedAt) + job.timeoutMinutes * 60_000;

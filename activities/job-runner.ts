@@ -14,7 +14,17 @@ export interface JobRef {
   kind: JobKind;
   /** `jobs.*.glueJobName`: the Glue job whose runs these are on AWS. */
   glueJobName: string;
+  /** The pipeline whose job this is: a warm engine serves one pipeline. */
+  pipeline?: string;
+  /**
+   * `jobs.incremental.engine`: `warm` (one long-lived session per pipeline takes the batches one after
+   * another) or `perBatch` (a fresh job per batch). Absent: the runner's default (warm on the local
+   * stack, per batch on Glue).
+   */
+  engine?: JobEngine;
 }
+
+export type JobEngine = 'warm' | 'perBatch';
 
 /** A job to start a run of: its reference and `jobs.*.script`, the PySpark script (relative to the repository root). */
 export interface JobSpec extends JobRef {
@@ -91,11 +101,11 @@ export class JobCapacityError extends Error {
  * never-two-writers check lists the runs of the other kind's job, of which `runJob` knows only
  * the Glue job name (`RunJobRequest.otherJobs`).
  *
- * A warm, long-lived Spark engine (issue 13) fits as a third runner: `start` hands the manifest to
- * the pipeline's engine (starting the engine if none runs), `get` reads that batch's state, `stop`
- * cancels the batch, `listRunning` lists batches in flight, and `watchForEnd` settles when its
- * summary appears; what it needs to find its engine (the pipeline, the engine's settings) becomes
- * a field of the job's value.
+ * The warm engine (activities/local/warm-job-runner.ts) fits the same interface: `start` hands the
+ * manifest to the pipeline's engine (starting the engine if none runs), `get` reads that batch's
+ * state, `stop` cancels the batch, `listRunning` lists batches in flight, and `watchForEnd` settles
+ * when its exit file appears; what it needs to find its engine (`pipeline`, `engine`) are fields
+ * of the job's value.
  */
 export interface JobRunner {
   /** Start the run, or return the state of the run already started with this runKey. */

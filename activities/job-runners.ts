@@ -4,11 +4,12 @@ import type { Environment } from '../core/environment';
 import { UserError } from '../core/errors';
 import { GlueJobRunner, glueRunsApi } from './aws/glue-job-runner';
 import type { JobRunner } from './job-runner';
-import { SparkJobRunner } from './local/spark-job-runner';
+import { WarmJobRunner } from './local/warm-job-runner';
 
 /**
- * The JobRunner for an environment, chosen once at worker start-up: AWS Glue on AWS, spark-submit of
- * the same scripts against the local stack (runs recorded under `<state>/jobs/`).
+ * The JobRunner for an environment, chosen once at worker start-up: AWS Glue on AWS; on the local
+ * stack the same scripts under local Spark, each pipeline's batches in its warm engine unless its
+ * config says `jobs.incremental.engine: "perBatch"` (runs recorded under `<state>/jobs/`).
  */
 export function createJobRunner(env: Environment): JobRunner {
   if (env.kind === 'aws') return new GlueJobRunner(glueRunsApi(new GlueClient(awsClientConfig(env))));
@@ -19,7 +20,7 @@ export function createJobRunner(env: Environment): JobRunner {
       `DDB_LAKE_SPARK_DRIVER_MEMORY=${driverMemory} is not a JVM memory size`,
       'use e.g. 1g or 2048m',
     );
-  return new SparkJobRunner({
+  return new WarmJobRunner({
     stateDir: env.stateDir,
     awsEndpoint: env.aws.endpoint,
     awsRegion: env.aws.region,

@@ -4,7 +4,7 @@
  */
 import type { JobSummary, ManifestTable } from '../core/manifest';
 import type { Watermark, WatermarkDelta } from '../core/watermark';
-import type { JobKind } from './job-runner';
+import type { JobEngine, JobKind } from './job-runner';
 import type { ExportStatus } from './exporter';
 
 export interface ValidateResult {
@@ -130,6 +130,8 @@ export interface PrepareMaintenanceRequest {
 export interface JobSpecInput {
   glueJobName: string;
   script: string;
+  /** `jobs.incremental.engine` (absent in histories recorded before it existed). */
+  engine?: JobEngine;
   timeoutMinutes: number;
   pollIntervalSeconds: number;
 }

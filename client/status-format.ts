@@ -1,4 +1,5 @@
 /** Human-readable rendering of `status` and `list` (the JSON forms are documented in docs/cli-json.md). */
+import type { EngineStatus } from '../activities/local/warm-engines';
 import type { StatusDocument } from './pipeline-client';
 import type { RunRecord } from '../workflows/definitions';
 
@@ -174,4 +175,10 @@ function secondsUntil(iso: string, now: number): string {
 
 function indent(text: string, pad: string): string {
   return text.split('\n').join(`\n${pad}`);
+}
+
+/** One warm engine: `engine <pipeline> ready|starting pid … idle|running <run key> …`. */
+export function engineLine(e: EngineStatus): string {
+  const work = e.busyWith ? `running ${e.busyWith}` : 'idle';
+  return `engine ${e.pipeline}  ${e.ready ? 'ready' : 'starting'}  pid ${e.pid}  ${work}${e.queued ? `, ${e.queued} queued` : ''}  since ${e.startedAt}  log ${e.logFile}`;
 }

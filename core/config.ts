@@ -46,7 +46,7 @@ export const ColumnTypesSchema = z
 /** Glue 5.0 worker types for Spark jobs (deploy/ creates the jobs with them). */
 const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
 
-const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
+const jobObject = (glueJobName: string, script: string, timeoutMinutes: number) =>
   z
     .object({
       glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
@@ -72,8 +72,26 @@ const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
         .describe('a run still going after this long is stopped and counted as failed'),
       pollIntervalSeconds: z.number().int().min(1).max(600).default(5).describe('how often a running job is checked'),
     })
-    .strict()
-    .default({ glueJobName, workerType: 'G.1X', numberOfWorkers: 2, script, timeoutMinutes, pollIntervalSeconds: 5 });
+    .strict();
+
+const jobDefaults = (glueJobName: string, script: string, timeoutMinutes: number) =>
+  ({ glueJobName, workerType: 'G.1X', numberOfWorkers: 2, script, timeoutMinutes, pollIntervalSeconds: 5 }) as const;
+
+const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
+  jobObject(glueJobName, script, timeoutMinutes).default(jobDefaults(glueJobName, script, timeoutMinutes));
+
+/** The incremental job also says which engine runs its batches. */
+const incrementalJobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
+  jobObject(glueJobName, script, timeoutMinutes)
+    .extend({
+      engine: z
+        .enum(['warm', 'perBatch'])
+        .optional()
+        .describe(
+          'warm: one long-lived Spark session per pipeline takes the batches (local stack; docs/warm-engine.md); perBatch: a fresh job per batch. Default: warm locally, perBatch on AWS Glue',
+        ),
+    })
+    .default(jobDefaults(glueJobName, script, timeoutMinutes));
 
 export const PipelineConfigSchema = z
   .object({
@@ -167,7 +185,7 @@ export const PipelineConfigSchema = z
     jobs: z
       .object({
         initialLoad: jobSpec('ddb-lake-initial-load', 'glue/initial_load.py', 1440),
-        incremental: jobSpec('ddb-lake-incremental', 'glue/incremental.py', 60),
+        incremental: incrementalJobSpec('ddb-lake-incremental', 'glue/incremental.py', 60),
       })
       .strict()
       .default({

@@ -17,6 +17,7 @@ import {
   type JobRunState,
   type JobStatus,
 } from '../job-runner';
+import { UserError } from '../../core/errors';
 
 /** The four Glue calls the runner makes; `glueRunsApi(client)` adapts the SDK, tests use a fake. */
 export interface GlueRunsApi {
@@ -71,6 +72,11 @@ export class GlueJobRunner implements JobRunner {
   ) {}
 
   async start(job: JobSpec, request: JobRunRequest): Promise<JobRunState> {
+    if (job.engine === 'warm')
+      throw new UserError(
+        `jobs.incremental.engine "warm" runs on the local stack only; on AWS Glue every batch is a job run`,
+        'remove jobs.incremental.engine from the pipeline config or set it to "perBatch" (docs/warm-engine.md: the warm Glue engine and what it costs)',
+      );
     const existing = await this.find(job.glueJobName, request.runKey);
     if (existing) return toState(request.runKey, existing);
     let runId: string | undefined;

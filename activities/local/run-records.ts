@@ -35,6 +35,8 @@ export interface RunRecord {
   error?: string;
   exitCode?: number;
   summary?: JobSummary;
+  /** The warm engine (its pipeline) that runs this batch; `pid` is then the engine's (warm-job-runner.ts). */
+  engine?: string;
 }
 
 type RunFile = 'json' | 'log' | 'exit' | 'stopped';
@@ -157,7 +159,9 @@ export class RunRecords {
         status: stopped ? 'stopped' : 'failed',
         error: stopped
           ? 'stopped on request'
-          : `the job's process ended without recording an exit code (killed, or the machine restarted)${error ? `: ${error}` : ''}`,
+          : record.engine !== undefined
+            ? `the warm engine of ${record.engine} (pid ${record.pid}) ended during this batch (killed, out of memory, or the machine restarted); see ${record.logFile} and the engine's log`
+            : `the job's process ended without recording an exit code (killed, or the machine restarted)${error ? `: ${error}` : ''}`,
         finishedAt: new Date().toISOString(),
       };
     }

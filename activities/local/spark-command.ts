@@ -103,23 +103,41 @@ export class SparkSubmit {
 
   /** The spark-submit command line of a run (public for the bench and for debugging). */
   command(script: string, run: JobRunRequest & { kind: JobKind }, cds?: CdsPlan): string[] {
+    const javaOptions = this.options.javaOptions ?? DEFAULT_JAVA_OPTIONS[run.kind];
+    return [
+      ...this.submit(javaOptions, cds),
+      script,
+      '--manifest',
+      run.manifestUri,
+      '--run_key',
+      run.runKey,
+      ...this.endpointArgs(),
+    ];
+  }
+
+  /**
+   * The command line of a warm engine (glue/engine.py): the full JIT, since it lives for hours and
+   * the C1-only JIT that wins a cold ten-second run loses there.
+   */
+  engineCommand(script: string, args: string[], cds?: CdsPlan): string[] {
+    return [...this.submit(this.options.javaOptions ?? [], cds), script, ...args, ...this.endpointArgs()];
+  }
+
+  private submit(javaOptions: string[], cds?: CdsPlan): string[] {
     const conf: Record<string, string> = { ...LOCAL_SPARK_CONF };
     if (this.options.ports) {
       conf['spark.driver.port'] = String(this.options.ports.driver);
       conf['spark.blockManager.port'] = String(this.options.ports.blockManager);
       conf['spark.port.maxRetries'] = String(this.options.ports.maxRetries);
     }
-    const java = [
-      `-Dlog4j2.configurationFile=file:${this.log4jConfig()}`,
-      ...(this.options.javaOptions ?? DEFAULT_JAVA_OPTIONS[run.kind]),
-    ];
+    const java = [`-Dlog4j2.configurationFile=file:${this.log4jConfig()}`, ...javaOptions];
     if (cds?.use) java.push(`-XX:SharedArchiveFile=${cds.use}`);
     // Making the archive, the JVM prints a warning per class it cannot archive at exit, after the
     // job's summary line (which must stay the log's last line): those go nowhere.
     if (cds?.create) java.push(`-XX:ArchiveClassesAtExit=${cds.create.tmp}`, '-Xlog:cds*=off');
     conf['spark.driver.extraJavaOptions'] = java.join(' ');
     Object.assign(conf, this.options.sparkConf ?? {});
-    const args = [
+    return [
       this.tools.sparkSubmit,
       '--master',
       'local[2]',
@@ -130,12 +148,11 @@ export class SparkSubmit {
       '--py-files',
       this.packageZip(),
       ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
-      script,
-      '--manifest',
-      run.manifestUri,
-      '--run_key',
-      run.runKey,
     ];
+  }
+
+  private endpointArgs(): string[] {
+    const args: string[] = [];
     if (this.options.awsEndpoint) args.push('--aws_endpoint', this.options.awsEndpoint);
     if (this.options.awsRegion) args.push('--aws_region', this.options.awsRegion);
     return args;

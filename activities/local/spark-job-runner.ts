@@ -22,8 +22,8 @@ const STOP_GRACE_MS = 15_000;
  * reference it reads the kind and the script: the Glue job name is AWS's.
  */
 export class SparkJobRunner implements JobRunner {
-  private readonly jobsDir: string;
-  private readonly records: RunRecords;
+  protected readonly jobsDir: string;
+  protected readonly records: RunRecords;
   readonly spark: SparkSubmit;
 
   constructor(options: SparkJobRunnerOptions) {
@@ -84,7 +84,7 @@ export class SparkJobRunner implements JobRunner {
     await this.stopRun(runKey);
   }
 
-  private async stopRun(runKey: string): Promise<void> {
+  protected async stopRun(runKey: string): Promise<void> {
     const record = this.records.refresh(this.records.load(runKey));
     if (!isActive(record)) return;
     this.records.markStopped(runKey);

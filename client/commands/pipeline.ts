@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadPipelineConfig } from '../../core/config';
-import { resolveEnvironment } from '../../core/environment';
+import { WarmEngines } from '../../activities/local/warm-engines';
+import { resolveEnvironment, stateDir } from '../../core/environment';
 import { UserError } from '../../core/errors';
 import { historyFromJson } from '../history-json';
 import { PipelineClient } from '../pipeline-client';
 import { preflight } from '../preflight';
 import { replayHistory } from '../replay';
-import { formatList, formatStatus } from '../status-format';
+import { engineLine, formatList, formatStatus } from '../status-format';
 
 /** Connect, run, always close; the environment comes from DDB_LAKE_ENV (core/environment.ts). */
 async function withClient<T>(fn: (c: PipelineClient) => Promise<T>): Promise<T> {
@@ -86,10 +87,15 @@ export function registerPipelineCommands(program: Command): void {
       await withClient(async (c) => {
         for (;;) {
           const s = await c.status(name);
-          if (opts.json) console.log(opts.watch ? JSON.stringify(s) : JSON.stringify(s, null, 2));
-          else {
+          // The pipeline's warm engine on this machine, if one runs (docs/warm-engine.md).
+          const engine = new WarmEngines(stateDir()).list().find((e) => e.pipeline === name && e.running) ?? null;
+          if (opts.json) {
+            const doc = { ...s, engine };
+            console.log(opts.watch ? JSON.stringify(doc) : JSON.stringify(doc, null, 2));
+          } else {
             if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
             console.log(formatStatus(s));
+            if (engine) console.log(`  ${engineLine(engine)}`);
           }
           if (!opts.watch || s.execution.status !== 'RUNNING') return;
           await sleep(every * 1000);

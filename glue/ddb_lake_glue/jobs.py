@@ -5,7 +5,7 @@ import json
 import sys
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from pyspark.sql import SparkSession
 
@@ -31,27 +31,62 @@ def main(kind: str, argv: Optional[Sequence[str]] = None) -> None:
     """Run one job; the summary is written to summaryUri and printed as the log's last line.
     A failure prints the summary with `error`, then raises (Glue reports the exception's message)."""
     started = time.time()
-    summary: Dict[str, Any] = {"runKey": None, "kind": kind, "status": "failed"}
     spark: Optional[SparkSession] = None
-    manifest: Optional[Manifest] = None
+    phases = Phases()
     try:
         args = parse_job_args(argv)
-        summary["runKey"] = args["run_key"]
-        phases = Phases()
         spark = build_session(f"ddb-lake {KINDS[kind]} {args['run_key']}", args["aws_endpoint"], args["aws_region"])
-        phases.mark("session")
-        manifest = load_manifest(spark, args["manifest"] or "", kind, args["run_key"] or "")
-        summary["kind"] = manifest.kind
-        result = run(spark, manifest, phases)
-        summary.update(result)
-        summary["status"] = "succeeded"
     except BaseException as e:  # noqa: BLE001 - every failure must leave a summary
-        summary["error"] = error_text(e)
-        _finish(spark, manifest, summary, started)
+        summary = complete_summary({"runKey": None, "kind": kind, "status": "failed", "error": error_text(e)}, started, time.time())
+        _print_summary(summary)
+        if spark is not None:
+            spark.stop()
         if isinstance(e, JobError):
             raise JobError(summary["error"]) from None
         raise
-    _finish(spark, manifest, summary, started)
+    phases.mark("session")
+    summary, failure = run_one(spark, kind, args["manifest"] or "", args["run_key"] or "", started, phases)
+    spark.stop()
+    _print_summary(summary)
+    if failure is not None:
+        if isinstance(failure, JobError):
+            raise JobError(summary["error"]) from None
+        raise failure
+
+
+def run_one(spark: SparkSession, kind: str, manifest_uri: str, run_key: str,
+            started: Optional[float] = None, phases: Optional[Phases] = None) -> Tuple[Dict[str, Any], Optional[BaseException]]:
+    """One run on a session that outlives it (the one-shot job's, or the warm engine's): the summary,
+    written to the manifest's summaryUri, and the failure if there was one. Never raises."""
+    started = time.time() if started is None else started
+    summary: Dict[str, Any] = {"runKey": run_key or None, "kind": kind, "status": "failed"}
+    manifest: Optional[Manifest] = None
+    failure: Optional[BaseException] = None
+    phases = phases or Phases()
+    try:
+        manifest = load_manifest(spark, manifest_uri, kind, run_key)
+        summary["kind"] = manifest.kind
+        summary.update(run(spark, manifest, phases))
+        summary["status"] = "succeeded"
+    except BaseException as e:  # noqa: BLE001 - every failure must leave a summary
+        summary["error"] = error_text(e)
+        failure = e
+    complete_summary(summary, started, time.time())
+    if manifest is not None:
+        try:
+            storage.write_text(spark, manifest.summary_uri, json.dumps(summary, indent=2) + "\n")
+        except Exception as e:  # noqa: BLE001 - the printed summary still tells the runner
+            summary.setdefault("warnings", []).append(f"could not write {manifest.summary_uri}: {error_text(e)}")
+    return summary, failure
+
+
+def summary_line(summary: Dict[str, Any]) -> str:
+    return SUMMARY_PREFIX + json.dumps(summary, separators=(",", ":"))
+
+
+def _print_summary(summary: Dict[str, Any]) -> None:
+    sys.stderr.flush()
+    print(summary_line(summary), flush=True)
 
 
 def complete_summary(summary: Dict[str, Any], started: float, finished: float) -> Dict[str, Any]:
@@ -64,19 +99,6 @@ def complete_summary(summary: Dict[str, Any], started: float, finished: float) -
     summary["startedAt"] = _iso(started)
     summary["finishedAt"] = _iso(finished)
     return summary
-
-
-def _finish(spark: Optional[SparkSession], manifest: Optional[Manifest], summary: Dict[str, Any], started: float) -> None:
-    complete_summary(summary, started, time.time())
-    if spark is not None and manifest is not None:
-        try:
-            storage.write_text(spark, manifest.summary_uri, json.dumps(summary, indent=2) + "\n")
-        except Exception as e:  # noqa: BLE001 - the printed summary still tells the runner
-            summary.setdefault("warnings", []).append(f"could not write {manifest.summary_uri}: {error_text(e)}")
-    if spark is not None:
-        spark.stop()
-    sys.stderr.flush()
-    print(SUMMARY_PREFIX + json.dumps(summary, separators=(",", ":")), flush=True)
 
 
 def _iso(t: float) -> str:
