@@ -1,3 +1,4 @@
+import type { RecordedProcess } from './process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from './errors';
@@ -62,6 +63,8 @@ export type ServiceHealth = 'healthy' | 'unhealthy' | 'stopped';
 export interface StackStatus extends StackInfo {
   /** running: every service healthy; degraded: some not; stopped: nothing recorded or alive. */
   state: 'running' | 'degraded' | 'stopped';
+  /** Process groups started for the stack by others (warm engines: core/process/registry.ts). */
+  processes?: RecordedProcess[];
 }
 
 /** The local state folder: $DDB_LAKE_STATE, or .ddb-lake in the repository. */

@@ -10,7 +10,15 @@ import {
   type StackStatus,
 } from '../core/environment';
 import { UserError } from '../core/errors';
-import { isProcessRunning, spawnDetached, stopProcessGroup, tailOfFile, writeFileAtomicSync } from '../core/process';
+import {
+  isProcessRunning,
+  recordedProcesses,
+  spawnDetached,
+  stopProcessGroup,
+  stopRecordedProcesses,
+  tailOfFile,
+  writeFileAtomicSync,
+} from '../core/process';
 import { withoutTemporalServerSelection } from '../core/temporal-connection';
 import { withCacheLock } from './setup/cache';
 import { ensureToolchain, type Toolchain } from './setup';
@@ -234,6 +242,11 @@ export async function down(
   report: Report = () => undefined,
 ): Promise<DownResult> {
   const result: DownResult = { stopped: [] };
+  // First what others started for the stack (warm engines): they need moto to end cleanly.
+  for (const p of await stopRecordedProcesses(options.stateDir, options.stopTimeoutMs)) {
+    result.stopped.push({ name: p.name, pid: p.pid, outcome: p.outcome });
+    report(`${p.name}: ${p.outcome} (pid ${p.pid})`);
+  }
   if (!readStackInfo(options.stateDir)) {
     report(`no local stack recorded in ${options.stateDir}; nothing to stop`);
     return result;
@@ -274,5 +287,5 @@ export async function status(options: StackOptions): Promise<StackStatus> {
       : services.every((s) => s.health === 'stopped')
         ? 'stopped'
         : 'degraded';
-  return { ...existing, services, state };
+  return { ...existing, services, state, processes: recordedProcesses(options.stateDir) };
 }

@@ -15,7 +15,7 @@ import { REPO_ROOT } from '../core/toolchain';
 import { ensureToolchain, stderrProgress } from '../stack/setup';
 import { resolveStackOptions } from '../stack/options';
 import { down, up } from '../stack/stack';
-import { SparkJobRunner } from '../activities/local/spark-job-runner';
+import { WarmJobRunner } from '../activities/local/warm-job-runner';
 
 const STATE_DIR = join(REPO_ROOT, '.ddb-lake', 'test-stack');
 const REPORTS_DIR = join(REPO_ROOT, '.ddb-lake', 'test-reports');
@@ -147,7 +147,7 @@ async function downAll(report: (line: string) => void): Promise<void> {
   await down({ stateDir: STATE_DIR, stopTimeoutMs: 15_000 }, report);
   // A job runs in its own process group so that it outlives a worker restart; not the test run.
   for (const dir of [...scratch, STATE_DIR]) {
-    const stopped = await new SparkJobRunner({ stateDir: dir }).stopAll().catch(() => []);
+    const stopped = await new WarmJobRunner({ stateDir: dir }).stopAll().catch(() => []);
     for (const runKey of stopped)
       report(`${relative(STATE_DIR, dir) || 'test stack'}: stopped ${runKey}, a job still running`);
   }

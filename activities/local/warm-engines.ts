@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import {
   isGroupRunning,
+  recordProcess,
   spawnDetached,
   stopProcessGroup,
   writeFileAtomicSync,
@@ -42,12 +43,14 @@ const ENGINE_NAME = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
 export class WarmEngines {
   readonly dir: string;
+  private readonly stateDir: string;
 
   constructor(
     stateDir: string,
     private readonly idleExitSeconds = DEFAULT_IDLE_EXIT_SECONDS,
   ) {
-    this.dir = join(resolve(stateDir), 'engines');
+    this.stateDir = resolve(stateDir);
+    this.dir = join(this.stateDir, 'engines');
   }
 
   engineDir(pipeline: string): string {
@@ -181,6 +184,15 @@ export class WarmEngines {
       logFile,
     };
     writeFileAtomicSync(join(dir, 'engine.json'), JSON.stringify(record, null, 2));
+    // So that `ddb-lake down` stops it and `stack status` shows it (the stack knows no engines).
+    recordProcess(this.stateDir, {
+      name: `engine-${pipeline}`,
+      pid: record.pid,
+      token: record.token,
+      startedAt: record.startedAt,
+      logFile,
+      describe: `warm engine of pipeline ${pipeline}`,
+    });
     return record;
   }
 }

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { PORT_SETTINGS, resolveStackOptions, type StackFlags } from '../../stack/options';
-import { WarmEngines } from '../../activities/local/warm-engines';
 import { down, status, up } from '../../stack/stack';
-import { engineLine } from '../status-format';
 
 const PORTS_HELP =
   '\nPorts (flag, else environment variable, else default; all bound to 127.0.0.1):\n' +
@@ -45,11 +43,7 @@ export function registerStackCommands(program: Command): void {
     .description('stop the local stack started by `up` (its state and logs stay)')
     .option('--stop-timeout <seconds>', 'how long to wait after SIGTERM before SIGKILL', '15')
     .action(async (flags: StackFlags) => {
-      const options = resolveStackOptions({ stopTimeout: flags.stopTimeout });
-      // The warm engines are the worker's children in spirit, but outlive it by design: stop them first.
-      for (const { pipeline, outcome } of await new WarmEngines(options.stateDir).stopAll())
-        say(`engine ${pipeline}: ${outcome}`);
-      await down(options, say);
+      await down(resolveStackOptions({ stopTimeout: flags.stopTimeout }), say);
     });
 
   const stack = program
@@ -61,17 +55,16 @@ export function registerStackCommands(program: Command): void {
       .description('show the local stack: endpoints, services, health (exit 0 only when all are healthy)')
       .option('--json', 'print the StackInfo JSON (endpoints, services with pid/log/health) for other tools'),
   ).action(async (flags: StackFlags & { json?: boolean }) => {
-    const options = resolveStackOptions(flags);
-    const s = await status(options);
-    const engines = new WarmEngines(options.stateDir).list().filter((e) => e.running);
-    if (flags.json) console.log(JSON.stringify({ ...s, engines }, null, 2));
+    const s = await status(resolveStackOptions(flags));
+    if (flags.json) console.log(JSON.stringify(s, null, 2));
     else {
       say(`state:     ${s.state} (${s.stateDir})`);
       say(`temporal:  ${s.temporal.address}  namespace ${s.temporal.namespace}  UI ${s.temporal.uiUrl}`);
       say(`aws:       ${s.aws.endpoint}  region ${s.aws.region}`);
       for (const svc of s.services)
         say(`  ${svc.name.padEnd(9)} ${String(svc.health).padEnd(9)} pid ${svc.pid}  log ${svc.logFile}`);
-      for (const e of engines) say(`  ${engineLine(e)}`);
+      for (const p of s.processes ?? [])
+        say(`  ${p.name.padEnd(9)} running   pid ${p.pid}  ${p.describe}  log ${p.logFile}`);
       if (s.state === 'stopped') say('start it with `ddb-lake up`');
     }
     if (s.state !== 'running') process.exitCode = 1;

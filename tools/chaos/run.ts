@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SparkJobRunner } from '../../activities/local/spark-job-runner';
+import { WarmJobRunner } from '../../activities/local/warm-job-runner';
 import { awsClientConfig } from '../../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../../core/environment';
 import { describeError } from '../../core/errors';
@@ -345,7 +345,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 /** Stop the stack's services, then any Spark job still running (jobs live in process groups of their own). */
 export async function teardown(stateDir: string, say: (line: string) => void): Promise<void> {
   await down({ stateDir, stopTimeoutMs: 15_000 }, (l) => say(`  ${l}`));
-  for (const runKey of await new SparkJobRunner({ stateDir }).stopAll().catch(() => []))
+  for (const runKey of await new WarmJobRunner({ stateDir }).stopAll().catch(() => []))
     say(`  stopped ${runKey}, a job still running`);
 }
 
