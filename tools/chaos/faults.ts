@@ -7,83 +7,29 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { PipelineConfig } from '../../core/config';
-import { readStackInfo, type LocalEnvironment, type StackService } from '../../core/environment';
+import { readStackInfo, type StackService } from '../../core/environment';
 import { minuteFolder, minuteFolderStart } from '../../core/landing';
 import { readPollerStatus } from '../../stack/poller/status';
-import type { PipelineClient, StatusDocument } from '../../client/pipeline-client';
-import type { Toolchain } from '../../stack/setup';
-import type { StackOptions } from '../../stack/options';
 import {
   isProcessRunning,
-  pollFor,
-  processCommandLine,
   processGroupMembers,
   signalGroup,
   stopProcessGroup,
   writeFileAtomic,
 } from '../../core/process';
 import { up } from '../../stack/stack';
-import { readJobRecords, batchOf } from './audit';
-import { badLine, HiddenItemWriter, putLandingFile } from './landing-faults';
+import { badLine, putLandingFile } from './landing-faults';
 import type { FaultKind } from './schedule';
-
-export interface FaultContext {
-  env: LocalEnvironment;
-  stackOptions: StackOptions;
-  toolchain: Toolchain;
-  config: PipelineConfig;
-  client: PipelineClient;
-  s3: S3Client;
-  hidden: HiddenItemWriter;
-  /** Progress lines. */
-  say: (line: string) => void;
-  signal: AbortSignal;
-}
-
-export interface FaultOutcome {
-  kind: FaultKind;
-  occurrence: number;
-  startedAt: string;
-  seconds: number;
-  /** Did the pipeline show it recovered within the bounds of the fault's wait? */
-  recovered: boolean;
-  detail: string;
-  /** bad-lines: lines the jobs must reject. */
-  badLines?: number;
-  /** late-file / bad-lines: valid changes landed by hand (present in the table, not in its stream). */
-  handLanded?: number;
-  /** late-file: when the late file was written (the sweep must list after it). */
-  lateFileAtMs?: number;
-}
-
-class Interrupted extends Error {}
-
-/** pollFor, ended by the run's interruption. */
-function waitFor<T>(
-  ctx: FaultContext,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined> | T | undefined,
-  everyMs = 500,
-): Promise<T | undefined> {
-  return pollFor(
-    () => {
-      if (ctx.signal.aborted) throw new Interrupted('interrupted');
-      return probe();
-    },
-    { timeoutMs, everyMs },
-  );
-}
-
-/** The pipeline's status, or undefined while Temporal or the worker cannot answer. */
-async function statusOrNothing(ctx: FaultContext): Promise<StatusDocument | undefined> {
-  try {
-    return await ctx.client.status(ctx.config.name);
-  } catch {
-    return undefined;
-  }
-}
+import {
+  aJobSucceededSince,
+  Interrupted,
+  secondsSince,
+  statusOrNothing,
+  waitFor,
+  type FaultContext,
+  type FaultOutcome,
+} from './fault-support';
+import { engineKill, sparkKill } from './job-kill';
 
 /** When the pipeline's status answered again (within 120 s). */
 function statusAnswered(ctx: FaultContext): Promise<number | undefined> {
@@ -102,24 +48,6 @@ async function restartStack(ctx: FaultContext): Promise<string[]> {
   return r.started;
 }
 
-/** A job of this pipeline that began after `sinceMs` has succeeded: Temporal, worker and runner all work. */
-async function aJobSucceededSince(ctx: FaultContext, sinceMs: number, timeoutMs: number): Promise<number | undefined> {
-  return waitFor(
-    ctx,
-    timeoutMs,
-    async () => {
-      const s = await statusOrNothing(ctx);
-      const run = s?.lastRuns?.find((r) => r.status === 'succeeded' && Date.parse(r.startedAt) >= sinceMs);
-      return run ? Date.now() : undefined;
-    },
-    1000,
-  );
-}
-
-function secondsSince(ms: number): string {
-  return ((Date.now() - ms) / 1000).toFixed(1);
-}
-
 async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   const worker = service(ctx, 'worker');
   const running = (await statusOrNothing(ctx))?.currentRun?.runKey ?? null;
@@ -133,60 +61,6 @@ async function workerKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
   return {
     recovered: answered !== undefined && jobAt !== undefined,
     detail: `worker pid ${worker.pid} SIGKILLed${running ? ` during ${running}` : ' between jobs'}; \`up\` restarted ${started.join(', ') || 'nothing'} ${restartedIn} s after; status answered after ${answered ? ((answered - killedAt) / 1000).toFixed(1) : '—'} s, a new job succeeded after ${jobAt ? ((jobAt - killedAt) / 1000).toFixed(1) : '—'} s`,
-  };
-}
-
-/** The JVM of a running job: the `java` process in the job's process group (led by the runner's wrapper shell). */
-function jvmOf(groupLeader: number): number | undefined {
-  return processGroupMembers(groupLeader).find((pid) => /(^|\/)java$/.test(processCommandLine(pid)?.[0] ?? ''));
-}
-
-async function sparkKill(ctx: FaultContext): Promise<Partial<FaultOutcome>> {
-  const waitedFrom = Date.now();
-  // A job that has run for 2 s (its JVM is up), of this pipeline, found by its run record; the JVM is
-  // killed unless it ended by itself in the meantime (then the next job is the target).
-  const killed = await waitFor(
-    ctx,
-    180_000,
-    () => {
-      for (const r of readJobRecords(ctx.env.stateDir, ctx.config.name).reverse()) {
-        const rec = r as typeof r & { pid?: number };
-        if (r.status !== 'running' || !rec.pid || Date.now() - Date.parse(r.startedAt) < 2000) continue;
-        if (existsSync(join(ctx.env.stateDir, 'jobs', `${r.runKey}.exit`))) continue;
-        const jvm = jvmOf(rec.pid);
-        if (!jvm) continue;
-        try {
-          process.kill(jvm, 'SIGKILL');
-        } catch {
-          continue; // it ended just now
-        }
-        return { runKey: r.runKey, jvm, startedAt: Date.parse(r.startedAt), killedAt: Date.now() };
-      }
-      return undefined;
-    },
-    250,
-  );
-  if (!killed)
-    return { recovered: false, detail: `no job ran long enough to be killed within ${secondsSince(waitedFrom)} s` };
-  const { killedAt } = killed;
-  const target = killed;
-  // The workflow must count the failure and run the batch again under the next attempt's run key.
-  const batch = batchOf(target.runKey);
-  const retried = await waitFor(
-    ctx,
-    240_000,
-    () => {
-      const next = readJobRecords(ctx.env.stateDir, ctx.config.name).find(
-        (r) => batchOf(r.runKey) === batch && r.runKey !== target.runKey && Date.parse(r.startedAt) >= killedAt,
-      );
-      return next ? { runKey: next.runKey, at: Date.parse(next.startedAt) } : undefined;
-    },
-    500,
-  );
-  const jobAt = await aJobSucceededSince(ctx, killedAt, 240_000);
-  return {
-    recovered: retried !== undefined && jobAt !== undefined,
-    detail: `JVM pid ${target.jvm} of ${target.runKey} SIGKILLed ${((killedAt - target.startedAt) / 1000).toFixed(1)} s into the job; ${retried ? `retried as ${retried.runKey} ${((retried.at - killedAt) / 1000).toFixed(1)} s later` : 'NOT retried'}; a job succeeded after ${jobAt ? ((jobAt - killedAt) / 1000).toFixed(1) : '—'} s`,
   };
 }
 
@@ -359,6 +233,7 @@ async function badLines(ctx: FaultContext, occurrence: number): Promise<Partial<
 const FAULTS: Record<FaultKind, (ctx: FaultContext, occurrence: number) => Promise<Partial<FaultOutcome>>> = {
   'worker-kill': workerKill,
   'spark-kill': sparkKill,
+  'engine-kill': engineKill,
   'temporal-restart': temporalRestart,
   'poller-restart': pollerRestart,
   redeliver,
@@ -386,4 +261,4 @@ export async function injectFault(ctx: FaultContext, kind: FaultKind, occurrence
   };
 }
 
-export { Interrupted };
+export { Interrupted, type FaultContext, type FaultOutcome };

@@ -8,6 +8,7 @@ import { SeededRandom } from '../generate/random';
 export const FAULT_KINDS = [
   'worker-kill',
   'spark-kill',
+  'engine-kill',
   'temporal-restart',
   'poller-restart',
   'redeliver',
