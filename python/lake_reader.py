@@ -61,7 +61,11 @@ def read_snapshot(location: str, storage_options: Optional[Dict[str, str]] = Non
     batches = table.read(HudiReadOptions().with_as_of_timestamp(instant))
     data = pa.Table.from_batches(batches) if batches else table.get_schema_with_meta_fields().empty_table()
     return LakeSnapshot(
-        table_name=table.table_name, table_type=table.table_type, instant=instant, data=data, extra_metadata=_extra_metadata(timeline, instant)
+        table_name=table.table_name,
+        table_type=table.table_type,
+        instant=instant,
+        data=data,
+        extra_metadata=_extra_metadata(timeline, instant),
     )
 
 
@@ -70,8 +74,11 @@ def _extra_metadata(timeline, instant: str) -> Dict[str, str]:
     plan (empty when there is none or it cannot be read). Commits of both table types: `commit`
     (copy-on-write; merge-on-read compactions), `deltacommit` (merge-on-read), `replacecommit`."""
     try:
-        completed = (list(timeline.get_completed_commits(desc=True)) + list(timeline.get_completed_deltacommits(desc=True))
-                     + list(timeline.get_completed_replacecommits(desc=True)))
+        completed = (
+            list(timeline.get_completed_commits(desc=True))
+            + list(timeline.get_completed_deltacommits(desc=True))
+            + list(timeline.get_completed_replacecommits(desc=True))
+        )
     except Exception:
         return {}
     for candidate in sorted((i for i in completed if i.timestamp <= instant), key=lambda i: i.timestamp, reverse=True):
@@ -88,7 +95,9 @@ def _normalise(location: str) -> str:
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", location):
         scheme = location.split("://", 1)[0].lower()
         if scheme not in ("s3", "s3a", "file"):
-            raise LakeError(f"lake location {location} has an unsupported scheme; use s3://…, file://… or a local folder")
+            raise LakeError(
+                f"lake location {location} has an unsupported scheme; use s3://…, file://… or a local folder"
+            )
         return location.rstrip("/")
     return os.path.abspath(location)
 

@@ -44,7 +44,9 @@ def main(argv: Sequence[str]) -> int:
         con.register(VIEW_ALIAS, snapshot.data)
         if snapshot.table_name and snapshot.table_name != VIEW_ALIAS:
             con.register(snapshot.table_name, snapshot.data)
-        views = [VIEW_ALIAS] + ([snapshot.table_name] if snapshot.table_name and snapshot.table_name != VIEW_ALIAS else [])
+        views = [VIEW_ALIAS] + (
+            [snapshot.table_name] if snapshot.table_name and snapshot.table_name != VIEW_ALIAS else []
+        )
         try:
             result = con.execute(args.query)
         except duckdb.CatalogException as err:
@@ -87,7 +89,11 @@ def _one_line(err: Exception) -> str:
     first = lines[0]
     near = next((line for line in lines[1:] if line.startswith("LINE ")), None)
     message = f"{first} ({near})" if near else first
-    return message if message.lower().startswith(("parser", "binder", "catalog", "conversion", "invalid", "not implemented")) else f"SQL error: {message}"
+    return (
+        message
+        if message.lower().startswith(("parser", "binder", "catalog", "conversion", "invalid", "not implemented"))
+        else f"SQL error: {message}"
+    )
 
 
 def _json_value(v: Any) -> Any:
@@ -126,14 +132,20 @@ def _render_table(columns: List[str], rows: List[tuple], max_rows: int) -> str:
     shown = rows[:max_rows] if max_rows > 0 else rows
     cells = [[_text(v).replace("\n", "\\n") for v in row] for row in shown]
     numeric = [
-        all(isinstance(row[i], (int, float, decimal.Decimal)) and not isinstance(row[i], bool) for row in shown if row[i] is not None)
+        all(
+            isinstance(row[i], (int, float, decimal.Decimal)) and not isinstance(row[i], bool)
+            for row in shown
+            if row[i] is not None
+        )
         and any(row[i] is not None for row in shown)
         for i in range(len(columns))
     ]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values: List[str]) -> str:
-        return " | ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+        return " | ".join(
+            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
+        ).rstrip()
 
     parts = [line(columns), "-+-".join("-" * w for w in widths)]
     parts += [line(r) for r in cells]

@@ -52,5 +52,7 @@ def resolve_options(argv: List[str], required: List[str], optional: List[str]) -
         i += 1
     missing = [f"--{n}" for n in required if not values[n]]
     if missing:
-        raise JobError(f"missing job argument(s) {', '.join(missing)}; the job takes --manifest <uri> --run_key <key> (docs/contracts.md)")
+        raise JobError(
+            f"missing job argument(s) {', '.join(missing)}; the job takes --manifest <uri> --run_key <key> (docs/contracts.md)"
+        )
     return values

@@ -43,13 +43,17 @@ class Plan:
     version: int = PLAN_VERSION
 
     def to_json(self) -> str:
-        return json.dumps({"version": self.version, "columns": [asdict(c) for c in self.columns]}, separators=(",", ":"))
+        return json.dumps(
+            {"version": self.version, "columns": [asdict(c) for c in self.columns]}, separators=(",", ":")
+        )
 
     @staticmethod
     def from_json(text: str) -> "Plan":
         raw = json.loads(text)
         if raw.get("version") != PLAN_VERSION:
-            raise JobError(f"the table's column plan has version {raw.get('version')}; this job understands {PLAN_VERSION}")
+            raise JobError(
+                f"the table's column plan has version {raw.get('version')}; this job understands {PLAN_VERSION}"
+            )
         return Plan([Column(**c) for c in raw["columns"]])
 
     def by_attribute(self) -> Dict[str, Column]:
@@ -85,7 +89,11 @@ def column_name(attribute: str, taken_lower: Iterable[str]) -> str:
     """The attribute's name when it is a plain identifier that no other column has (ignoring case);
     otherwise a sanitised name with a short hash of the attribute name, stable across runs."""
     taken = set(taken_lower)
-    if _PLAIN_NAME.match(attribute) and not attribute.lower().startswith(_RESERVED_PREFIXES) and attribute.lower() not in taken:
+    if (
+        _PLAIN_NAME.match(attribute)
+        and not attribute.lower().startswith(_RESERVED_PREFIXES)
+        and attribute.lower() not in taken
+    ):
         return attribute
     base = re.sub(r"[^A-Za-z0-9_]", "_", attribute).strip("_")[:100] or "attr"
     if not base[0].isalpha():
@@ -114,7 +122,9 @@ def number_type(numbers_mode: str, stats: Optional[AttributeStats]) -> Optional[
     return f"decimal(38,{scale})"
 
 
-def column_type(kind: str, pinned: Optional[str], numbers_mode: str, stats: Optional[AttributeStats], is_key: bool) -> str:
+def column_type(
+    kind: str, pinned: Optional[str], numbers_mode: str, stats: Optional[AttributeStats], is_key: bool
+) -> str:
     if pinned:
         t = _spark_type(pinned)
         if is_key and t in ("double", "binary", "boolean"):
@@ -143,7 +153,9 @@ def choose_kind(stats: List[AttributeStats]) -> Optional[str]:
     return max(typed, key=lambda s: (s.count, -KIND_PRECEDENCE.index(s.type))).type
 
 
-def extend_plan(existing: Optional[Plan], stats: List[AttributeStats], table: TableSpec, key_types: Dict[str, str]) -> Plan:
+def extend_plan(
+    existing: Optional[Plan], stats: List[AttributeStats], table: TableSpec, key_types: Dict[str, str]
+) -> Plan:
     """The plan for this batch: the existing columns unchanged, then a column for every attribute
     seen for the first time (keys and derived columns first on a new table)."""
     plan = Plan(list(existing.columns)) if existing else Plan()
@@ -173,7 +185,9 @@ def extend_plan(existing: Optional[Plan], stats: List[AttributeStats], table: Ta
             plan.columns.append(Column(d.name, None, DERIVED, "string"))
     elif any(d.name not in plan.by_name() for d in table.derived_columns):
         missing = [d.name for d in table.derived_columns if d.name not in plan.by_name()]
-        raise JobError(f"derived column(s) {', '.join(missing)} are not in the table; derived columns cannot be added to an existing table")
+        raise JobError(
+            f"derived column(s) {', '.join(missing)} are not in the table; derived columns cannot be added to an existing table"
+        )
     for attribute in sorted(by_attr):
         if attribute in known:
             continue

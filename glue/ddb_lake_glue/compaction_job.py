@@ -40,11 +40,21 @@ def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> D
     table_type = timeline.table_type(spark, table.lake_location)
     _, extra = timeline.require_plan(tl, spark)
     plan = Plan.from_json(extra[timeline.PLAN_KEY])
-    chosen = layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]) if timeline.INDEX_KEY in extra else layout.legacy(table)
+    chosen = (
+        layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]) if timeline.INDEX_KEY in extra else layout.legacy(table)
+    )
     result: Dict[str, Any] = {
-        "tableType": table_type, "index": chosen.describe(), "compactionInstant": None, "alreadyDone": False,
-        "fileGroupsCompacted": 0, "logFilesCompacted": 0, "logBytesCompacted": 0, "recordsWritten": 0, "bytesWritten": 0,
-        "cleanInstant": None, "filesCleaned": 0,
+        "tableType": table_type,
+        "index": chosen.describe(),
+        "compactionInstant": None,
+        "alreadyDone": False,
+        "fileGroupsCompacted": 0,
+        "logFilesCompacted": 0,
+        "logBytesCompacted": 0,
+        "recordsWritten": 0,
+        "bytesWritten": 0,
+        "cleanInstant": None,
+        "filesCleaned": 0,
     }
     phases.mark("plan")
     client = _write_client(spark, table, plan, table_type, chosen, spec, manifest.run_key)
@@ -69,7 +79,14 @@ def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -
     extra = jvm.java.util.HashMap()
     extra.put(timeline.RUN_KEY, run_key)
     stem = run_stem(run_key)
-    done = next((i for i in tl.completed if i.action == "commit" and run_stem(tl.extra(spark, i).get(timeline.RUN_KEY, "")) == stem), None)
+    done = next(
+        (
+            i
+            for i in tl.completed
+            if i.action == "commit" and run_stem(tl.extra(spark, i).get(timeline.RUN_KEY, "")) == stem
+        ),
+        None,
+    )
     if done is not None:
         return dict(_figures(tl.metadata(spark, done)), compactionInstant=done.time, alreadyDone=True)
     if tl.pending_compactions:
@@ -120,23 +137,27 @@ def _write_client(spark: SparkSession, table, plan: Plan, table_type: str, chose
     """Hudi's Spark write client with the same options as the ingest writes (same index, payload,
     metadata-table setting: a writer with another metadata setting would drop the metadata table)."""
     opts = hudi_table.write_options(spark, table, plan, "upsert", run_key, table_type, chosen)
-    opts.update({
-        # The workflow decides when; Hudi's own trigger would wait for 5 delta commits.
-        "hoodie.compact.inline.trigger.strategy": "NUM_COMMITS",
-        "hoodie.compact.inline.max.delta.commits": "1",
-        # Bounded IO: the file groups with the most log data first, until maxIoMb read + written.
-        "hoodie.compaction.strategy": STRATEGY,
-        "hoodie.compaction.target.io": str(spec.max_io_mb),
-        # 0.15 names; Hudi 1.x reads hoodie.clean.commits.retained / hoodie.clean.trigger.max.commits.
-        "hoodie.cleaner.commits.retained": str(spec.retain_commits),
-        "hoodie.clean.commits.retained": str(spec.retain_commits),
-        "hoodie.clean.max.commits": "1",
-        "hoodie.clean.trigger.max.commits": "1",
-        "hoodie.clean.automatic": "false",
-    })
+    opts.update(
+        {
+            # The workflow decides when; Hudi's own trigger would wait for 5 delta commits.
+            "hoodie.compact.inline.trigger.strategy": "NUM_COMMITS",
+            "hoodie.compact.inline.max.delta.commits": "1",
+            # Bounded IO: the file groups with the most log data first, until maxIoMb read + written.
+            "hoodie.compaction.strategy": STRATEGY,
+            "hoodie.compaction.target.io": str(spec.max_io_mb),
+            # 0.15 names; Hudi 1.x reads hoodie.clean.commits.retained / hoodie.clean.trigger.max.commits.
+            "hoodie.cleaner.commits.retained": str(spec.retain_commits),
+            "hoodie.clean.commits.retained": str(spec.retain_commits),
+            "hoodie.clean.max.commits": "1",
+            "hoodie.clean.trigger.max.commits": "1",
+            "hoodie.clean.automatic": "false",
+        }
+    )
     opts.update(hudi_table.overrides(spark))
     jvm = spark.sparkContext._jvm
     options = jvm.scala.collection.immutable.HashMap()
     for k, v in opts.items():
         options = options.updated(k, v)
-    return jvm.org.apache.hudi.HoodieCLIUtils.createHoodieWriteClient(spark._jsparkSession, table.lake_location, options, jvm.scala.Option.empty())
+    return jvm.org.apache.hudi.HoodieCLIUtils.createHoodieWriteClient(
+        spark._jsparkSession, table.lake_location, options, jvm.scala.Option.empty()
+    )

@@ -36,7 +36,9 @@ def timestamp_parts(text: str) -> Dict[str, str]:
         digits = offset[1:].replace(":", "")
         minutes = sign * (int(digits[:2]) * 60 + int(digits[2:4] or 0))
         if minutes:
-            local = datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=timezone(timedelta(minutes=minutes)))
+            local = datetime(
+                int(year), int(month), int(day), int(hour), int(minute), tzinfo=timezone(timedelta(minutes=minutes))
+            )
             utc = local.astimezone(timezone.utc)
             year, month, day = f"{utc.year:04d}", f"{utc.month:02d}", f"{utc.day:02d}"
             hour, minute = f"{utc.hour:02d}", f"{utc.minute:02d}"

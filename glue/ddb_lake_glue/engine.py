@@ -34,14 +34,19 @@ POLL_SECONDS = 0.05
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = resolve_options(list(sys.argv if argv is None else argv), ["engine_dir", "jobs_dir"],
-                           ["aws_endpoint", "aws_region", "idle_exit_seconds"])
+    args = resolve_options(
+        list(sys.argv if argv is None else argv),
+        ["engine_dir", "jobs_dir"],
+        ["aws_endpoint", "aws_region", "idle_exit_seconds"],
+    )
     engine_dir, jobs_dir = args["engine_dir"] or "", args["jobs_dir"] or ""
     idle_exit = float(args["idle_exit_seconds"] or 0)
     inbox, active = os.path.join(engine_dir, "inbox"), os.path.join(engine_dir, "active")
     os.makedirs(inbox, exist_ok=True)
     os.makedirs(active, exist_ok=True)
-    spark = build_session(f"ddb-lake warm engine {os.path.basename(engine_dir)}", args["aws_endpoint"], args["aws_region"])
+    spark = build_session(
+        f"ddb-lake warm engine {os.path.basename(engine_dir)}", args["aws_endpoint"], args["aws_region"]
+    )
     _log(f"ready (pid {os.getpid()})")
     _write_atomic(os.path.join(engine_dir, "ready"), f"{os.getpid()}\n")
     idle_since = time.time()
@@ -71,7 +76,9 @@ def serve(spark: SparkSession, request: Dict[str, Any], jobs_dir: str) -> None:
     _log(f"run {run_key}: start")
     with open(log_file, "a", encoding="utf-8") as log:
         log.write(f"warm engine pid {os.getpid()}: {run_key} ({request.get('manifestUri')})\n")
-        summary, failure = run_one(spark, str(request.get("kind") or ""), str(request.get("manifestUri") or ""), run_key, started)
+        summary, failure = run_one(
+            spark, str(request.get("kind") or ""), str(request.get("manifestUri") or ""), run_key, started
+        )
         if failure is not None:
             log.write("".join(traceback.format_exception(type(failure), failure, failure.__traceback__)))
         log.write(summary_line(summary) + "\n")
@@ -81,8 +88,10 @@ def serve(spark: SparkSession, request: Dict[str, Any], jobs_dir: str) -> None:
     except Exception:  # noqa: BLE001 - a dead session is found just below
         pass
     _write_atomic(os.path.join(jobs_dir, f"{run_key}.exit"), "0\n" if summary.get("status") == "succeeded" else "1\n")
-    _log(f"run {run_key}: {summary.get('status')} in {time.time() - started:.1f} s"
-         + (f": {error_text(failure).splitlines()[0]}" if failure is not None else ""))
+    _log(
+        f"run {run_key}: {summary.get('status')} in {time.time() - started:.1f} s"
+        + (f": {error_text(failure).splitlines()[0]}" if failure is not None else "")
+    )
 
 
 def _take(inbox: str, active: str):

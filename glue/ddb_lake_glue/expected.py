@@ -100,11 +100,13 @@ def converter(col: Column) -> Callable[[str, str], Any]:
 
     if kind == "N":
         if typ == "bigint":
+
             def conv(t: str, text: str) -> Any:
                 if t != kind or "." in text:
                     return _UNFIT
                 v = _bigint(text)
                 return _UNFIT if v is None else v
+
             return conv
         m = _DECIMAL.match(typ)
         if m:
@@ -114,6 +116,7 @@ def converter(col: Column) -> Callable[[str, str], Any]:
                 if t != kind or _scale(text) > s or _int_digits(text) > p - s:
                     return _UNFIT
                 return Decimal(text)
+
             return conv
         if typ == "double":
             return lambda t, text: float(text) if t == kind else _UNFIT
@@ -154,6 +157,7 @@ def _pinned_other(kind: str, typ: str) -> Callable[[str, str], Any]:
         if typ == "binary":
             return text.encode("utf-8")
         return _UNFIT
+
     return conv
 
 
@@ -239,7 +243,9 @@ class RowBuilder:
                 if node is None or node[0] == "NULL":
                     pass
                 elif node[0] != "S":
-                    rejected = rejected or f"derived columns need {spec.source!r} to be an ISO-8601 string, it is {node[0]}"
+                    rejected = (
+                        rejected or f"derived columns need {spec.source!r} to be an ISO-8601 string, it is {node[0]}"
+                    )
                 else:
                     try:
                         parsed[spec.source] = timestamp_parts(node[1])
@@ -248,7 +254,9 @@ class RowBuilder:
             parts = parsed[spec.source]
             if parts is not None:
                 values[col.name] = parts[spec.part]
-        unmapped = {name: attribute_text(node) for name, node in nodes.items() if name not in self.known and node[0] != "NULL"}
+        unmapped = {
+            name: attribute_text(node) for name, node in nodes.items() if name not in self.known and node[0] != "NULL"
+        }
         return ExpectedRow(values, overflow_text(overflow) if overflow else None, unmapped, rejected)
 
 

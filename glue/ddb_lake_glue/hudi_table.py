@@ -14,8 +14,16 @@ from .timeline import PLAN_KEY, RUN_KEY, table_exists
 OVERRIDE_PREFIX = "spark.ddb_lake."
 
 
-def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: str, run_key: str, table_type: str,
-                  layout: IndexLayout, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def write_options(
+    spark: SparkSession,
+    table: TableSpec,
+    plan: Plan,
+    operation: str,
+    run_key: str,
+    table_type: str,
+    layout: IndexLayout,
+    extra: Optional[Dict[str, str]] = None,
+) -> Dict[str, str]:
     """Options of every write to the lake (and of the compaction job's write client). `extra`: more
     `_ddb_lake*` keys for the commit's extra metadata."""
     key_columns = [plan.column_for(k).name for k in table.key_fields]
@@ -91,7 +99,9 @@ def catalog_sync_options(table: TableSpec, partition_columns: List[str]) -> Dict
     }
     if partition_columns:
         opts["hoodie.datasource.hive_sync.partition_fields"] = ",".join(partition_columns)
-        opts["hoodie.datasource.hive_sync.partition_extractor_class"] = "org.apache.hudi.hive.MultiPartKeysValueExtractor"
+        opts["hoodie.datasource.hive_sync.partition_extractor_class"] = (
+            "org.apache.hudi.hive.MultiPartKeysValueExtractor"
+        )
     else:
         opts["hoodie.datasource.hive_sync.partition_extractor_class"] = "org.apache.hudi.hive.NonPartitionedExtractor"
     return opts
@@ -99,7 +109,7 @@ def catalog_sync_options(table: TableSpec, partition_columns: List[str]) -> Dict
 
 def overrides(spark: SparkSession) -> Dict[str, str]:
     conf = spark.sparkContext.getConf()
-    return {k[len(OVERRIDE_PREFIX):]: v for k, v in conf.getAll() if k.startswith(OVERRIDE_PREFIX + "hoodie.")}
+    return {k[len(OVERRIDE_PREFIX) :]: v for k, v in conf.getAll() if k.startswith(OVERRIDE_PREFIX + "hoodie.")}
 
 
 def write(df: DataFrame, location: str, options: Dict[str, str], overwrite: bool) -> None:
@@ -146,4 +156,3 @@ def read_tombstones(spark: SparkSession, table: TableSpec, plan: Plan) -> Option
         return None
     keys = tombstone_key_columns(table, plan)
     return spark.read.format("hudi").load(table.tombstone_location).select(*keys, ORDERING_COLUMN)
-

@@ -52,7 +52,9 @@ class LakeState:
 def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
     table = manifest.table
     ctx = DecodeContext.of(table, loaded_export_ms=manifest.loaded_export_ms)
-    records = read_records(spark, manifest.files, ctx, small_in_driver=True) if manifest.files else empty_records(spark, ctx)
+    records = (
+        read_records(spark, manifest.files, ctx, small_in_driver=True) if manifest.files else empty_records(spark, ctx)
+    )
     by_ok = {r["ok"]: r["count"] for r in records.groupBy("ok").count().collect()}
     good_n, decode_rejected = by_ok.get(True, 0), by_ok.get(False, 0)
     read = good_n + decode_rejected
@@ -66,10 +68,19 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     lake = LakeState(spark, table)
     stats = attribute_stats(latest) if good_n else []
     plan = extend_plan(lake.plan, stats, table, table.key_types) if stats or lake.plan else None
-    result: Dict[str, Any] = {"recordsRead": read, "upserted": 0, "deleted": 0, "rejected": decode_rejected,
-                              "superseded": 0, "overflowed": 0, "newColumns": [], "commitInstant": None,
-                              "rejectedUri": manifest.rejected_location if decode_rejected else None,
-                              "tableType": lake.table_type, "index": lake.layout.describe()}
+    result: Dict[str, Any] = {
+        "recordsRead": read,
+        "upserted": 0,
+        "deleted": 0,
+        "rejected": decode_rejected,
+        "superseded": 0,
+        "overflowed": 0,
+        "newColumns": [],
+        "commitInstant": None,
+        "rejectedUri": manifest.rejected_location if decode_rejected else None,
+        "tableType": lake.table_type,
+        "index": lake.layout.describe(),
+    }
     if plan is None or not good_n:
         if decode_rejected:
             write_rejects(manifest, [rejected_rows(records)])
@@ -84,7 +95,9 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     tombstones_written = 0
     if expired:
         # Before the check relies on the risen floor: the expired files' deletes become tombstones.
-        tombstones_written = _write_tombstones(spark, table, plan, versions.deletes_in(spark, table.versions_location, expired), manifest.run_key)
+        tombstones_written = _write_tombstones(
+            spark, table, plan, versions.deletes_in(spark, table.versions_location, expired), manifest.run_key
+        )
         phases.mark("tombstones")
     counts = _batch_counts(projected, state.high_water)
     bad_keys = counts.bad_keys
@@ -95,7 +108,13 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     upserted, deleted, overflowed = counts.upserts, counts.deletes, counts.overflow
     if counts.candidates:
         dropped, check = versions.superseded_candidates(
-            spark, valid, state, counts.candidate_min, table.versions_location, lambda df: _superseded_in_lake(spark, table, plan, lake, df))
+            spark,
+            valid,
+            state,
+            counts.candidate_min,
+            table.versions_location,
+            lambda df: _superseded_in_lake(spark, table, plan, lake, df),
+        )
         check.candidates = counts.candidates
         dropped = dropped.distinct().persist()
         if dropped.count():
@@ -118,8 +137,22 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     )
     if upserted or deleted:
         valid = valid.persist()
-        result.update(_write(spark, manifest, plan, lake, state, valid, upserted, deleted, counts.batch_max, now_ms,
-                             [f.name for f in expired], phases))
+        result.update(
+            _write(
+                spark,
+                manifest,
+                plan,
+                lake,
+                state,
+                valid,
+                upserted,
+                deleted,
+                counts.batch_max,
+                now_ms,
+                [f.name for f in expired],
+                phases,
+            )
+        )
         result["tombstonesWritten"] += result.pop("agedTombstones", 0)
     elif lake.merge_on_read and lake.timeline is not None:
         result.update(_log_figures(_log_count(spark, lake.timeline, lake.table_type, state.log)))
@@ -146,20 +179,34 @@ def _batch_counts(projected: DataFrame, high_water: Optional[str]) -> BatchCount
     """Per (op, bad key): rows, rows with overflow, largest ordering, candidates (ordering <= the
     high-water mark) and their smallest ordering — one pass."""
     is_candidate = F.col(ORDERING_COLUMN) <= F.lit(high_water) if high_water is not None else F.lit(False)
-    rows = projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad")).agg(
-        F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow"), F.max(ORDERING_COLUMN).alias("max"),
-        F.sum(is_candidate.cast("int")).alias("candidates"), F.min(F.when(is_candidate, F.col(ORDERING_COLUMN))).alias("candidate_min"),
-    ).collect()
+    rows = (
+        projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad"))
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count(OVERFLOW_COLUMN).alias("overflow"),
+            F.max(ORDERING_COLUMN).alias("max"),
+            F.sum(is_candidate.cast("int")).alias("candidates"),
+            F.min(F.when(is_candidate, F.col(ORDERING_COLUMN))).alias("candidate_min"),
+        )
+        .collect()
+    )
     return BatchCounts(rows)
 
 
 def _written_counts(valid: DataFrame) -> Tuple[int, int, int]:
-    rows = {r["op"]: r for r in valid.groupBy("op").agg(F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow")).collect()}
+    rows = {
+        r["op"]: r
+        for r in valid.groupBy("op")
+        .agg(F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow"))
+        .collect()
+    }
     up = rows.get("upsert")
     return (up["n"] if up else 0), (rows["delete"]["n"] if "delete" in rows else 0), (up["overflow"] if up else 0)
 
 
-def _superseded_in_lake(spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState, fallback: DataFrame) -> DataFrame:
+def _superseded_in_lake(
+    spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState, fallback: DataFrame
+) -> DataFrame:
     """Versions older than the recent versions reach back: compared with their key's tombstone (a
     version older than the delete stays out; an equal one is that delete itself, applied again) and
     with the stored row (both table types, so both write exactly the same versions; copy-on-write's
@@ -169,10 +216,22 @@ def _superseded_in_lake(spark: SparkSession, table: TableSpec, plan: Plan, lake:
     tombstones = hudi_table.read_tombstones(spark, table, plan)
     if tombstones is not None:
         tomb = tombstones.withColumnRenamed(ORDERING_COLUMN, "_tomb_ordering")
-        out.append(fallback.join(tomb, keys, "inner").filter(F.col("_tomb_ordering") > F.col(ORDERING_COLUMN)).select("key", "op"))
+        out.append(
+            fallback.join(tomb, keys, "inner")
+            .filter(F.col("_tomb_ordering") > F.col(ORDERING_COLUMN))
+            .select("key", "op")
+        )
     if lake.exists:
-        stored = spark.read.format("hudi").load(table.lake_location).select(*keys, F.col(ORDERING_COLUMN).alias("_stored_ordering"))
-        out.append(fallback.join(stored, keys, "inner").filter(F.col("_stored_ordering") >= F.col(ORDERING_COLUMN)).select("key", "op"))
+        stored = (
+            spark.read.format("hudi")
+            .load(table.lake_location)
+            .select(*keys, F.col(ORDERING_COLUMN).alias("_stored_ordering"))
+        )
+        out.append(
+            fallback.join(stored, keys, "inner")
+            .filter(F.col("_stored_ordering") >= F.col(ORDERING_COLUMN))
+            .select("key", "op")
+        )
     if not out:
         return fallback.limit(0).select("key", "op")
     dropped = out[0]
@@ -193,8 +252,20 @@ def _bootstrap_state(spark: SparkSession, table: TableSpec, plan: Plan, lake: La
     return OrderingState(high_water=high, floor=high)
 
 
-def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState, state: OrderingState, valid: DataFrame,
-           upserted: int, deleted: int, batch_max: Optional[str], now_ms: int, expired: List[str], phases: Phases) -> Dict[str, Any]:
+def _write(
+    spark: SparkSession,
+    manifest: Manifest,
+    plan: Plan,
+    lake: LakeState,
+    state: OrderingState,
+    valid: DataFrame,
+    upserted: int,
+    deleted: int,
+    batch_max: Optional[str],
+    now_ms: int,
+    expired: List[str],
+    phases: Phases,
+) -> Dict[str, Any]:
     table = manifest.table
     tl = lake.timeline
     pending = tl.pending_compactions if tl is not None and lake.merge_on_read else []
@@ -204,9 +275,20 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
         tl = timeline.read_timeline(spark, table.lake_location)
         phases.mark("pending compaction")
     log = _log_count(spark, tl, lake.table_type, state.log) if tl is not None else LogCount()
-    new_file = versions.write_batch_file(spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms)
-    new_state, obsolete, aged_deletes = versions.next_state(spark, state, new_file, batch_max, table.versions_location,
-                                                            table.versions_retention_hours, now_ms, manifest.run_key, log)
+    new_file = versions.write_batch_file(
+        spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms
+    )
+    new_state, obsolete, aged_deletes = versions.next_state(
+        spark,
+        state,
+        new_file,
+        batch_max,
+        table.versions_location,
+        table.versions_retention_hours,
+        now_ms,
+        manifest.run_key,
+        log,
+    )
     phases.mark("versions")
     aged = 0
     if aged_deletes is not None:
@@ -217,20 +299,31 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
 
     def options(state_now: OrderingState) -> Dict[str, str]:
         extra = {timeline.INDEX_KEY: lake.layout.to_json(), **versions.to_extra(state_now)}
-        return hudi_table.write_options(spark, table, plan, "upsert", manifest.run_key, lake.table_type, lake.layout, extra)
+        return hudi_table.write_options(
+            spark, table, plan, "upsert", manifest.run_key, lake.table_type, lake.layout, extra
+        )
 
     if lake.merge_on_read and lake.layout.is_global and deleted and upserted:
         # A row that moves partition leaves a delete Hudi orders by 0; hudi-rs 0.5 cannot read a delete
         # block that mixes it with our ordered deletes, so the deletes get a commit of their own first
         # (it keeps the old state: a retry after it applies them again, which changes nothing).
-        hudi_table.write(valid.filter(F.col("op") == "delete").select(*lake_columns(plan)), table.lake_location, options(state), overwrite=False)
+        hudi_table.write(
+            valid.filter(F.col("op") == "delete").select(*lake_columns(plan)),
+            table.lake_location,
+            options(state),
+            overwrite=False,
+        )
         valid = valid.filter(F.col("op") == "upsert")
     hudi_table.write(valid.select(*lake_columns(plan)), table.lake_location, options(new_state), overwrite=False)
     phases.mark("write")
     versions.delete_files(spark, table.versions_location, obsolete + expired)
     after = timeline.read_timeline(spark, table.lake_location)
     before = set(tl.completed) if tl is not None else set()
-    mine = [i for i in after.completed if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key]
+    mine = [
+        i
+        for i in after.completed
+        if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key
+    ]
     out: Dict[str, Any] = {
         "agedTombstones": aged,
         "pendingCompactionsCompleted": pending,
@@ -245,10 +338,14 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
 def _write_tombstones(spark: SparkSession, table: TableSpec, plan: Plan, deletes: DataFrame, run_key: str) -> int:
     """Deletes `(k, o)` that leave the recent versions, upserted into the tombstone table (per key the
     larger ordering value wins there, so writing one twice changes nothing)."""
-    rows = deletes.select(*key_columns_from_text(deletes, "k", plan, table), F.col("o").alias(ORDERING_COLUMN)).persist()
+    rows = deletes.select(
+        *key_columns_from_text(deletes, "k", plan, table), F.col("o").alias(ORDERING_COLUMN)
+    ).persist()
     n = rows.count()
     if n:
-        hudi_table.write(rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, run_key), overwrite=False)
+        hudi_table.write(
+            rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, run_key), overwrite=False
+        )
     rows.unpersist()
     return n
 

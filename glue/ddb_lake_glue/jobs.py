@@ -37,7 +37,9 @@ def main(kind: str, argv: Optional[Sequence[str]] = None) -> None:
         args = parse_job_args(argv)
         spark = build_session(f"ddb-lake {KINDS[kind]} {args['run_key']}", args["aws_endpoint"], args["aws_region"])
     except BaseException as e:  # noqa: BLE001 - every failure must leave a summary
-        summary = complete_summary({"runKey": None, "kind": kind, "status": "failed", "error": error_text(e)}, started, time.time())
+        summary = complete_summary(
+            {"runKey": None, "kind": kind, "status": "failed", "error": error_text(e)}, started, time.time()
+        )
         _print_summary(summary)
         if spark is not None:
             spark.stop()
@@ -54,8 +56,14 @@ def main(kind: str, argv: Optional[Sequence[str]] = None) -> None:
         raise failure
 
 
-def run_one(spark: SparkSession, kind: str, manifest_uri: str, run_key: str,
-            started: Optional[float] = None, phases: Optional[Phases] = None) -> Tuple[Dict[str, Any], Optional[BaseException]]:
+def run_one(
+    spark: SparkSession,
+    kind: str,
+    manifest_uri: str,
+    run_key: str,
+    started: Optional[float] = None,
+    phases: Optional[Phases] = None,
+) -> Tuple[Dict[str, Any], Optional[BaseException]]:
     """One run on a session that outlives it (the one-shot job's, or the warm engine's): the summary,
     written to the manifest's summaryUri, and the failure if there was one. Never raises."""
     started = time.time() if started is None else started
@@ -126,7 +134,9 @@ def run(spark: SparkSession, manifest: Manifest, phases: Optional[Phases] = None
     return result
 
 
-def run_manifest_uri(spark: SparkSession, manifest_uri: str, kind: str, run_key: str, aws_endpoint: Optional[str] = None) -> Dict[str, Any]:
+def run_manifest_uri(
+    spark: SparkSession, manifest_uri: str, kind: str, run_key: str, aws_endpoint: Optional[str] = None
+) -> Dict[str, Any]:
     """In-process run for tests: like `main`, but on an existing session and returning the summary."""
     if aws_endpoint:
         configure_local_s3(spark, aws_endpoint)

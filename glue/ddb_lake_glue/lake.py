@@ -47,7 +47,9 @@ def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext, small
     # The decoded rows are kept as the Python side's pickled batches (cheap to store; unpickled again
     # by each of the few actions that read them): building Spark's columnar cache of the map column
     # cost more than the decoding itself.
-    rdd = lines.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows))).persist(StorageLevel.MEMORY_AND_DISK)
+    rdd = lines.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows))).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
     return spark.createDataFrame(rdd, schema, verifySchema=False)
 
 
@@ -95,7 +97,9 @@ def attribute_stats(records: DataFrame) -> List[AttributeStats]:
         )
         .collect()
     )
-    return [AttributeStats(r["attribute"], r["t"], r["n"], r["all_long"], r["max_scale"], r["max_int_digits"]) for r in rows]
+    return [
+        AttributeStats(r["attribute"], r["t"], r["n"], r["all_long"], r["max_scale"], r["max_int_digits"]) for r in rows
+    ]
 
 
 def _value(col: Column, t: SparkColumn, text: SparkColumn) -> SparkColumn:
@@ -144,10 +148,14 @@ def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dic
         selected.append(value.alias(col.name))
         unfit = tv.isNotNull() & (t != "NULL") & value.isNull()
         if col.attribute in key_attrs:
-            reason = F.when(unfit | tv.isNull(), F.lit(f"key attribute {col.attribute!r} does not fit its column type {col.type}"))
+            reason = F.when(
+                unfit | tv.isNull(), F.lit(f"key attribute {col.attribute!r} does not fit its column type {col.type}")
+            )
             bad_key = reason if bad_key is None else F.coalesce(bad_key, reason)
         else:
-            overflow_entries.append(F.struct(F.lit(col.attribute).alias("k"), F.when(unfit, F.create_map(t, text)).alias("v")))
+            overflow_entries.append(
+                F.struct(F.lit(col.attribute).alias("k"), F.when(unfit, F.create_map(t, text)).alias("v"))
+            )
     ambiguous = ambiguous_key(plan, table)
     if ambiguous is not None:
         bad_key = ambiguous if bad_key is None else F.coalesce(bad_key, ambiguous)

@@ -17,8 +17,6 @@ from .steps import Phases, derived_index, empty_records, error_text, reject, rel
 from .versions import OrderingState, to_extra
 
 
-
-
 def export_data_files(spark: SparkSession, root: str) -> Tuple[List[Tuple[str, int]], int]:
     """(data file URI, item count) from manifest-files.json, and the summary's item count."""
     try:
@@ -46,7 +44,9 @@ def export_data_files(spark: SparkSession, root: str) -> Tuple[List[Tuple[str, i
         files.append((storage.join(root, "data", key.rsplit("/", 1)[-1]), count))
     total = summary.get("itemCount")
     if total is not None and int(total) != sum(c for _, c in files):
-        raise JobError(f"the export at {root} is inconsistent: manifest-summary.json says {total} items, manifest-files.json lists {sum(c for _, c in files)}")
+        raise JobError(
+            f"the export at {root} is inconsistent: manifest-summary.json says {total} items, manifest-files.json lists {sum(c for _, c in files)}"
+        )
     return files, sum(c for _, c in files)
 
 
@@ -82,7 +82,9 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
     state = OrderingState(high_water=high_water, floor=high_water)
     phases.mark("plan")
     extra = {timeline.INDEX_KEY: chosen.to_json(), **to_extra(state)}
-    options = hudi_table.write_options(spark, table, plan, "bulk_insert", manifest.run_key, table.table_type, chosen, extra)
+    options = hudi_table.write_options(
+        spark, table, plan, "bulk_insert", manifest.run_key, table.table_type, chosen, extra
+    )
     # A retried initial load starts from scratch: the table, its tombstones and recent versions are replaced.
     storage.delete(spark, table.tombstone_location)
     storage.delete(spark, table.versions_location)
@@ -111,8 +113,15 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
 
 def _load_counts(projected) -> Dict[Tuple[Any, bool], Tuple[int, int, Any]]:
     """(op, has a bad key) -> (rows, rows with overflow, largest ordering value), in one pass."""
-    rows = projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad")).agg(
-        F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow"), F.max(ORDERING_COLUMN).alias("max")).collect()
+    rows = (
+        projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad"))
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count(OVERFLOW_COLUMN).alias("overflow"),
+            F.max(ORDERING_COLUMN).alias("max"),
+        )
+        .collect()
+    )
     return {(r["op"], r["bad"]): (r["n"], r["overflow"], r["max"]) for r in rows}
 
 

@@ -99,7 +99,11 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         raise JobError(f"manifest {source} is for run {raw.get('runKey')!r}, not --run_key {run_key!r}")
     t = _Reader(p.req("table", dict), source, "table.")
     key_fields = t.req("keyFields", list)
-    if not key_fields or not all(isinstance(k, str) and k for k in key_fields) or len(set(key_fields)) != len(key_fields):
+    if (
+        not key_fields
+        or not all(isinstance(k, str) and k for k in key_fields)
+        or len(set(key_fields)) != len(key_fields)
+    ):
         raise JobError(f"manifest {source}: table.keyFields must list 1 or more distinct attribute names")
     derived = []
     for i, d in enumerate(t.opt("derivedColumns", list, [])):
@@ -116,7 +120,9 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
     for name, typ in pins.items():
         m = _COLUMN_TYPE.match(str(typ))
         if not m or (m.group(2) and not (0 < int(m.group(2)) <= 38 and int(m.group(3)) <= int(m.group(2)))):
-            raise JobError(f"manifest {source}: table.types.columns.{name} = {typ!r} is not a column type (docs/types.md)")
+            raise JobError(
+                f"manifest {source}: table.types.columns.{name} = {typ!r} is not a column type (docs/types.md)"
+            )
     share = t.opt("maxRejectedShare", (int, float), 0.01)
     if not 0 <= share <= 1:
         raise JobError(f"manifest {source}: table.maxRejectedShare must be between 0 and 1")
@@ -174,7 +180,9 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         table=table,
         files=list(files),
         export=export,
-        rejected_location=(p.opt("rejectedLocation", str, "") if kind == "compaction" else p.req("rejectedLocation", str)).rstrip("/"),
+        rejected_location=(
+            p.opt("rejectedLocation", str, "") if kind == "compaction" else p.req("rejectedLocation", str)
+        ).rstrip("/"),
         summary_uri=p.req("summaryUri", str),
         loaded_export_ms=loaded_export_ms,
         compaction=compaction,
@@ -189,7 +197,9 @@ def _compaction_spec(p: "_Reader", source: str) -> CompactionSpec:
     retain = c.opt("retainCommits", int, 10)
     if retain < 1:
         raise JobError(f"manifest {source}: compaction.retainCommits must be at least 1")
-    spec = CompactionSpec(max_io_mb=max_io, compact=c.opt("compact", bool, True), clean=c.opt("clean", bool, True), retain_commits=retain)
+    spec = CompactionSpec(
+        max_io_mb=max_io, compact=c.opt("compact", bool, True), clean=c.opt("clean", bool, True), retain_commits=retain
+    )
     if not spec.compact and not spec.clean:
         raise JobError(f"manifest {source}: compaction.compact and compaction.clean are both false: nothing to do")
     return spec

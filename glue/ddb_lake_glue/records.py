@@ -47,7 +47,9 @@ class DecodeContext:
     changes_from_ms: Optional[int] = None
 
     @staticmethod
-    def of(table: TableSpec, export_time_ms: Optional[int] = None, loaded_export_ms: Optional[int] = None) -> "DecodeContext":
+    def of(
+        table: TableSpec, export_time_ms: Optional[int] = None, loaded_export_ms: Optional[int] = None
+    ) -> "DecodeContext":
         return DecodeContext(
             key_fields=tuple(table.key_fields),
             ordering_field=table.ordering_field,

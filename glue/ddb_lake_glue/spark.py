@@ -38,7 +38,10 @@ def configure_local_s3(spark: SparkSession, endpoint: str, region: Optional[str]
         "fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "fs.s3a.endpoint": endpoint,
-        "fs.s3a.endpoint.region": region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "fs.s3a.endpoint.region": region
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
         "fs.s3a.path.style.access": "true",
         "fs.s3a.connection.ssl.enabled": "true" if endpoint.startswith("https:") else "false",
         "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",

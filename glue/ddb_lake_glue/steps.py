@@ -71,7 +71,9 @@ def check_rejected_share(manifest: Manifest, rejected: int, read: int) -> None:
         )
 
 
-def reject(manifest: Manifest, records: DataFrame, projected: DataFrame, decode_rejected: int, bad_keys: int, read: int) -> int:
+def reject(
+    manifest: Manifest, records: DataFrame, projected: DataFrame, decode_rejected: int, bad_keys: int, read: int
+) -> int:
     """Sets aside the lines that did not decode and the rows without a usable key (with their reasons),
     and fails the job past maxRejectedShare. Returns the records rejected in all."""
     rejected = decode_rejected + bad_keys

@@ -129,5 +129,7 @@ def commit_of_run(spark: SparkSession, location: str, run_key: str) -> Optional[
 def require_plan(timeline: Timeline, spark: SparkSession) -> Tuple[Instant, Dict[str, str]]:
     found = timeline.newest_with(spark, PLAN_KEY)
     if found is None:
-        raise JobError(f"the Hudi table at {timeline.location} has no ddb-lake column plan in its commits: it was not written by ddb-lake")
+        raise JobError(
+            f"the Hudi table at {timeline.location} has no ddb-lake column plan in its commits: it was not written by ddb-lake"
+        )
     return found

@@ -16,9 +16,51 @@ BRIEF_EXPORT_LINES = [
 ]
 
 BRIEF_PROCESSED = [
-    {"id": "account:602-943-1702,create_at:2023-07-30T16:49:36.444736+0000", "account": "602-943-1702", "create_at": "2023-07-30T16:49:36.444736+0000", "create_year": "2023", "create_month": "07", "create_day": "30", "create_hour": "16", "create_minute": "49", "update_at": "2023-07-30T16:49:36.444736+0000", "entity": "James, Lopez and Welch", "amount": 282, "is_credit": 1, "note": "Be Mrs small will organization everybody sign."},
-    {"id": "account:729-692-8634,create_at:2023-07-30T16:49:19.238896+0000", "account": "729-692-8634", "create_at": "2023-07-30T16:49:19.238896+0000", "create_year": "2023", "create_month": "07", "create_day": "30", "create_hour": "16", "create_minute": "49", "update_at": "2023-07-30T16:49:19.238896+0000", "entity": "Pena, Harrison and Cummings", "amount": 518, "is_credit": 1, "note": "On common speak cultural day protect."},
-    {"id": "account:120-161-2287,create_at:2023-07-30T16:49:20.627894+0000", "account": "120-161-2287", "create_at": "2023-07-30T16:49:20.627894+0000", "create_year": "2023", "create_month": "07", "create_day": "30", "create_hour": "16", "create_minute": "49", "update_at": "2023-07-30T16:49:20.627894+0000", "entity": "Wall-Moreno", "amount": 990, "is_credit": 0, "note": "Various type past mouth daughter reality husband national."},
+    {
+        "id": "account:602-943-1702,create_at:2023-07-30T16:49:36.444736+0000",
+        "account": "602-943-1702",
+        "create_at": "2023-07-30T16:49:36.444736+0000",
+        "create_year": "2023",
+        "create_month": "07",
+        "create_day": "30",
+        "create_hour": "16",
+        "create_minute": "49",
+        "update_at": "2023-07-30T16:49:36.444736+0000",
+        "entity": "James, Lopez and Welch",
+        "amount": 282,
+        "is_credit": 1,
+        "note": "Be Mrs small will organization everybody sign.",
+    },
+    {
+        "id": "account:729-692-8634,create_at:2023-07-30T16:49:19.238896+0000",
+        "account": "729-692-8634",
+        "create_at": "2023-07-30T16:49:19.238896+0000",
+        "create_year": "2023",
+        "create_month": "07",
+        "create_day": "30",
+        "create_hour": "16",
+        "create_minute": "49",
+        "update_at": "2023-07-30T16:49:19.238896+0000",
+        "entity": "Pena, Harrison and Cummings",
+        "amount": 518,
+        "is_credit": 1,
+        "note": "On common speak cultural day protect.",
+    },
+    {
+        "id": "account:120-161-2287,create_at:2023-07-30T16:49:20.627894+0000",
+        "account": "120-161-2287",
+        "create_at": "2023-07-30T16:49:20.627894+0000",
+        "create_year": "2023",
+        "create_month": "07",
+        "create_day": "30",
+        "create_hour": "16",
+        "create_minute": "49",
+        "update_at": "2023-07-30T16:49:20.627894+0000",
+        "entity": "Wall-Moreno",
+        "amount": 990,
+        "is_credit": 0,
+        "note": "Various type past mouth daughter reality husband national.",
+    },
 ]
 
 BRIEF_DERIVED = [
@@ -60,13 +102,28 @@ def write_export(root: Path, lines: List[str], files: int = 1, export_time_ms: i
         with gzip.open(root / "data" / name, "wt", encoding="utf-8") as f:
             for line in chunk:
                 f.write(line + "\n")
-        entries.append({"itemCount": len(chunk), "md5Checksum": "x", "etag": "y", "dataFileS3Key": f"prefix/AWSDynamoDB/{root.name}/data/{name}"})
+        entries.append(
+            {
+                "itemCount": len(chunk),
+                "md5Checksum": "x",
+                "etag": "y",
+                "dataFileS3Key": f"prefix/AWSDynamoDB/{root.name}/data/{name}",
+            }
+        )
     (root / "manifest-files.json").write_text("".join(json.dumps(e) + "\n" for e in entries))
-    (root / "manifest-summary.json").write_text(json.dumps({
-        "version": "2020-06-30", "exportArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/export/x",
-        "itemCount": len(lines), "outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT",
-        "manifestFilesS3Key": f"prefix/AWSDynamoDB/{root.name}/manifest-files.json", "exportTime": export_time_ms,
-    }))
+    (root / "manifest-summary.json").write_text(
+        json.dumps(
+            {
+                "version": "2020-06-30",
+                "exportArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/export/x",
+                "itemCount": len(lines),
+                "outputFormat": "DYNAMODB_JSON",
+                "exportType": "FULL_EXPORT",
+                "manifestFilesS3Key": f"prefix/AWSDynamoDB/{root.name}/manifest-files.json",
+                "exportTime": export_time_ms,
+            }
+        )
+    )
     return uri(root)
 
 
@@ -166,12 +223,24 @@ def write_landing(path: Path, lines: Iterable[str]) -> str:
 # Manifests and reading the lake
 
 
-def write_manifest(path: Path, kind: str, run_key: str, table: Dict[str, Any], files: Optional[List[str]] = None,
-                   export: Optional[Dict[str, Any]] = None, loaded_export_ms: Optional[int] = None) -> str:
+def write_manifest(
+    path: Path,
+    kind: str,
+    run_key: str,
+    table: Dict[str, Any],
+    files: Optional[List[str]] = None,
+    export: Optional[Dict[str, Any]] = None,
+    loaded_export_ms: Optional[int] = None,
+) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
-        "version": 1, "runKey": run_key, "pipeline": "test", "kind": kind, "table": table,
-        "files": files or [], "export": export,
+        "version": 1,
+        "runKey": run_key,
+        "pipeline": "test",
+        "kind": kind,
+        "table": table,
+        "files": files or [],
+        "export": export,
         "rejectedLocation": uri(path.parent / "_rejected" / run_key),
         "summaryUri": uri(path.parent / f"{run_key}.summary.json"),
     }
