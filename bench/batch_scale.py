@@ -26,25 +26,25 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("DDB_LAKE_BENCH_SPARK_PORT", "7300")
 os.environ.setdefault("DDB_LAKE_BENCH_BLOCK_MANAGER_PORT", "8300")
 
-from common import OUT, REPO, session  # noqa: E402
+from common import OUT, REPO, session
 
 sys.path.insert(0, str(REPO / "python"))
 
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import functions as F
 
-from ddb_lake_glue import hudi_table, layout, timeline  # noqa: E402
-from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Plan  # noqa: E402
-from ddb_lake_glue.jobs import run_manifest_uri  # noqa: E402
-from ddb_lake_glue.manifest import parse_manifest  # noqa: E402
-from ddb_lake_glue.ordering import export_stream_position, ordering_value  # noqa: E402
-from ddb_lake_glue.versions import OrderingState, to_extra  # noqa: E402
-from lake_reader import read_snapshot  # noqa: E402
+from ddb_lake_glue import hudi_table, layout, timeline
+from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Plan
+from ddb_lake_glue.jobs import run_manifest_uri
+from ddb_lake_glue.manifest import parse_manifest
+from ddb_lake_glue.ordering import export_stream_position, ordering_value
+from ddb_lake_glue.versions import OrderingState, to_extra
+from lake_reader import read_snapshot
 
 CACHE = OUT / "batch-scale"
 EXPORT_MS = 1_690_750_000_000
@@ -334,7 +334,7 @@ def main() -> None:
         )
     spark.stop()
     report(results, time.time() - started)
-    out = OUT / f"batch-scale-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out = OUT / f"batch-scale-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps({"results": results, "loadAverage": os.getloadavg(), "changes": args.changes}, indent=2))
     print(f"figures: {out}")
 

@@ -6,9 +6,8 @@ import os
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "glue"))
@@ -19,7 +18,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 OUT = REPO / "bench" / "out"
-BASE = datetime(2023, 7, 30, 13, 0, tzinfo=timezone.utc)
+BASE = datetime(2023, 7, 30, 13, 0, tzinfo=UTC)
 EXPORT_MS = 1_690_750_000_000
 PARTS = ("year", "month", "day", "hour", "minute")
 
@@ -28,7 +27,7 @@ def iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "+0000"
 
 
-def table_spec(lake: str) -> Dict:
+def table_spec(lake: str) -> dict:
     return {
         "lakeLocation": lake,
         "tableName": "transactions",
@@ -40,7 +39,7 @@ def table_spec(lake: str) -> Dict:
     }
 
 
-def keys(n: int) -> List[Tuple[str, str]]:
+def keys(n: int) -> list[tuple[str, str]]:
     """The brief's Transaction keys: ~100 writes/s, so 1M items span ~2.8 hours of minute partitions."""
     return [
         (
@@ -83,7 +82,7 @@ def write_export(root: Path, n: int, files: int = 8) -> str:
     return "file://" + str(root)
 
 
-def write_changes(folder: Path, n_items: int, changes: int, files: int, seed: int, seq0: int) -> List[str]:
+def write_changes(folder: Path, n_items: int, changes: int, files: int, seed: int, seq0: int) -> list[str]:
     """`changes` landing lines (docs/encoding.md): 80% modifies of existing items, 10% removes, 10% inserts."""
     folder.mkdir(parents=True, exist_ok=True)
     rnd = random.Random(seed)
@@ -91,7 +90,7 @@ def write_changes(folder: Path, n_items: int, changes: int, files: int, seed: in
     lines = []
     for c in range(changes):
         seq, ts = seq0 + c, EXPORT_MS + 60_000 + c
-        updated = iso(datetime(2023, 7, 30, 20, tzinfo=timezone.utc) + timedelta(microseconds=seed * 10**9 + c))
+        updated = iso(datetime(2023, 7, 30, 20, tzinfo=UTC) + timedelta(microseconds=seed * 10**9 + c))
         r = rnd.random()
         if r < 0.8:
             account, create = all_keys[rnd.randrange(n_items)]
@@ -114,7 +113,7 @@ def write_changes(folder: Path, n_items: int, changes: int, files: int, seed: in
     return uris
 
 
-def manifest(path: Path, kind: str, run_key: str, table: Dict, files=None, export=None) -> str:
+def manifest(path: Path, kind: str, run_key: str, table: dict, files=None, export=None) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(
@@ -135,9 +134,9 @@ def manifest(path: Path, kind: str, run_key: str, table: Dict, files=None, expor
 
 
 def session(app: str, driver_memory: str = "2g"):
-    from conftest import jar_paths
     from pyspark.sql import SparkSession
 
+    from conftest import jar_paths
     from ddb_lake_glue.spark import SESSION_CONF
 
     port = os.environ.get("DDB_LAKE_BENCH_SPARK_PORT", "5203")

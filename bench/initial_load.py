@@ -10,15 +10,16 @@ import sys
 
 from common import OUT, Clock, manifest, session, table_spec, write_changes, write_export
 
+# common puts glue/ and glue/tests/ on sys.path, so it is imported before the imports below
+# isort: split
 from pyspark.sql import functions as F
 
-from ddb_lake_glue import hudi_table, layout
+from ddb_lake_glue import hudi_table, layout, storage
 from ddb_lake_glue.columns import extend_plan
 from ddb_lake_glue.jobs import run_manifest_uri
 from ddb_lake_glue.lake import attribute_stats, lake_columns, project, read_records
 from ddb_lake_glue.manifest import parse_manifest
 from ddb_lake_glue.records import DecodeContext
-from ddb_lake_glue import storage
 
 items = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 changes = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000

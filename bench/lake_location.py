@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 
 import boto3
+
 from common import OUT, Clock, manifest, session, table_spec, write_changes, write_export
 
+# common puts glue/ and glue/tests/ on sys.path, so it is imported before the imports below
+# isort: split
 from ddb_lake_glue.jobs import run_manifest_uri
 from ddb_lake_glue.spark import configure_local_s3
 

@@ -18,13 +18,15 @@ import time
 os.environ.setdefault("DDB_LAKE_BENCH_SPARK_PORT", "7300")
 os.environ.setdefault("DDB_LAKE_BENCH_BLOCK_MANAGER_PORT", "8300")
 
-from common import OUT, session  # noqa: E402
+from common import OUT, session
 
-from pyspark.sql import functions as F  # noqa: E402
+# common puts glue/ and glue/tests/ on sys.path, so it is imported before the imports below
+# isort: split
+from pyspark.sql import functions as F
 
-from ddb_lake_glue import hudi_table, layout  # noqa: E402
-from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Column, Plan  # noqa: E402
-from ddb_lake_glue.manifest import TableSpec, TypesConfig  # noqa: E402
+from ddb_lake_glue import hudi_table, layout
+from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Column, Plan
+from ddb_lake_glue.manifest import TableSpec, TypesConfig
 
 WORK = OUT / "mutable-index"
 PLAN = Plan(

@@ -21,7 +21,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 
@@ -128,7 +129,7 @@ def _text(v: Any) -> str:
     return j if isinstance(j, str) else repr(j) if isinstance(j, float) else str(j)
 
 
-def _render_table(columns: List[str], rows: List[tuple], max_rows: int) -> str:
+def _render_table(columns: list[str], rows: list[tuple], max_rows: int) -> str:
     shown = rows[:max_rows] if max_rows > 0 else rows
     cells = [[_text(v).replace("\n", "\\n") for v in row] for row in shown]
     numeric = [
@@ -142,7 +143,7 @@ def _render_table(columns: List[str], rows: List[tuple], max_rows: int) -> str:
     ]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
-    def line(values: List[str]) -> str:
+    def line(values: list[str]) -> str:
         return " | ".join(
             v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
         ).rstrip()

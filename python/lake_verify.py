@@ -29,21 +29,21 @@ import decimal
 import json
 import os
 import sys
-import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "glue"))
 
-from ddb_lake_glue.columns import DELETED_COLUMN, OVERFLOW_COLUMN, Plan  # noqa: E402
-from ddb_lake_glue.expected import DerivedSpec, RowBuilder, canonical_overflow, spark_type_to_arrow  # noqa: E402
-from ddb_lake_glue.hudi_table import PLAN_KEY  # noqa: E402
-from lake_reader import LakeError, read_snapshot  # noqa: E402
+from ddb_lake_glue.columns import DELETED_COLUMN, OVERFLOW_COLUMN, Plan
+from ddb_lake_glue.expected import DerivedSpec, RowBuilder, canonical_overflow, spark_type_to_arrow
+from ddb_lake_glue.hudi_table import PLAN_KEY
+from lake_reader import LakeError, read_snapshot
 
 UNMAPPED = "__ddb_lake_unmapped"
 REJECTED = "__ddb_lake_rejected"
@@ -56,7 +56,7 @@ MAX_ATTEMPTS = 10
 
 
 class DynamoDb:
-    def __init__(self, aws: Dict[str, Any]):
+    def __init__(self, aws: dict[str, Any]):
         import botocore.session
         import urllib3
         from botocore.credentials import Credentials
@@ -75,7 +75,7 @@ class DynamoDb:
                 raise LakeError("no AWS credentials found to scan the table (set AWS_PROFILE or the AWS_* variables)")
         self.http = urllib3.PoolManager(maxsize=64, retries=False, timeout=urllib3.Timeout(connect=10, read=120))
 
-    def call(self, operation: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
@@ -119,16 +119,16 @@ class DynamoDb:
 
 def scan_expected(
     db: DynamoDb, table: str, builder: RowBuilder, schema: pa.Schema, segments: int
-) -> Tuple[pa.Table, int]:
+) -> tuple[pa.Table, int]:
     """Every item of the table as the lake row it should be (Arrow), and the number of items."""
     columns = [f.name for f in schema]
     value_columns = builder.column_names
 
-    def segment(index: int) -> List[pa.RecordBatch]:
-        batches: List[pa.RecordBatch] = []
+    def segment(index: int) -> list[pa.RecordBatch]:
+        batches: list[pa.RecordBatch] = []
         start_key = None
         while True:
-            body: Dict[str, Any] = {
+            body: dict[str, Any] = {
                 "TableName": table,
                 "ConsistentRead": True,
                 "Segment": index,
@@ -139,7 +139,7 @@ def scan_expected(
             page = db.call("Scan", body)
             items = page.get("Items") or []
             if items:
-                cols: Dict[str, List[Any]] = {c: [] for c in columns}
+                cols: dict[str, list[Any]] = {c: [] for c in columns}
                 for item in items:
                     row = builder.row(item)
                     for c in value_columns:
@@ -208,7 +208,7 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence[str], sample: int) -> Dict[str, Any]:
+def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence[str], sample: int) -> dict[str, Any]:
     key_columns = [plan.column_for(k).name for k in key_fields]
     compared = [c.name for c in plan.columns if c.name not in key_columns] + [OVERFLOW_COLUMN, DELETED_COLUMN]
     attribute_of = {c.name: (c.attribute or c.name) for c in plan.columns}
@@ -221,7 +221,7 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
     key_select_e = ", ".join(f"e.{_q(k)}" for k in key_columns)
     key_select_l = ", ".join(f"l.{_q(k)}" for k in key_columns)
 
-    def keys_of(row: Sequence[Any]) -> Dict[str, Any]:
+    def keys_of(row: Sequence[Any]) -> dict[str, Any]:
         return {attribute_of.get(k, k): _json_value(v) for k, v in zip(key_columns, row)}
 
     missing_count = con.execute(f"SELECT count(*) FROM e ANTI JOIN l ON {on_sql}").fetchone()[0]
@@ -244,12 +244,12 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {t})" for t in diff_terms)
     row = con.execute(f"SELECT count(*) FILTER (WHERE {any_diff}), {counts_sql} FROM e JOIN l ON {on_sql}").fetchone()
     differing_count = row[0]
-    by_column: Dict[str, int] = {}
+    by_column: dict[str, int] = {}
     for name, n in zip(compared, row[1:-1]):
         if n:
             by_column[attribute_of.get(name, name)] = n
     unmapped_rows = row[-1]
-    samples: List[Dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
     if differing_count:
         pairs = ", ".join(f"e.{_q(c)}, l.{_q(c)}" for c in compared)
         rows = con.execute(
@@ -335,7 +335,7 @@ def _json_value(v: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def run(request: Dict[str, Any], storage_options: Dict[str, str]) -> Dict[str, Any]:
+def run(request: dict[str, Any], storage_options: dict[str, str]) -> dict[str, Any]:
     table = request["table"]
     sample = int(request.get("sample", 10))
     segments = max(1, int(request.get("segments", 4)))

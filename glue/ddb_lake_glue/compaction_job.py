@@ -13,7 +13,7 @@ but not completed (the job died) executes that plan — Hudi rolls back a half-d
 
 import json
 import re
-from typing import Any, Dict, List
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -31,7 +31,7 @@ def run_stem(run_key: str) -> str:
     return re.sub(r"-a\d+$", "", run_key)
 
 
-def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
+def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> dict[str, Any]:
     table = manifest.table
     spec = manifest.compaction or CompactionSpec()
     if not timeline.table_exists(spark, table.lake_location):
@@ -43,7 +43,7 @@ def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> D
     chosen = (
         layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]) if timeline.INDEX_KEY in extra else layout.legacy(table)
     )
-    result: Dict[str, Any] = {
+    result: dict[str, Any] = {
         "tableType": table_type,
         "index": chosen.describe(),
         "compactionInstant": None,
@@ -73,7 +73,7 @@ def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> D
     return result
 
 
-def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -> Dict[str, Any]:
+def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -> dict[str, Any]:
     jvm = spark.sparkContext._jvm
     option = jvm.org.apache.hudi.common.util.Option
     extra = jvm.java.util.HashMap()
@@ -100,7 +100,7 @@ def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -
     return dict(_execute(spark, client, instant, run_key), compactionInstant=instant)
 
 
-def _execute(spark: SparkSession, client, instant: str, run_key: str) -> Dict[str, int]:
+def _execute(spark: SparkSession, client, instant: str, run_key: str) -> dict[str, int]:
     jvm = spark.sparkContext._jvm
     extra = jvm.java.util.HashMap()
     extra.put(timeline.RUN_KEY, run_key)
@@ -110,7 +110,7 @@ def _execute(spark: SparkSession, client, instant: str, run_key: str) -> Dict[st
     return _figures(json.loads(metadata.toJsonString()))
 
 
-def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: List[str], run_key: str) -> None:
+def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: list[str], run_key: str) -> None:
     """Executes compaction plans left pending by a failed compaction run. The incremental job calls it
     before it writes: hudi-rs 0.5 does not read log files written after a pending plan (the file
     slice of the plan's instant has no base file yet) until the plan is executed."""
@@ -122,7 +122,7 @@ def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: Li
         client.close()
 
 
-def _figures(metadata: dict) -> Dict[str, int]:
+def _figures(metadata: dict) -> dict[str, int]:
     stats = [s for group in (metadata.get("partitionToWriteStats") or {}).values() for s in group or []]
     return {
         "fileGroupsCompacted": len(stats),

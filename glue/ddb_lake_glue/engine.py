@@ -21,7 +21,8 @@ import os
 import sys
 import time
 import traceback
-from typing import Any, Dict, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -33,7 +34,7 @@ from .steps import error_text
 POLL_SECONDS = 0.05
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     args = resolve_options(
         list(sys.argv if argv is None else argv),
         ["engine_dir", "jobs_dir"],
@@ -68,7 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     spark.stop()
 
 
-def serve(spark: SparkSession, request: Dict[str, Any], jobs_dir: str) -> None:
+def serve(spark: SparkSession, request: dict[str, Any], jobs_dir: str) -> None:
     """Run one request; its log and exit file tell the runner how it ended."""
     run_key = str(request.get("runKey") or "")
     log_file = os.path.join(jobs_dir, f"{run_key}.log")
@@ -85,7 +86,7 @@ def serve(spark: SparkSession, request: Dict[str, Any], jobs_dir: str) -> None:
     # Nothing a run cached may outlive it: the next batch starts from what the lake holds.
     try:
         spark.catalog.clearCache()
-    except Exception:  # noqa: BLE001 - a dead session is found just below
+    except Exception:  # a dead session is found just below
         pass
     _write_atomic(os.path.join(jobs_dir, f"{run_key}.exit"), "0\n" if summary.get("status") == "succeeded" else "1\n")
     _log(
@@ -111,7 +112,7 @@ def _take(inbox: str, active: str):
 def _alive(spark: SparkSession) -> bool:
     try:
         return not spark.sparkContext._jsc.sc().isStopped()
-    except Exception:  # noqa: BLE001 - Py4J: the JVM is gone
+    except Exception:  # Py4J: the JVM is gone
         return False
 
 

@@ -3,7 +3,7 @@ value winning, and no version that is not newer than what the lake holds ever wr
 (docs/ordering.md; the check itself is versions.py)."""
 
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -13,7 +13,7 @@ from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, Plan, extend_plan
 from .lake import attribute_stats, key_columns_from_text, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec
 from .records import BEFORE_EXPORT, DecodeContext
-from .steps import Phases, derived_index, empty_records, reject, release, check_rejected_share, write_rejects
+from .steps import Phases, check_rejected_share, derived_index, empty_records, reject, release, write_rejects
 from .versions import LogCount, OrderingState, larger
 
 
@@ -28,10 +28,10 @@ class LakeState:
     def __init__(self, spark: SparkSession, table: TableSpec):
         self.exists = timeline.table_exists(spark, table.lake_location)
         self.table_type = table.table_type
-        self.plan: Optional[Plan] = None
+        self.plan: Plan | None = None
         self.layout = layout.legacy(table)
-        self.state: Optional[OrderingState] = None
-        self.timeline: Optional[timeline.Timeline] = None
+        self.state: OrderingState | None = None
+        self.timeline: timeline.Timeline | None = None
         if not self.exists:
             return
         # The table decides: a manifest's tableType only shapes a new table (initial load).
@@ -49,7 +49,7 @@ class LakeState:
         return self.table_type == "MERGE_ON_READ"
 
 
-def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
+def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> dict[str, Any]:
     table = manifest.table
     ctx = DecodeContext.of(table, loaded_export_ms=manifest.loaded_export_ms)
     records = (
@@ -68,7 +68,7 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     lake = LakeState(spark, table)
     stats = attribute_stats(latest) if good_n else []
     plan = extend_plan(lake.plan, stats, table, table.key_types) if stats or lake.plan else None
-    result: Dict[str, Any] = {
+    result: dict[str, Any] = {
         "recordsRead": read,
         "upserted": 0,
         "deleted": 0,
@@ -163,7 +163,7 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
 
 
 class BatchCounts:
-    def __init__(self, rows: List[Any]):
+    def __init__(self, rows: list[Any]):
         by = {(r["op"], r["bad"]): r for r in rows}
         good = [r for (_, bad), r in by.items() if not bad]
         self.upserts = by[("upsert", False)]["n"] if ("upsert", False) in by else 0
@@ -175,7 +175,7 @@ class BatchCounts:
         self.batch_max = max((r["max"] for r in good if r["max"] is not None), default=None)
 
 
-def _batch_counts(projected: DataFrame, high_water: Optional[str]) -> BatchCounts:
+def _batch_counts(projected: DataFrame, high_water: str | None) -> BatchCounts:
     """Per (op, bad key): rows, rows with overflow, largest ordering, candidates (ordering <= the
     high-water mark) and their smallest ordering — one pass."""
     is_candidate = F.col(ORDERING_COLUMN) <= F.lit(high_water) if high_water is not None else F.lit(False)
@@ -193,7 +193,7 @@ def _batch_counts(projected: DataFrame, high_water: Optional[str]) -> BatchCount
     return BatchCounts(rows)
 
 
-def _written_counts(valid: DataFrame) -> Tuple[int, int, int]:
+def _written_counts(valid: DataFrame) -> tuple[int, int, int]:
     rows = {
         r["op"]: r
         for r in valid.groupBy("op")
@@ -261,11 +261,11 @@ def _write(
     valid: DataFrame,
     upserted: int,
     deleted: int,
-    batch_max: Optional[str],
+    batch_max: str | None,
     now_ms: int,
-    expired: List[str],
+    expired: list[str],
     phases: Phases,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     table = manifest.table
     tl = lake.timeline
     pending = tl.pending_compactions if tl is not None and lake.merge_on_read else []
@@ -297,7 +297,7 @@ def _write(
         aged = _write_tombstones(spark, table, plan, aged_deletes, manifest.run_key)
         phases.mark("tombstones")
 
-    def options(state_now: OrderingState) -> Dict[str, str]:
+    def options(state_now: OrderingState) -> dict[str, str]:
         extra = {timeline.INDEX_KEY: lake.layout.to_json(), **versions.to_extra(state_now)}
         return hudi_table.write_options(
             spark, table, plan, "upsert", manifest.run_key, lake.table_type, lake.layout, extra
@@ -324,7 +324,7 @@ def _write(
         for i in after.completed
         if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key
     ]
-    out: Dict[str, Any] = {
+    out: dict[str, Any] = {
         "agedTombstones": aged,
         "pendingCompactionsCompleted": pending,
         "commitInstant": mine[0].time if mine else None,
@@ -373,6 +373,6 @@ def _log_count(spark: SparkSession, tl: timeline.Timeline, table_type: str, prev
     return count
 
 
-def _log_figures(count: LogCount) -> Dict[str, Any]:
+def _log_figures(count: LogCount) -> dict[str, Any]:
     """What the workflow decides a compaction by: delta commits and log bytes since the last one."""
     return {"deltaCommitsSinceCompaction": count.commits, "logBytesSinceCompaction": count.bytes}

@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from .derive import PARTS
 from .errors import JobError
@@ -23,26 +23,26 @@ class DerivedColumn:
 @dataclass(frozen=True)
 class TypesConfig:
     numbers: str = "auto"
-    columns: Dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TableSpec:
     lake_location: str
     table_name: str
-    key_fields: List[str]
-    ordering_field: Optional[str]
-    derived_columns: List[DerivedColumn]
-    partition_fields: List[str]
+    key_fields: list[str]
+    ordering_field: str | None
+    derived_columns: list[DerivedColumn]
+    partition_fields: list[str]
     types: TypesConfig
     max_rejected_share: float
-    glue_database: Optional[str]
+    glue_database: str | None
     tombstone_location: str
-    key_types: Dict[str, str] = field(default_factory=dict)
+    key_types: dict[str, str] = field(default_factory=dict)
     # Initial load: the Hudi table type. Later runs follow the table as it is (hoodie.properties).
     table_type: str = "COPY_ON_WRITE"
     # Initial load: buckets per partition of the bucket index; None = from the export's size.
-    bucket_count: Optional[int] = None
+    bucket_count: int | None = None
     # The recent-versions store of the ordering check (docs/ordering.md) and how long it keeps versions.
     versions_location: str = ""
     versions_retention_hours: float = 24.0
@@ -72,13 +72,13 @@ class Manifest:
     pipeline: str
     kind: str
     table: TableSpec
-    files: List[str]
-    export: Optional[ExportSpec]
+    files: list[str]
+    export: ExportSpec | None
     rejected_location: str
     summary_uri: str
     # Incremental: the point in time of the export the lake was (last) loaded from, when known.
-    loaded_export_ms: Optional[int] = None
-    compaction: Optional[CompactionSpec] = None
+    loaded_export_ms: int | None = None
+    compaction: CompactionSpec | None = None
 
 
 def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> Manifest:

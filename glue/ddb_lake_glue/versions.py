@@ -26,7 +26,6 @@ nowhere (and removed with the next merge).
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -58,17 +57,17 @@ class LogCount:
     """Delta commits that wrote log files after compaction `after` (None: no compaction yet) and
     their log bytes, counted through instant `through` (the commit holding this count is not in it)."""
 
-    after: Optional[str] = None
-    through: Optional[str] = None
+    after: str | None = None
+    through: str | None = None
     bytes: int = 0
     commits: int = 0
 
 
 @dataclass
 class OrderingState:
-    high_water: Optional[str] = None
-    floor: Optional[str] = None
-    files: List[VersionsFile] = field(default_factory=list)
+    high_water: str | None = None
+    floor: str | None = None
+    files: list[VersionsFile] = field(default_factory=list)
     log: LogCount = field(default_factory=LogCount)
 
     def to_json(self) -> str:
@@ -94,7 +93,7 @@ class OrderingState:
         )
 
 
-def larger(a: Optional[str], b: Optional[str]) -> Optional[str]:
+def larger(a: str | None, b: str | None) -> str | None:
     if a is None:
         return b
     if b is None:
@@ -117,7 +116,7 @@ def superseded_candidates(
     candidate_min: str,
     versions_location: str,
     fallback_lookup,
-) -> Tuple[Optional[DataFrame], CheckStats]:
+) -> tuple[DataFrame | None, CheckStats]:
     """The candidates of `valid` (ordering <= highWater) that must not be written: (key, op) rows.
     `fallback_lookup(df)` returns the rows of `df` (key, op, ordering, key columns) superseded in the
     lake or its tombstones."""
@@ -183,7 +182,7 @@ def write_batch_file(
     return VersionsFile(name, batch_max, rows, now_ms)
 
 
-def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[OrderingState, List[VersionsFile]]:
+def expire(state: OrderingState, retention_hours: float, now_ms: int) -> tuple[OrderingState, list[VersionsFile]]:
     """The state without the files older than the retention (the floor rises to their largest value),
     and those files: their deletes go to the tombstones before anything relies on the new floor."""
     cutoff = now_ms - int(retention_hours * 3_600_000)
@@ -197,7 +196,7 @@ def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[O
     return OrderingState(state.high_water, floor, kept, state.log), expired
 
 
-def deletes_in(spark: SparkSession, versions_location: str, files: List[VersionsFile]) -> DataFrame:
+def deletes_in(spark: SparkSession, versions_location: str, files: list[VersionsFile]) -> DataFrame:
     """(k, o) of each key whose newest version in these files is a delete."""
     entries = spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
     newest = entries.groupBy("k").agg(F.max(F.struct("o", "d")).alias("v"))
@@ -208,13 +207,13 @@ def next_state(
     spark: SparkSession,
     state: OrderingState,
     new_file: VersionsFile,
-    batch_max: Optional[str],
+    batch_max: str | None,
     versions_location: str,
     retention_hours: float,
     now_ms: int,
     run_key: str,
     log: LogCount,
-) -> Tuple[OrderingState, List[str], Optional[DataFrame]]:
+) -> tuple[OrderingState, list[str], DataFrame | None]:
     """The state after this batch (`state`: already expired): its file added, many small files
     merged. Returns it, the names to delete after the commit, and (k, o) of the deletes the merge
     left out for their age (they go to the tombstones before the commit)."""
@@ -232,8 +231,8 @@ def next_state(
 
 
 def _merge(
-    spark: SparkSession, versions_location: str, files: List[VersionsFile], cutoff: int, run_key: str
-) -> Tuple[Optional[VersionsFile], Optional[str], DataFrame]:
+    spark: SparkSession, versions_location: str, files: list[VersionsFile], cutoff: int, run_key: str
+) -> tuple[VersionsFile | None, str | None, DataFrame]:
     """One file with each key's largest version; keys whose largest version is older than the
     retention are left out (their largest ordering value raises the floor; their deletes are returned)."""
     entries = spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
@@ -256,17 +255,17 @@ def _merge(
     return merged, summary["dropped_max"], newest.filter((F.col("at") < cutoff) & F.col("d")).select("k", "o")
 
 
-def _orphans(spark: SparkSession, versions_location: str, known: set) -> List[str]:
+def _orphans(spark: SparkSession, versions_location: str, known: set) -> list[str]:
     """Files of runs that failed before their commit (listed in no state)."""
     return [n for n in storage.list_names(spark, versions_location) if n not in known and not n.startswith(("_", "."))]
 
 
-def delete_files(spark: SparkSession, versions_location: str, names: List[str]) -> None:
+def delete_files(spark: SparkSession, versions_location: str, names: list[str]) -> None:
     for name in names:
         storage.delete(spark, storage.join(versions_location, name))
 
 
-def to_extra(state: OrderingState) -> Dict[str, str]:
+def to_extra(state: OrderingState) -> dict[str, str]:
     from .timeline import STATE_KEY
 
     return {STATE_KEY: state.to_json()}

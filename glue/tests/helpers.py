@@ -3,9 +3,10 @@
 import base64
 import gzip
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 import pyarrow as pa
 
@@ -68,7 +69,7 @@ BRIEF_DERIVED = [
 ]
 
 
-def brief_table(lake: str, **overrides: Any) -> Dict[str, Any]:
+def brief_table(lake: str, **overrides: Any) -> dict[str, Any]:
     table = {
         "lakeLocation": lake,
         "tableName": "transactions",
@@ -92,7 +93,7 @@ def uri(path: Path) -> str:
 # Exports (DynamoDB export layout, DYNAMODB_JSON)
 
 
-def write_export(root: Path, lines: List[str], files: int = 1, export_time_ms: int = 1690735800000) -> str:
+def write_export(root: Path, lines: list[str], files: int = 1, export_time_ms: int = 1690735800000) -> str:
     """Writes data/*.json.gz, manifest-files.json (JSON lines) and manifest-summary.json."""
     (root / "data").mkdir(parents=True, exist_ok=True)
     entries = []
@@ -127,12 +128,12 @@ def write_export(root: Path, lines: List[str], files: int = 1, export_time_ms: i
     return uri(root)
 
 
-def ddb_item(attrs: Dict[str, Any]) -> str:
+def ddb_item(attrs: dict[str, Any]) -> str:
     """A Python item (str / int / Decimal / bool / None / bytes / set / dict / list) as an export line."""
     return json.dumps({"Item": {k: to_ddb(v) for k, v in attrs.items()}}, separators=(",", ":"))
 
 
-def to_ddb(v: Any) -> Dict[str, Any]:
+def to_ddb(v: Any) -> dict[str, Any]:
     if isinstance(v, bool):
         return {"BOOL": v}
     if isinstance(v, (int, Decimal)):
@@ -161,9 +162,9 @@ def to_ddb(v: Any) -> Dict[str, Any]:
 # Landing lines (docs/encoding.md), encoded the way lambda/encoding.ts does
 
 
-def landing_line(attrs: Dict[str, Any], op: str, seq: int, ts_ms: int, ttl: bool = False) -> str:
-    body: Dict[str, str] = {}
-    types: Dict[str, Any] = {}
+def landing_line(attrs: dict[str, Any], op: str, seq: int, ts_ms: int, ttl: bool = False) -> str:
+    body: dict[str, str] = {}
+    types: dict[str, Any] = {}
     for k, v in attrs.items():
         name = "_" + k if k.startswith("_") else k
         text, desc = _plain(v)
@@ -227,10 +228,10 @@ def write_manifest(
     path: Path,
     kind: str,
     run_key: str,
-    table: Dict[str, Any],
-    files: Optional[List[str]] = None,
-    export: Optional[Dict[str, Any]] = None,
-    loaded_export_ms: Optional[int] = None,
+    table: dict[str, Any],
+    files: list[str] | None = None,
+    export: dict[str, Any] | None = None,
+    loaded_export_ms: int | None = None,
 ) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -250,7 +251,7 @@ def write_manifest(
     return uri(path)
 
 
-def read_with_hudi_rs(location: str) -> List[Dict[str, Any]]:
+def read_with_hudi_rs(location: str) -> list[dict[str, Any]]:
     """The table's snapshot read by hudi-rs (no Spark), as Python rows."""
     import hudi
 
@@ -261,5 +262,5 @@ def read_with_hudi_rs(location: str) -> List[Dict[str, Any]]:
     return pa.Table.from_batches(batches).to_pylist()
 
 
-def read_with_spark(spark, location: str) -> List[Dict[str, Any]]:
+def read_with_spark(spark, location: str) -> list[dict[str, Any]]:
     return [r.asDict() for r in spark.read.format("hudi").load(location).collect()]

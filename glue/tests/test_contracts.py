@@ -6,7 +6,7 @@ the summary schema. A field renamed on either side fails one of these tests."""
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, Set
+from typing import Any
 
 import jsonschema
 import pytest
@@ -18,13 +18,13 @@ from helpers import BRIEF_EXPORT_LINES, brief_table, landing_line, uri, write_ex
 CONTRACTS = Path(__file__).resolve().parents[2] / "core" / "contracts"
 
 
-def schema(name: str) -> Dict[str, Any]:
+def schema(name: str) -> dict[str, Any]:
     return json.loads((CONTRACTS / f"{name}.schema.json").read_text())
 
 
-def schema_paths(node: Dict[str, Any], prefix: str = "") -> Set[str]:
+def schema_paths(node: dict[str, Any], prefix: str = "") -> set[str]:
     """Every property path of a JSON Schema object: `table.keyFields`, `table.derivedColumns[].part` …"""
-    paths: Set[str] = set()
+    paths: set[str] = set()
     for variant in node.get("anyOf", []):
         paths |= schema_paths(variant, prefix)
     for name, sub in node.get("properties", {}).items():
@@ -39,7 +39,7 @@ def schema_paths(node: Dict[str, Any], prefix: str = "") -> Set[str]:
     return paths
 
 
-def full_manifest(kind: str) -> Dict[str, Any]:
+def full_manifest(kind: str) -> dict[str, Any]:
     """A manifest holding every field of the contract (for its kind)."""
     table = brief_table(
         "file:///lake/t", keyTypes={"account": "S", "create_at": "S"}, tombstoneLocation="file:///lake/t__tomb"
@@ -70,9 +70,9 @@ def full_manifest(kind: str) -> Dict[str, Any]:
     return m
 
 
-def asked_fields(monkeypatch, manifest: Dict[str, Any]) -> Set[str]:
+def asked_fields(monkeypatch, manifest: dict[str, Any]) -> set[str]:
     """The field paths parse_manifest reads (every `req` / `opt` of its reader)."""
-    asked: Set[str] = set()
+    asked: set[str] = set()
     reader = manifest_module._Reader
     original_check = reader._check
     original_opt = reader.opt

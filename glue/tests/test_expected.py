@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from ddb_lake_glue.columns import DERIVED, Column, Plan
-from ddb_lake_glue.expected import DerivedSpec, RowBuilder, canonical_overflow, _java_double_text
+from ddb_lake_glue.expected import DerivedSpec, RowBuilder, _java_double_text, canonical_overflow
 from ddb_lake_glue.lake import project
 from ddb_lake_glue.manifest import TableSpec, TypesConfig
 from ddb_lake_glue.records import record_schema
@@ -110,7 +110,7 @@ def _same(a, b):
         return a is not None and b is not None and bytes(a) == bytes(b)
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return a is not None and b is not None and Decimal(a) == Decimal(b)
-    return a == b and type(a) is type(b) or (a is None and b is None)
+    return (a == b and type(a) is type(b)) or (a is None and b is None)
 
 
 def test_verify_expects_exactly_what_the_jobs_write(spark):

@@ -27,7 +27,7 @@ from helpers import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
-from lake_reader import read_snapshot  # noqa: E402
+from lake_reader import read_snapshot
 
 EXPORT_MS = 1_700_000_000_000
 TABLE_TYPES = ["COPY_ON_WRITE", "MERGE_ON_READ"]

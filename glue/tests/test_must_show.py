@@ -3,7 +3,7 @@ duplicates and out-of-order versions, give a lake equal to the expected final st
 hudi-rs (no Spark) and with Spark."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from helpers import (
 
 ITEMS = 100_000
 EXPORT_MS = 1_690_750_000_000
-BASE = datetime(2023, 7, 30, 13, 0, tzinfo=timezone.utc)
+BASE = datetime(2023, 7, 30, 13, 0, tzinfo=UTC)
 
 
 def iso(dt: datetime) -> str:
@@ -64,7 +64,7 @@ def test_100k_export_then_three_messy_batches_equal_the_expected_state(spark, tm
         for _ in range(rnd.randint(1, 4)):
             seq += rnd.randint(1, 50)
             ts += rnd.randint(0, 3)
-            updated = iso(datetime(2023, 7, 30, 20, tzinfo=timezone.utc) + timedelta(microseconds=ts - EXPORT_MS))
+            updated = iso(datetime(2023, 7, 30, 20, tzinfo=UTC) + timedelta(microseconds=ts - EXPORT_MS))
             if current is not None and rnd.random() < 0.3:
                 events.append(landing_line(current, "remove", seq, ts))
                 current = None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import threading
+from datetime import UTC
 from typing import Any
-
 
 _export_request = threading.local()
 EXPORT_TOKEN_SECONDS = 8 * 3600
@@ -17,7 +17,7 @@ def _patch_table_export() -> None:
     import random
     import string
     import time
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from moto.core.responses import ActionResult
     from moto.core.utils import gzip_compress
@@ -34,10 +34,10 @@ def _patch_table_export() -> None:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         requested = getattr(_export_request, "export_time", None)
         self.start_time = now
-        self.export_time = datetime.fromtimestamp(float(requested), timezone.utc) if requested is not None else now
+        self.export_time = datetime.fromtimestamp(float(requested), UTC) if requested is not None else now
         self.end_time = None
         self.manifest_key = None
         self.client_token = getattr(_export_request, "token", None)
@@ -75,7 +75,7 @@ def _patch_table_export() -> None:
         ).encode()
         put(f"{root}/manifest-files.json", files)
         put(f"{root}/manifest-files.md5", md5(files).encode())
-        self.end_time = datetime.now(timezone.utc)
+        self.end_time = datetime.now(UTC)
         iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
         summary = json.dumps(
             {

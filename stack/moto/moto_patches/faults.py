@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-
 HOLD_TAG = "ddb-lake:fault:hold-stream"
 TRIM_TAG = "ddb-lake:fault:trim-stream"
 

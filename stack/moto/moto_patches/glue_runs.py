@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 GLUE_RUNNING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 
 
