@@ -16,10 +16,11 @@ from pyspark.sql import functions as F
 
 from ddb_lake_glue import hudi_table, layout, storage
 from ddb_lake_glue.columns import extend_plan
-from ddb_lake_glue.jobs import run_manifest_uri
+from ddb_lake_glue.jobs import export_data_files, run_manifest_uri
 from ddb_lake_glue.lake import attribute_stats, lake_columns, project, read_records
 from ddb_lake_glue.manifest import parse_manifest
 from ddb_lake_glue.records import DecodeContext
+from ddb_lake_glue.steps import derived_index as _derived_index
 
 items = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 changes = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
@@ -47,8 +48,6 @@ print(
 # The same DataFrame, materialised once, written as plain Parquet and as a Hudi bulk insert.
 mf = parse_manifest(storage.read_text(spark, m), m, "initialLoad", "il")
 ctx = DecodeContext.of(mf.table, mf.export.export_time_ms)
-from ddb_lake_glue.jobs import export_data_files  # noqa: E402
-from ddb_lake_glue.steps import derived_index as _derived_index  # noqa: E402
 
 files, _ = export_data_files(spark, mf.export.root)
 records = read_records(spark, [u for u, _ in files], ctx)

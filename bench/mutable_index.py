@@ -102,7 +102,9 @@ for size in [int(s) for s in args.sizes.split(",")]:
             rnd = random.Random(run)
             ids = rnd.sample(range(size), 1000)
             moved = set(ids[:100])
-            batch = rows_df(ids, lambda i: (i + (1 if i in moved else 0)) % TIERS, f"run {run}", f"{run + 2:04d}")
+            batch = rows_df(
+                ids, lambda i, moved=moved: (i + (1 if i in moved else 0)) % TIERS, f"run {run}", f"{run + 2:04d}"
+            )
             started = time.time()
             hudi_table.write(batch, location, options(location, "upsert", index), overwrite=False)
             if run:

@@ -64,7 +64,8 @@ def main(argv: Sequence[str]) -> int:
 
     out = sys.stdout
     if args.format == "json":
-        out.write(json.dumps([dict(zip(columns, (_json_value(v) for v in row))) for row in rows], ensure_ascii=False))
+        records = [dict(zip(columns, (_json_value(v) for v in row), strict=True)) for row in rows]
+        out.write(json.dumps(records, ensure_ascii=False))
         out.write("\n")
     elif args.format == "csv":
         writer = csv.writer(out, lineterminator="\n")
@@ -145,7 +146,7 @@ def _render_table(columns: list[str], rows: list[tuple], max_rows: int) -> str:
 
     def line(values: list[str]) -> str:
         return " | ".join(
-            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
+            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
         ).rstrip()
 
     parts = [line(columns), "-+-".join("-" * w for w in widths)]

@@ -222,7 +222,7 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
     key_select_l = ", ".join(f"l.{_q(k)}" for k in key_columns)
 
     def keys_of(row: Sequence[Any]) -> dict[str, Any]:
-        return {attribute_of.get(k, k): _json_value(v) for k, v in zip(key_columns, row)}
+        return {attribute_of.get(k, k): _json_value(v) for k, v in zip(key_columns, row, strict=True)}
 
     missing_count = con.execute(f"SELECT count(*) FROM e ANTI JOIN l ON {on_sql}").fetchone()[0]
     missing_rows = con.execute(
@@ -245,7 +245,7 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
     row = con.execute(f"SELECT count(*) FILTER (WHERE {any_diff}), {counts_sql} FROM e JOIN l ON {on_sql}").fetchone()
     differing_count = row[0]
     by_column: dict[str, int] = {}
-    for name, n in zip(compared, row[1:-1]):
+    for name, n in zip(compared, row[1:-1], strict=True):
         if n:
             by_column[attribute_of.get(name, name)] = n
     unmapped_rows = row[-1]

@@ -16,6 +16,7 @@ A batch in flight when the engine dies has no exit file: the runner reports it f
 workflow retries it under a new run key, which the commit metadata makes harmless.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -84,10 +85,8 @@ def serve(spark: SparkSession, request: dict[str, Any], jobs_dir: str) -> None:
             log.write("".join(traceback.format_exception(type(failure), failure, failure.__traceback__)))
         log.write(summary_line(summary) + "\n")
     # Nothing a run cached may outlive it: the next batch starts from what the lake holds.
-    try:
+    with contextlib.suppress(Exception):  # a dead session is found just below
         spark.catalog.clearCache()
-    except Exception:  # a dead session is found just below
-        pass
     _write_atomic(os.path.join(jobs_dir, f"{run_key}.exit"), "0\n" if summary.get("status") == "succeeded" else "1\n")
     _log(
         f"run {run_key}: {summary.get('status')} in {time.time() - started:.1f} s"

@@ -223,10 +223,7 @@ class _Reader:
 
     def _check(self, name: str, typ: Any) -> Any:
         value = self.raw[name]
-        if isinstance(value, bool) and typ is not bool and typ != (int, float):
-            ok = False
-        else:
-            ok = isinstance(value, typ)
+        ok = False if isinstance(value, bool) and typ is not bool and typ != (int, float) else isinstance(value, typ)
         if not ok:
             names = typ.__name__ if isinstance(typ, type) else "number"
             raise JobError(f"manifest {self.source}: {self.prefix}{name} must be a {names}")

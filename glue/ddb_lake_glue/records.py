@@ -74,11 +74,11 @@ def decode_lines(ctx: DecodeContext, rows: Iterable[tuple[Any, str]]) -> Iterato
         if not data.strip():
             continue
         try:
-            yield (True, None, source, None) + _decode(ctx, data)
+            yield (True, None, source, None, *_decode(ctx, data))
         except Rejected as e:
-            yield (False, str(e), source, _raw_text(data)) + empty
+            yield (False, str(e), source, _raw_text(data), *empty)
         except ValueError_ as e:
-            yield (False, str(e), source, _raw_text(data)) + empty
+            yield (False, str(e), source, _raw_text(data), *empty)
 
 
 def _raw_text(data: bytes) -> str:

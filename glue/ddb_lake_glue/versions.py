@@ -217,7 +217,7 @@ def next_state(
     """The state after this batch (`state`: already expired): its file added, many small files
     merged. Returns it, the names to delete after the commit, and (k, o) of the deletes the merge
     left out for their age (they go to the tombstones before the commit)."""
-    floor, kept, obsolete, aged_deletes = state.floor, state.files + [new_file], [], None
+    floor, kept, obsolete, aged_deletes = state.floor, [*state.files, new_file], [], None
     individual = sorted((f for f in kept if not f.merged), key=lambda f: f.at)
     if len(individual) > MERGE_AT:
         to_merge = [f for f in kept if f.merged] + individual[:-KEEP_INDIVIDUAL]

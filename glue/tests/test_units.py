@@ -1,5 +1,6 @@
 """Pure logic (no Spark): values, ordering, derived columns, column plan, arguments, manifest."""
 
+import itertools
 import json
 import random
 from decimal import Decimal
@@ -143,7 +144,7 @@ def test_number_ordering_matches_numeric_order():
         values.append(Decimal(f"{rnd.choice(['', '-'])}{digits}E{rnd.randint(-60, 60)}"))
     encoded = [(number_part(number_text(v)), v) for v in values]
     ordered = sorted(encoded)
-    assert all(a[1] <= b[1] for a, b in zip(ordered, ordered[1:]))
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(ordered))
     assert len({e for e, _ in encoded}) == len(set(values))  # equal values, equal encodings
     assert len({len(e) for e, v in encoded if v != 0}) == 1  # fixed width
 
@@ -199,7 +200,9 @@ def test_column_names():
 
 
 def test_number_types():
-    s = lambda **kw: AttributeStats("n", "N", 1, **kw)  # noqa: E731
+    def s(**kw):
+        return AttributeStats("n", "N", 1, **kw)
+
     assert number_type("auto", s(all_long=True, max_scale=0, max_int_digits=5)) == "bigint"
     assert number_type("auto", s(all_long=False, max_scale=2, max_int_digits=5)) == "decimal(38,18)"
     assert number_type("auto", s(all_long=False, max_scale=0, max_int_digits=30)) == "decimal(38,8)"
@@ -271,7 +274,7 @@ def test_manifest_errors_say_what_to_fix():
     with pytest.raises(JobError, match="keyFields"):
         parse_manifest(json.dumps(bad), "m", "incremental", "r")
     bad = dict(good, table=dict(good["table"], types={"columns": {"x": "int"}}))
-    with pytest.raises(JobError, match="types.columns.x"):
+    with pytest.raises(JobError, match=r"types\.columns\.x"):
         parse_manifest(json.dumps(bad), "m", "incremental", "r")
     with pytest.raises(JobError, match="not valid JSON"):
         parse_manifest("{", "m", "incremental", "r")

@@ -76,7 +76,10 @@ def _patch_table_export() -> None:
         put(f"{root}/manifest-files.json", files)
         put(f"{root}/manifest-files.md5", md5(files).encode())
         self.end_time = datetime.now(UTC)
-        iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
+
+        def iso(t: datetime) -> str:
+            return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
         summary = json.dumps(
             {
                 "version": "2020-06-30",
