@@ -26,25 +26,25 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("DDB_LAKE_BENCH_SPARK_PORT", "7300")
 os.environ.setdefault("DDB_LAKE_BENCH_BLOCK_MANAGER_PORT", "8300")
 
-from common import OUT, REPO, session  # noqa: E402
+from common import OUT, REPO, session
 
 sys.path.insert(0, str(REPO / "python"))
 
-from pyspark.sql import functions as F  # noqa: E402
+from pyspark.sql import functions as F
 
-from ddb_lake_glue import hudi_table, layout, timeline  # noqa: E402
-from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Plan  # noqa: E402
-from ddb_lake_glue.jobs import run_manifest_uri  # noqa: E402
-from ddb_lake_glue.manifest import parse_manifest  # noqa: E402
-from ddb_lake_glue.ordering import export_stream_position, ordering_value  # noqa: E402
-from ddb_lake_glue.versions import OrderingState, to_extra  # noqa: E402
-from lake_reader import read_snapshot  # noqa: E402
+from ddb_lake_glue import hudi_table, layout, timeline
+from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Plan
+from ddb_lake_glue.jobs import run_manifest_uri
+from ddb_lake_glue.manifest import parse_manifest
+from ddb_lake_glue.ordering import export_stream_position, ordering_value
+from ddb_lake_glue.versions import OrderingState, to_extra
+from lake_reader import read_snapshot
 
 CACHE = OUT / "batch-scale"
 EXPORT_MS = 1_690_750_000_000
@@ -56,14 +56,32 @@ def user_id(i: int) -> str:
 
 
 def table_spec(lake: str, table_type: str) -> dict:
-    return {"lakeLocation": lake, "tableName": "users", "keyFields": ["user_id"], "orderingField": None, "derivedColumns": [],
-            "partitionFields": [], "maxRejectedShare": 0.0, "keyTypes": {"user_id": "S"}, "tableType": table_type}
+    return {
+        "lakeLocation": lake,
+        "tableName": "users",
+        "keyFields": ["user_id"],
+        "orderingField": None,
+        "derivedColumns": [],
+        "partitionFields": [],
+        "maxRejectedShare": 0.0,
+        "keyTypes": {"user_id": "S"},
+        "tableType": table_type,
+    }
 
 
 def manifest(path: Path, kind: str, run_key: str, table: dict, **fields) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"version": 1, "runKey": run_key, "pipeline": "bench", "kind": kind, "table": table, "files": [], "export": None,
-           "rejectedLocation": f"file://{path.parent}/_rejected/{run_key}", "summaryUri": f"file://{path.parent}/{run_key}.summary.json"}
+    doc = {
+        "version": 1,
+        "runKey": run_key,
+        "pipeline": "bench",
+        "kind": kind,
+        "table": table,
+        "files": [],
+        "export": None,
+        "rejectedLocation": f"file://{path.parent}/_rejected/{run_key}",
+        "summaryUri": f"file://{path.parent}/{run_key}.summary.json",
+    }
     doc.update(fields)
     path.write_text(json.dumps(doc))
     return "file://" + str(path)
@@ -74,17 +92,39 @@ def probe_plan(spark) -> Plan:
     root = CACHE / "plan-probe"
     shutil.rmtree(root, ignore_errors=True)
     (root / "export" / "data").mkdir(parents=True)
-    lines = [json.dumps({"Item": {"user_id": {"S": user_id(i)}, "name": {"S": f"User {i}"}, "email": {"S": f"user{i}@example.com"},
-                                  "score": {"N": str(i * 7919 % 100000)}, "note": {"S": f"Note number {i} of the bench."},
-                                  "updated": {"S": "2023-07-30T13:00:00.000000+0000"}}}) for i in range(1000)]
+    lines = [
+        json.dumps(
+            {
+                "Item": {
+                    "user_id": {"S": user_id(i)},
+                    "name": {"S": f"User {i}"},
+                    "email": {"S": f"user{i}@example.com"},
+                    "score": {"N": str(i * 7919 % 100000)},
+                    "note": {"S": f"Note number {i} of the bench."},
+                    "updated": {"S": "2023-07-30T13:00:00.000000+0000"},
+                }
+            }
+        )
+        for i in range(1000)
+    ]
     import gzip
 
     with gzip.open(root / "export" / "data" / "part.json.gz", "wt") as f:
         f.write("\n".join(lines) + "\n")
-    (root / "export" / "manifest-files.json").write_text(json.dumps({"itemCount": 1000, "dataFileS3Key": "x/data/part.json.gz"}) + "\n")
-    (root / "export" / "manifest-summary.json").write_text(json.dumps({"itemCount": 1000, "outputFormat": "DYNAMODB_JSON"}))
+    (root / "export" / "manifest-files.json").write_text(
+        json.dumps({"itemCount": 1000, "dataFileS3Key": "x/data/part.json.gz"}) + "\n"
+    )
+    (root / "export" / "manifest-summary.json").write_text(
+        json.dumps({"itemCount": 1000, "outputFormat": "DYNAMODB_JSON"})
+    )
     table = table_spec(f"file://{root}/lake", "COPY_ON_WRITE")
-    m = manifest(root / "m" / "il.json", "initialLoad", "il", table, export={"root": f"file://{root}/export", "exportTimeMs": EXPORT_MS})
+    m = manifest(
+        root / "m" / "il.json",
+        "initialLoad",
+        "il",
+        table,
+        export={"root": f"file://{root}/export", "exportTimeMs": EXPORT_MS},
+    )
     run_manifest_uri(spark, m, "initialLoad", "il")
     tl = timeline.read_timeline(spark, table["lakeLocation"])
     return Plan.from_json(timeline.require_plan(tl, spark)[1][timeline.PLAN_KEY])
@@ -98,20 +138,39 @@ def build(spark, plan: Plan, table_type: str, size: int, rebuild: bool) -> Path:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     lake = f"file://{folder}/lake"
-    spec = parse_manifest(json.dumps({"version": 1, "runKey": "il", "pipeline": "bench", "kind": "initialLoad", "table": table_spec(lake, table_type),
-                                      "export": {"root": "unused", "exportTimeMs": EXPORT_MS}, "rejectedLocation": "unused", "summaryUri": "unused"}),
-                          "bench", "initialLoad", "il").table
+    spec = parse_manifest(
+        json.dumps(
+            {
+                "version": 1,
+                "runKey": "il",
+                "pipeline": "bench",
+                "kind": "initialLoad",
+                "table": table_spec(lake, table_type),
+                "export": {"root": "unused", "exportTimeMs": EXPORT_MS},
+                "rejectedLocation": "unused",
+                "summaryUri": "unused",
+            }
+        ),
+        "bench",
+        "initialLoad",
+        "il",
+    ).table
     exported = ordering_value(None, None, export_stream_position(EXPORT_MS), 0)
     i = F.col("id")
     values = {
         "user_id": F.format_string("u%010d", (i * MULTIPLIER) % 10**10),
-        "name": F.format_string("User %d", i), "email": F.format_string("user%d@example.com", i),
-        "score": (i * 7919 % 100000).cast("bigint"), "note": F.format_string("Note number %d of the bench.", i),
+        "name": F.format_string("User %d", i),
+        "email": F.format_string("user%d@example.com", i),
+        "score": (i * 7919 % 100000).cast("bigint"),
+        "note": F.format_string("Note number %d of the bench.", i),
         "updated": F.lit("2023-07-30T13:00:00.000000+0000"),
     }
-    rows = spark.range(size).select(*[values[c.attribute].cast(c.type).alias(c.name) for c in plan.columns],
-                                    F.lit(exported).alias(ORDERING_COLUMN), F.lit(None).cast("string").alias(OVERFLOW_COLUMN),
-                                    F.lit(False).alias(DELETED_COLUMN))
+    rows = spark.range(size).select(
+        *[values[c.attribute].cast(c.type).alias(c.name) for c in plan.columns],
+        F.lit(exported).alias(ORDERING_COLUMN),
+        F.lit(None).cast("string").alias(OVERFLOW_COLUMN),
+        F.lit(False).alias(DELETED_COLUMN),
+    )
     chosen = layout.choose(spec, size)
     extra = {timeline.INDEX_KEY: chosen.to_json(), **to_extra(OrderingState(high_water=exported, floor=exported))}
     options = hudi_table.write_options(spark, spec, plan, "bulk_insert", "il", table_type, chosen, extra)
@@ -135,8 +194,22 @@ def changes(size: int, batch: int, n: int) -> list:
             uid, op = user_id(rnd.randrange(size)), "remove"
         else:
             uid, op = f"n{batch:03d}{c:06d}", "insert"
-        lines.append(json.dumps({"user_id": uid, "name": f"User {uid}", "email": f"{uid}@example.com", "score": c, "note": f"changed in batch {batch}",
-                                 "updated": "2023-07-30T20:00:00.000000+0000", "_op": op, "_seq": str(seq), "_ts": ts, "_ttl": False}))
+        lines.append(
+            json.dumps(
+                {
+                    "user_id": uid,
+                    "name": f"User {uid}",
+                    "email": f"{uid}@example.com",
+                    "score": c,
+                    "note": f"changed in batch {batch}",
+                    "updated": "2023-07-30T20:00:00.000000+0000",
+                    "_op": op,
+                    "_seq": str(seq),
+                    "_ts": ts,
+                    "_ttl": False,
+                }
+            )
+        )
     return lines
 
 
@@ -173,7 +246,11 @@ class Work:
         return time.time() - started, summary
 
     def size_on_disk(self, root=None) -> int:
-        return sum(p.stat().st_size for p in ((root or self.root) / "lake").rglob("*") if p.is_file() and not p.name.endswith(".crc"))
+        return sum(
+            p.stat().st_size
+            for p in ((root or self.root) / "lake").rglob("*")
+            if p.is_file() and not p.name.endswith(".crc")
+        )
 
 
 def main() -> None:
@@ -200,7 +277,10 @@ def main() -> None:
         for key, work in works.items():
             seconds, summary = work.batch(spark, run, args.changes)
             work.runs.append((seconds, summary))
-            print(f"  run {run + 1}: {key[0]} {key[1]:>10,} rows: {seconds:5.2f} s  phases {summary['phases']}", flush=True)
+            print(
+                f"  run {run + 1}: {key[0]} {key[1]:>10,} rows: {seconds:5.2f} s  phases {summary['phases']}",
+                flush=True,
+            )
     results = []
     for key, work in works.items():
         late_seconds, late = work.batch(spark, 100, args.changes, replay=work.files[0])
@@ -212,41 +292,79 @@ def main() -> None:
         compaction = work.compact(spark) if work.table_type == "MERGE_ON_READ" else None
         times = [s for s, _ in work.runs]
         median_run = sorted(work.runs, key=lambda r: r[0])[len(work.runs) // 2]
-        results.append({
-            "tableType": key[0], "rows": key[1], "buckets": work.buckets, "batchSeconds": [round(t, 2) for t in times],
-            "median": round(statistics.median(times), 2), "medianPhases": median_run[1]["phases"],
-            "bytesWritten": median_run[1].get("bytesWritten"), "upserted": median_run[1]["upserted"], "deleted": median_run[1]["deleted"],
-            "lateBatchSeconds": round(late_seconds, 2), "lateBatch": {k: late.get(k) for k in ("upserted", "superseded", "orderingCandidates", "orderingLakeLookups", "versionsFilesRead")},
-            "hudiRsReadSeconds": round(read_seconds, 2), "hudiRsRows": read_rows,
-            "compactionSeconds": round(compaction[0], 2) if compaction else None,
-            "compaction": {k: compaction[1].get(k) for k in ("fileGroupsCompacted", "logFilesCompacted", "logBytesCompacted", "bytesWritten")} if compaction else None,
-            "lakeBytesLoaded": work.loaded_bytes, "lakeBytesAfterBatches": after_batches,
-        })
-        print(f"  {key[0]} {key[1]:,}: late batch {late_seconds:.2f} s, hudi-rs read {read_seconds:.2f} s ({read_rows:,} rows)"
-              + (f", compaction {compaction[0]:.1f} s" if compaction else ""), flush=True)
+        results.append(
+            {
+                "tableType": key[0],
+                "rows": key[1],
+                "buckets": work.buckets,
+                "batchSeconds": [round(t, 2) for t in times],
+                "median": round(statistics.median(times), 2),
+                "medianPhases": median_run[1]["phases"],
+                "bytesWritten": median_run[1].get("bytesWritten"),
+                "upserted": median_run[1]["upserted"],
+                "deleted": median_run[1]["deleted"],
+                "lateBatchSeconds": round(late_seconds, 2),
+                "lateBatch": {
+                    k: late.get(k)
+                    for k in (
+                        "upserted",
+                        "superseded",
+                        "orderingCandidates",
+                        "orderingLakeLookups",
+                        "versionsFilesRead",
+                    )
+                },
+                "hudiRsReadSeconds": round(read_seconds, 2),
+                "hudiRsRows": read_rows,
+                "compactionSeconds": round(compaction[0], 2) if compaction else None,
+                "compaction": {
+                    k: compaction[1].get(k)
+                    for k in ("fileGroupsCompacted", "logFilesCompacted", "logBytesCompacted", "bytesWritten")
+                }
+                if compaction
+                else None,
+                "lakeBytesLoaded": work.loaded_bytes,
+                "lakeBytesAfterBatches": after_batches,
+            }
+        )
+        print(
+            f"  {key[0]} {key[1]:,}: late batch {late_seconds:.2f} s, hudi-rs read {read_seconds:.2f} s ({read_rows:,} rows)"
+            + (f", compaction {compaction[0]:.1f} s" if compaction else ""),
+            flush=True,
+        )
     spark.stop()
     report(results, time.time() - started)
-    out = OUT / f"batch-scale-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out = OUT / f"batch-scale-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps({"results": results, "loadAverage": os.getloadavg(), "changes": args.changes}, indent=2))
     print(f"figures: {out}")
 
 
 def report(results: list, seconds: float) -> None:
-    print(f"\nbatch of 1,000 changes, keys spread uniformly, no time partitioning; median of 3 (s); {seconds:.0f} s in all; "
-          f"load average now {os.getloadavg()[0]:.1f}")
-    header = f"{'table type':<14} {'rows':>11} {'buckets':>7} {'batch s (3 runs)':>20} {'median':>7} {'x smallest':>10} {'MB written':>10} " \
-             f"{'late s':>7} {'hudi-rs s':>9} {'compact s (groups)':>18} {'lake MB':>8} {'after':>6}"
+    print(
+        f"\nbatch of 1,000 changes, keys spread uniformly, no time partitioning; median of 3 (s); {seconds:.0f} s in all; "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
+    header = (
+        f"{'table type':<14} {'rows':>11} {'buckets':>7} {'batch s (3 runs)':>20} {'median':>7} {'x smallest':>10} {'MB written':>10} "
+        f"{'late s':>7} {'hudi-rs s':>9} {'compact s (groups)':>18} {'lake MB':>8} {'after':>6}"
+    )
     print(header)
     print("-" * len(header))
     for t in dict.fromkeys(r["tableType"] for r in results):
         rows = [r for r in results if r["tableType"] == t]
         smallest = rows[0]["median"]
         for r in rows:
-            compact = f"{r['compactionSeconds']:.1f} ({r['compaction']['fileGroupsCompacted']}/{r['buckets']})" if r["compactionSeconds"] is not None else "-"
+            compact = (
+                f"{r['compactionSeconds']:.1f} ({r['compaction']['fileGroupsCompacted']}/{r['buckets']})"
+                if r["compactionSeconds"] is not None
+                else "-"
+            )
             runs = " ".join(f"{x:.2f}" for x in r["batchSeconds"])
-            print(f"{t:<14} {r['rows']:>11,} {r['buckets']:>7} {runs:>20} {r['median']:>7.2f} {r['median'] / smallest:>10.2f} "
-                  f"{(r['bytesWritten'] or 0) / 1e6:>10.1f} {r['lateBatchSeconds']:>7.2f} {r['hudiRsReadSeconds']:>9.2f} {compact:>18} "
-                  f"{r['lakeBytesLoaded'] / 1e6:>8.0f} {r['lakeBytesAfterBatches'] / 1e6:>6.0f}")
+            print(
+                f"{t:<14} {r['rows']:>11,} {r['buckets']:>7} {runs:>20} {r['median']:>7.2f} {r['median'] / smallest:>10.2f} "
+                f"{(r['bytesWritten'] or 0) / 1e6:>10.1f} {r['lateBatchSeconds']:>7.2f} {r['hudiRsReadSeconds']:>9.2f} {compact:>18} "
+                f"{r['lakeBytesLoaded'] / 1e6:>8.0f} {r['lakeBytesAfterBatches'] / 1e6:>6.0f}"
+            )
         print(f"{t}: largest / smallest = {rows[-1]['median'] / smallest:.2f}")
 
 

@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 
 import boto3
+
 from common import OUT, Clock, manifest, session, table_spec, write_changes, write_export
 
+# common puts glue/ and glue/tests/ on sys.path, so it is imported before the imports below
+# isort: split
 from ddb_lake_glue.jobs import run_manifest_uri
 from ddb_lake_glue.spark import configure_local_s3
 
@@ -28,8 +31,11 @@ work = OUT / "lake-location"
 shutil.rmtree(work, ignore_errors=True)
 export = write_export(OUT / f"export-{items}", items)
 
-moto = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+moto = subprocess.Popen(
+    [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+)
 try:
     for _ in range(100):
         try:
@@ -37,27 +43,48 @@ try:
             break
         except OSError:
             time.sleep(0.1)
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="moto",
-                 aws_secret_access_key="moto").create_bucket(Bucket="bench-lake")
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="moto", aws_secret_access_key="moto"
+    ).create_bucket(Bucket="bench-lake")
     spark = session("bench lake-location")
     configure_local_s3(spark, endpoint)
-    changes_uris = [write_changes(work / "landing" / f"b{b}", items, changes, files=2, seed=100 + b, seq0=10**20 + b * 10**6)
-                    for b in range(batches)]
+    changes_uris = [
+        write_changes(work / "landing" / f"b{b}", items, changes, files=2, seed=100 + b, seq0=10**20 + b * 10**6)
+        for b in range(batches)
+    ]
 
     def run(name: str, lake: str) -> None:
         table = table_spec(lake)
         clock = Clock()
-        run_manifest_uri(spark, manifest(work / name / "il.json", "initialLoad", "il", table,
-                                         export={"root": export, "exportTimeMs": 1_690_750_000_000}), "initialLoad", "il")
+        run_manifest_uri(
+            spark,
+            manifest(
+                work / name / "il.json",
+                "initialLoad",
+                "il",
+                table,
+                export={"root": export, "exportTimeMs": 1_690_750_000_000},
+            ),
+            "initialLoad",
+            "il",
+        )
         load = clock.lap()
         incs = []
         for b, uris in enumerate(changes_uris):
-            run_manifest_uri(spark, manifest(work / name / f"inc{b}.json", "incremental", f"inc{b}", table, files=uris), "incremental", f"inc{b}")
+            run_manifest_uri(
+                spark,
+                manifest(work / name / f"inc{b}.json", "incremental", f"inc{b}", table, files=uris),
+                "incremental",
+                f"inc{b}",
+            )
             incs.append(clock.lap())
         rows = spark.read.format("hudi").load(lake).count()
         read = clock.lap()
-        print(f"{name:>8}: initial load {items:,} items {load:6.1f} s | {batches} incremental batches of {changes:,} changes "
-              f"{', '.join(f'{x:.1f}' for x in incs)} s (mean {sum(incs) / len(incs):.1f}) | snapshot count {rows:,} in {read:.1f} s", flush=True)
+        print(
+            f"{name:>8}: initial load {items:,} items {load:6.1f} s | {batches} incremental batches of {changes:,} changes "
+            f"{', '.join(f'{x:.1f}' for x in incs)} s (mean {sum(incs) / len(incs):.1f}) | snapshot count {rows:,} in {read:.1f} s",
+            flush=True,
+        )
 
     run("warm-up", f"file://{work}/warmup")  # the first run in a JVM pays JIT and class loading
     run("file://", f"file://{work}/lake")

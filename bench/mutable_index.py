@@ -18,35 +18,61 @@ import time
 os.environ.setdefault("DDB_LAKE_BENCH_SPARK_PORT", "7300")
 os.environ.setdefault("DDB_LAKE_BENCH_BLOCK_MANAGER_PORT", "8300")
 
-from common import OUT, session  # noqa: E402
+from common import OUT, session
 
-from pyspark.sql import functions as F  # noqa: E402
+# common puts glue/ and glue/tests/ on sys.path, so it is imported before the imports below
+# isort: split
+from pyspark.sql import functions as F
 
-from ddb_lake_glue import hudi_table, layout  # noqa: E402
-from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Column, Plan  # noqa: E402
-from ddb_lake_glue.manifest import TableSpec, TypesConfig  # noqa: E402
+from ddb_lake_glue import hudi_table, layout
+from ddb_lake_glue.columns import DELETED_COLUMN, ORDERING_COLUMN, OVERFLOW_COLUMN, Column, Plan
+from ddb_lake_glue.manifest import TableSpec, TypesConfig
 
 WORK = OUT / "mutable-index"
-PLAN = Plan([Column("user_id", "user_id", "S", "string"), Column("tier", "tier", "S", "string"), Column("note", "note", "S", "string")])
+PLAN = Plan(
+    [
+        Column("user_id", "user_id", "S", "string"),
+        Column("tier", "tier", "S", "string"),
+        Column("note", "note", "S", "string"),
+    ]
+)
 TIERS = 16
 INDEXES = {
     "GLOBAL_SIMPLE": {},
-    "RECORD_INDEX": {"hoodie.index.type": "RECORD_INDEX", "hoodie.metadata.enable": "true", "hoodie.metadata.record.index.enable": "true",
-                     "hoodie.record.index.update.partition.path": "true"},
+    "RECORD_INDEX": {
+        "hoodie.index.type": "RECORD_INDEX",
+        "hoodie.metadata.enable": "true",
+        "hoodie.metadata.record.index.enable": "true",
+        "hoodie.record.index.update.partition.path": "true",
+    },
 }
 
 
 def options(location: str, operation: str, index: str) -> dict:
-    spec = TableSpec(lake_location=location, table_name="users", key_fields=["user_id"], ordering_field=None, derived_columns=[],
-                     partition_fields=["tier"], types=TypesConfig(), max_rejected_share=0, glue_database=None, tombstone_location="")
-    opts = hudi_table.write_options(spark, spec, PLAN, operation, "bench", "MERGE_ON_READ", layout.IndexLayout("GLOBAL_SIMPLE"))
+    spec = TableSpec(
+        lake_location=location,
+        table_name="users",
+        key_fields=["user_id"],
+        ordering_field=None,
+        derived_columns=[],
+        partition_fields=["tier"],
+        types=TypesConfig(),
+        max_rejected_share=0,
+        glue_database=None,
+        tombstone_location="",
+    )
+    opts = hudi_table.write_options(
+        spark, spec, PLAN, operation, "bench", "MERGE_ON_READ", layout.IndexLayout("GLOBAL_SIMPLE")
+    )
     opts.update(INDEXES[index])
     return opts
 
 
 def rows_df(ids, tier_of, note: str, ordering: str):
-    return spark.createDataFrame([(f"u{i:010d}", f"t{tier_of(i):02d}", note, ordering, None, False) for i in ids],
-                                 f"user_id string, tier string, note string, {ORDERING_COLUMN} string, {OVERFLOW_COLUMN} string, {DELETED_COLUMN} boolean")
+    return spark.createDataFrame(
+        [(f"u{i:010d}", f"t{tier_of(i):02d}", note, ordering, None, False) for i in ids],
+        f"user_id string, tier string, note string, {ORDERING_COLUMN} string, {OVERFLOW_COLUMN} string, {DELETED_COLUMN} boolean",
+    )
 
 
 parser = argparse.ArgumentParser(prog="bench/mutable-index")
@@ -60,9 +86,14 @@ for size in [int(s) for s in args.sizes.split(",")]:
     for index in INDEXES:
         location = f"file://{WORK}/{index}-{size}"
         shutil.rmtree(WORK / f"{index}-{size}", ignore_errors=True)
-        base = spark.range(size).select(F.format_string("u%010d", "id").alias("user_id"), F.format_string("t%02d", F.col("id") % TIERS).alias("tier"),
-                                        F.lit("exported").alias("note"), F.lit("0001").alias(ORDERING_COLUMN),
-                                        F.lit(None).cast("string").alias(OVERFLOW_COLUMN), F.lit(False).alias(DELETED_COLUMN))
+        base = spark.range(size).select(
+            F.format_string("u%010d", "id").alias("user_id"),
+            F.format_string("t%02d", F.col("id") % TIERS).alias("tier"),
+            F.lit("exported").alias("note"),
+            F.lit("0001").alias(ORDERING_COLUMN),
+            F.lit(None).cast("string").alias(OVERFLOW_COLUMN),
+            F.lit(False).alias(DELETED_COLUMN),
+        )
         started = time.time()
         hudi_table.write(base, location, options(location, "bulk_insert", index), overwrite=True)
         load = time.time() - started
@@ -71,7 +102,9 @@ for size in [int(s) for s in args.sizes.split(",")]:
             rnd = random.Random(run)
             ids = rnd.sample(range(size), 1000)
             moved = set(ids[:100])
-            batch = rows_df(ids, lambda i: (i + (1 if i in moved else 0)) % TIERS, f"run {run}", f"{run + 2:04d}")
+            batch = rows_df(
+                ids, lambda i, moved=moved: (i + (1 if i in moved else 0)) % TIERS, f"run {run}", f"{run + 2:04d}"
+            )
             started = time.time()
             hudi_table.write(batch, location, options(location, "upsert", index), overwrite=False)
             if run:
@@ -79,10 +112,15 @@ for size in [int(s) for s in args.sizes.split(",")]:
         check = spark.read.format("hudi").load(location)
         rows, keys = check.count(), check.select("user_id").distinct().count()
         results[(size, index)] = (load, times)
-        print(f"  {index:<14} {size:>10,} rows: load {load:6.1f} s, batches {' '.join(f'{t:.2f}' for t in times)} s, "
-              f"median {statistics.median(times):.2f} s (rows {rows:,}, distinct keys {keys:,})", flush=True)
+        print(
+            f"  {index:<14} {size:>10,} rows: load {load:6.1f} s, batches {' '.join(f'{t:.2f}' for t in times)} s, "
+            f"median {statistics.median(times):.2f} s (rows {rows:,}, distinct keys {keys:,})",
+            flush=True,
+        )
 spark.stop()
-print(f"\nmerge-on-read, partitioned by a mutable attribute ({TIERS} values), 1,000 upserts of spread keys, 100 moving; "
-      f"median of {args.runs}; load average now {os.getloadavg()[0]:.1f}")
+print(
+    f"\nmerge-on-read, partitioned by a mutable attribute ({TIERS} values), 1,000 upserts of spread keys, 100 moving; "
+    f"median of {args.runs}; load average now {os.getloadavg()[0]:.1f}"
+)
 for (size, index), (load, times) in results.items():
     print(f"{index:<14} {size:>10,} rows  bulk insert {load:6.1f} s  batch median {statistics.median(times):6.2f} s")

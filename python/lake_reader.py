@@ -15,12 +15,10 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Optional
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 from hudi import HudiReadOptions, HudiTableBuilder
-
 
 PLAN_KEY = "_ddb_lake_plan"
 
@@ -39,10 +37,10 @@ class LakeSnapshot:
     #: The extra metadata of the newest ddb-lake write at or before that commit (ddb-lake keeps
     #: `_ddb_lake_plan` and `_ddb_lake_run_key` there; a compaction commit carries neither, so on a
     #: merge-on-read table just compacted it is the ingest commit before it).
-    extra_metadata: Dict[str, str] = field(default_factory=dict)
+    extra_metadata: dict[str, str] = field(default_factory=dict)
 
 
-def read_snapshot(location: str, storage_options: Optional[Dict[str, str]] = None) -> LakeSnapshot:
+def read_snapshot(location: str, storage_options: dict[str, str] | None = None) -> LakeSnapshot:
     """The table's rows as of its latest completed commit, Hudi meta columns included."""
     uri = _normalise(location)
     _check_local(uri)
@@ -61,17 +59,24 @@ def read_snapshot(location: str, storage_options: Optional[Dict[str, str]] = Non
     batches = table.read(HudiReadOptions().with_as_of_timestamp(instant))
     data = pa.Table.from_batches(batches) if batches else table.get_schema_with_meta_fields().empty_table()
     return LakeSnapshot(
-        table_name=table.table_name, table_type=table.table_type, instant=instant, data=data, extra_metadata=_extra_metadata(timeline, instant)
+        table_name=table.table_name,
+        table_type=table.table_type,
+        instant=instant,
+        data=data,
+        extra_metadata=_extra_metadata(timeline, instant),
     )
 
 
-def _extra_metadata(timeline, instant: str) -> Dict[str, str]:
+def _extra_metadata(timeline, instant: str) -> dict[str, str]:
     """The extra metadata of the newest commit at or before `instant` that carries a ddb-lake column
     plan (empty when there is none or it cannot be read). Commits of both table types: `commit`
     (copy-on-write; merge-on-read compactions), `deltacommit` (merge-on-read), `replacecommit`."""
     try:
-        completed = (list(timeline.get_completed_commits(desc=True)) + list(timeline.get_completed_deltacommits(desc=True))
-                     + list(timeline.get_completed_replacecommits(desc=True)))
+        completed = (
+            list(timeline.get_completed_commits(desc=True))
+            + list(timeline.get_completed_deltacommits(desc=True))
+            + list(timeline.get_completed_replacecommits(desc=True))
+        )
     except Exception:
         return {}
     for candidate in sorted((i for i in completed if i.timestamp <= instant), key=lambda i: i.timestamp, reverse=True):
@@ -88,7 +93,9 @@ def _normalise(location: str) -> str:
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", location):
         scheme = location.split("://", 1)[0].lower()
         if scheme not in ("s3", "s3a", "file"):
-            raise LakeError(f"lake location {location} has an unsupported scheme; use s3://…, file://… or a local folder")
+            raise LakeError(
+                f"lake location {location} has an unsupported scheme; use s3://…, file://… or a local folder"
+            )
         return location.rstrip("/")
     return os.path.abspath(location)
 
@@ -104,7 +111,7 @@ def _check_local(uri: str) -> None:
         raise LakeError(f"{path} is not a Hudi table (no .hoodie/hoodie.properties)")
 
 
-def _describe_open_error(location: str, uri: str, options: Dict[str, str], err: Exception) -> str:
+def _describe_open_error(location: str, uri: str, options: dict[str, str], err: Exception) -> str:
     text = str(err)
     bucket = urlparse(uri).netloc
     if "NoSuchBucket" in text:

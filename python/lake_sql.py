@@ -21,7 +21,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import duckdb
 
@@ -44,7 +45,9 @@ def main(argv: Sequence[str]) -> int:
         con.register(VIEW_ALIAS, snapshot.data)
         if snapshot.table_name and snapshot.table_name != VIEW_ALIAS:
             con.register(snapshot.table_name, snapshot.data)
-        views = [VIEW_ALIAS] + ([snapshot.table_name] if snapshot.table_name and snapshot.table_name != VIEW_ALIAS else [])
+        views = [VIEW_ALIAS] + (
+            [snapshot.table_name] if snapshot.table_name and snapshot.table_name != VIEW_ALIAS else []
+        )
         try:
             result = con.execute(args.query)
         except duckdb.CatalogException as err:
@@ -61,7 +64,8 @@ def main(argv: Sequence[str]) -> int:
 
     out = sys.stdout
     if args.format == "json":
-        out.write(json.dumps([dict(zip(columns, (_json_value(v) for v in row))) for row in rows], ensure_ascii=False))
+        records = [dict(zip(columns, (_json_value(v) for v in row), strict=True)) for row in rows]
+        out.write(json.dumps(records, ensure_ascii=False))
         out.write("\n")
     elif args.format == "csv":
         writer = csv.writer(out, lineterminator="\n")
@@ -87,7 +91,11 @@ def _one_line(err: Exception) -> str:
     first = lines[0]
     near = next((line for line in lines[1:] if line.startswith("LINE ")), None)
     message = f"{first} ({near})" if near else first
-    return message if message.lower().startswith(("parser", "binder", "catalog", "conversion", "invalid", "not implemented")) else f"SQL error: {message}"
+    return (
+        message
+        if message.lower().startswith(("parser", "binder", "catalog", "conversion", "invalid", "not implemented"))
+        else f"SQL error: {message}"
+    )
 
 
 def _json_value(v: Any) -> Any:
@@ -122,18 +130,24 @@ def _text(v: Any) -> str:
     return j if isinstance(j, str) else repr(j) if isinstance(j, float) else str(j)
 
 
-def _render_table(columns: List[str], rows: List[tuple], max_rows: int) -> str:
+def _render_table(columns: list[str], rows: list[tuple], max_rows: int) -> str:
     shown = rows[:max_rows] if max_rows > 0 else rows
     cells = [[_text(v).replace("\n", "\\n") for v in row] for row in shown]
     numeric = [
-        all(isinstance(row[i], (int, float, decimal.Decimal)) and not isinstance(row[i], bool) for row in shown if row[i] is not None)
+        all(
+            isinstance(row[i], (int, float, decimal.Decimal)) and not isinstance(row[i], bool)
+            for row in shown
+            if row[i] is not None
+        )
         and any(row[i] is not None for row in shown)
         for i in range(len(columns))
     ]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
-    def line(values: List[str]) -> str:
-        return " | ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+    def line(values: list[str]) -> str:
+        return " | ".join(
+            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
 
     parts = [line(columns), "-+-".join("-" * w for w in widths)]
     parts += [line(r) for r in cells]

@@ -29,21 +29,21 @@ import decimal
 import json
 import os
 import sys
-import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "glue"))
 
-from ddb_lake_glue.columns import DELETED_COLUMN, OVERFLOW_COLUMN, Plan  # noqa: E402
-from ddb_lake_glue.expected import DerivedSpec, RowBuilder, canonical_overflow, spark_type_to_arrow  # noqa: E402
-from ddb_lake_glue.hudi_table import PLAN_KEY  # noqa: E402
-from lake_reader import LakeError, read_snapshot  # noqa: E402
+from ddb_lake_glue.columns import DELETED_COLUMN, OVERFLOW_COLUMN, Plan
+from ddb_lake_glue.expected import DerivedSpec, RowBuilder, canonical_overflow, spark_type_to_arrow
+from ddb_lake_glue.hudi_table import PLAN_KEY
+from lake_reader import LakeError, read_snapshot
 
 UNMAPPED = "__ddb_lake_unmapped"
 REJECTED = "__ddb_lake_rejected"
@@ -56,22 +56,26 @@ MAX_ATTEMPTS = 10
 
 
 class DynamoDb:
-    def __init__(self, aws: Dict[str, Any]):
+    def __init__(self, aws: dict[str, Any]):
         import botocore.session
         import urllib3
         from botocore.credentials import Credentials
 
-        self.region = aws.get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.region = (
+            aws.get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        )
         self.endpoint = (aws.get("endpoint") or f"https://dynamodb.{self.region}.amazonaws.com").rstrip("/") + "/"
         if aws.get("accessKeyId"):
-            self.credentials = Credentials(aws["accessKeyId"], aws.get("secretAccessKey") or "", aws.get("sessionToken"))
+            self.credentials = Credentials(
+                aws["accessKeyId"], aws.get("secretAccessKey") or "", aws.get("sessionToken")
+            )
         else:
             self.credentials = botocore.session.Session().get_credentials()
             if self.credentials is None:
                 raise LakeError("no AWS credentials found to scan the table (set AWS_PROFILE or the AWS_* variables)")
         self.http = urllib3.PoolManager(maxsize=64, retries=False, timeout=urllib3.Timeout(connect=10, read=120))
 
-    def call(self, operation: str, body: Dict[str, Any]) -> Dict[str, Any]:
+    def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
@@ -81,7 +85,10 @@ class DynamoDb:
                 method="POST",
                 url=self.endpoint,
                 data=data,
-                headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}"},
+                headers={
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                },
             )
             SigV4Auth(self.credentials.get_frozen_credentials(), "dynamodb", self.region).add_auth(request)
             try:
@@ -96,7 +103,11 @@ class DynamoDb:
                 return payload
             error_type = str(payload.get("__type", "")).rsplit("#", 1)[-1]
             message = payload.get("message") or payload.get("Message") or ""
-            retryable = response.status >= 500 or error_type in ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded")
+            retryable = response.status >= 500 or error_type in (
+                "ProvisionedThroughputExceededException",
+                "ThrottlingException",
+                "RequestLimitExceeded",
+            )
             if retryable and attempt + 1 < MAX_ATTEMPTS:
                 time.sleep(min(5.0, 0.1 * 2**attempt))
                 continue
@@ -106,31 +117,42 @@ class DynamoDb:
         raise LakeError(f"DynamoDB {operation} kept failing")
 
 
-def scan_expected(db: DynamoDb, table: str, builder: RowBuilder, schema: pa.Schema, segments: int) -> Tuple[pa.Table, int]:
+def scan_expected(
+    db: DynamoDb, table: str, builder: RowBuilder, schema: pa.Schema, segments: int
+) -> tuple[pa.Table, int]:
     """Every item of the table as the lake row it should be (Arrow), and the number of items."""
     columns = [f.name for f in schema]
     value_columns = builder.column_names
 
-    def segment(index: int) -> List[pa.RecordBatch]:
-        batches: List[pa.RecordBatch] = []
+    def segment(index: int) -> list[pa.RecordBatch]:
+        batches: list[pa.RecordBatch] = []
         start_key = None
         while True:
-            body: Dict[str, Any] = {"TableName": table, "ConsistentRead": True, "Segment": index, "TotalSegments": segments}
+            body: dict[str, Any] = {
+                "TableName": table,
+                "ConsistentRead": True,
+                "Segment": index,
+                "TotalSegments": segments,
+            }
             if start_key:
                 body["ExclusiveStartKey"] = start_key
             page = db.call("Scan", body)
             items = page.get("Items") or []
             if items:
-                cols: Dict[str, List[Any]] = {c: [] for c in columns}
+                cols: dict[str, list[Any]] = {c: [] for c in columns}
                 for item in items:
                     row = builder.row(item)
                     for c in value_columns:
                         cols[c].append(row.values[c])
                     cols[OVERFLOW_COLUMN].append(row.overflow)
                     cols[DELETED_COLUMN].append(False)
-                    cols[UNMAPPED].append(json.dumps(row.unmapped, ensure_ascii=False, sort_keys=True) if row.unmapped else None)
+                    cols[UNMAPPED].append(
+                        json.dumps(row.unmapped, ensure_ascii=False, sort_keys=True) if row.unmapped else None
+                    )
                     cols[REJECTED].append(row.rejected)
-                batches.append(pa.RecordBatch.from_arrays([pa.array(cols[f.name], type=f.type) for f in schema], schema=schema))
+                batches.append(
+                    pa.RecordBatch.from_arrays([pa.array(cols[f.name], type=f.type) for f in schema], schema=schema)
+                )
             start_key = page.get("LastEvaluatedKey")
             if not start_key:
                 return batches
@@ -148,7 +170,12 @@ def scan_expected(db: DynamoDb, table: str, builder: RowBuilder, schema: pa.Sche
 
 def expected_schema(plan: Plan) -> pa.Schema:
     fields = [pa.field(c.name, spark_type_to_arrow(c.type)) for c in plan.columns]
-    fields += [pa.field(OVERFLOW_COLUMN, pa.string()), pa.field(DELETED_COLUMN, pa.bool_()), pa.field(UNMAPPED, pa.string()), pa.field(REJECTED, pa.string())]
+    fields += [
+        pa.field(OVERFLOW_COLUMN, pa.string()),
+        pa.field(DELETED_COLUMN, pa.bool_()),
+        pa.field(UNMAPPED, pa.string()),
+        pa.field(REJECTED, pa.string()),
+    ]
     return pa.schema(fields)
 
 
@@ -163,7 +190,11 @@ def lake_view(data: pa.Table, schema: pa.Schema) -> pa.Table:
         if f.name in data.column_names:
             col = data.column(f.name)
             if f.name == OVERFLOW_COLUMN:
-                col = pa.array([canonical_overflow(v) for v in col.to_pylist()], type=pa.string()) if col.null_count < len(col) else col.cast(pa.string())
+                col = (
+                    pa.array([canonical_overflow(v) for v in col.to_pylist()], type=pa.string())
+                    if col.null_count < len(col)
+                    else col.cast(pa.string())
+                )
             elif not col.type.equals(f.type):
                 col = col.cast(f.type)
         else:
@@ -177,7 +208,7 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence[str], sample: int) -> Dict[str, Any]:
+def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence[str], sample: int) -> dict[str, Any]:
     key_columns = [plan.column_for(k).name for k in key_fields]
     compared = [c.name for c in plan.columns if c.name not in key_columns] + [OVERFLOW_COLUMN, DELETED_COLUMN]
     attribute_of = {c.name: (c.attribute or c.name) for c in plan.columns}
@@ -190,29 +221,35 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
     key_select_e = ", ".join(f"e.{_q(k)}" for k in key_columns)
     key_select_l = ", ".join(f"l.{_q(k)}" for k in key_columns)
 
-    def keys_of(row: Sequence[Any]) -> Dict[str, Any]:
-        return {attribute_of.get(k, k): _json_value(v) for k, v in zip(key_columns, row)}
+    def keys_of(row: Sequence[Any]) -> dict[str, Any]:
+        return {attribute_of.get(k, k): _json_value(v) for k, v in zip(key_columns, row, strict=True)}
 
     missing_count = con.execute(f"SELECT count(*) FROM e ANTI JOIN l ON {on_sql}").fetchone()[0]
     missing_rows = con.execute(
         f"SELECT {key_select_e}, e.{_q(REJECTED)} FROM e ANTI JOIN l ON {on_sql} ORDER BY {key_select_e} LIMIT {int(sample)}"
     ).fetchall()
     extra_count = con.execute(f"SELECT count(*) FROM l ANTI JOIN e ON {on_sql}").fetchone()[0]
-    extra_rows = con.execute(f"SELECT {key_select_l} FROM l ANTI JOIN e ON {on_sql} ORDER BY {key_select_l} LIMIT {int(sample)}").fetchall()
-    dup = con.execute(f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys_sql}, count(*) AS n FROM l GROUP BY {keys_sql} HAVING count(*) > 1)").fetchone()
-    dup_rows = con.execute(f"SELECT {keys_sql}, count(*) AS n FROM l GROUP BY {keys_sql} HAVING count(*) > 1 ORDER BY {keys_sql} LIMIT {int(sample)}").fetchall()
+    extra_rows = con.execute(
+        f"SELECT {key_select_l} FROM l ANTI JOIN e ON {on_sql} ORDER BY {key_select_l} LIMIT {int(sample)}"
+    ).fetchall()
+    dup = con.execute(
+        f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys_sql}, count(*) AS n FROM l GROUP BY {keys_sql} HAVING count(*) > 1)"
+    ).fetchone()
+    dup_rows = con.execute(
+        f"SELECT {keys_sql}, count(*) AS n FROM l GROUP BY {keys_sql} HAVING count(*) > 1 ORDER BY {keys_sql} LIMIT {int(sample)}"
+    ).fetchall()
 
     diff_terms = [f"(e.{_q(c)} IS DISTINCT FROM l.{_q(c)})" for c in compared] + [f"(e.{_q(UNMAPPED)} IS NOT NULL)"]
     any_diff = " OR ".join(diff_terms)
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {t})" for t in diff_terms)
     row = con.execute(f"SELECT count(*) FILTER (WHERE {any_diff}), {counts_sql} FROM e JOIN l ON {on_sql}").fetchone()
     differing_count = row[0]
-    by_column: Dict[str, int] = {}
-    for name, n in zip(compared, row[1:-1]):
+    by_column: dict[str, int] = {}
+    for name, n in zip(compared, row[1:-1], strict=True):
         if n:
             by_column[attribute_of.get(name, name)] = n
     unmapped_rows = row[-1]
-    samples: List[Dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
     if differing_count:
         pairs = ", ".join(f"e.{_q(c)}, l.{_q(c)}" for c in compared)
         rows = con.execute(
@@ -225,12 +262,31 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
             for i, c in enumerate(compared):
                 t, lv = values[2 * i], values[2 * i + 1]
                 if not _same(t, lv):
-                    samples.append({"key": key, "attribute": attribute_of.get(c, c), "column": c, "table": _json_value(t), "lake": _json_value(lv)})
+                    samples.append(
+                        {
+                            "key": key,
+                            "attribute": attribute_of.get(c, c),
+                            "column": c,
+                            "table": _json_value(t),
+                            "lake": _json_value(lv),
+                        }
+                    )
             if r[-1]:
                 for attribute, text in json.loads(r[-1]).items():
-                    samples.append({"key": key, "attribute": attribute, "column": None, "table": text.split(":", 1)[1], "lake": None, "note": "the lake has no column for this attribute"})
+                    samples.append(
+                        {
+                            "key": key,
+                            "attribute": attribute,
+                            "column": None,
+                            "table": text.split(":", 1)[1],
+                            "lake": None,
+                            "note": "the lake has no column for this attribute",
+                        }
+                    )
     if unmapped_rows:
-        for (text,) in con.execute(f"SELECT e.{_q(UNMAPPED)} FROM e JOIN l ON {on_sql} WHERE e.{_q(UNMAPPED)} IS NOT NULL").fetchall():
+        for (text,) in con.execute(
+            f"SELECT e.{_q(UNMAPPED)} FROM e JOIN l ON {on_sql} WHERE e.{_q(UNMAPPED)} IS NOT NULL"
+        ).fetchall():
             for attribute in json.loads(text):
                 by_column[attribute] = by_column.get(attribute, 0) + 1
     con.close()
@@ -241,8 +297,16 @@ def compare(expected: pa.Table, lake: pa.Table, plan: Plan, key_fields: Sequence
             "sample": [dict({"key": keys_of(r[:-1])}, **({"reason": r[-1]} if r[-1] else {})) for r in missing_rows],
         },
         "extra": {"count": extra_count, "sample": [{"key": keys_of(r)} for r in extra_rows]},
-        "differing": {"count": differing_count, "byAttribute": dict(sorted(by_column.items())), "sample": samples[:sample]},
-        "duplicates": {"count": dup[0], "rows": int(dup[1]), "sample": [{"key": keys_of(r[:-1]), "copies": r[-1]} for r in dup_rows]},
+        "differing": {
+            "count": differing_count,
+            "byAttribute": dict(sorted(by_column.items())),
+            "sample": samples[:sample],
+        },
+        "duplicates": {
+            "count": dup[0],
+            "rows": int(dup[1]),
+            "sample": [{"key": keys_of(r[:-1]), "copies": r[-1]} for r in dup_rows],
+        },
     }
 
 
@@ -271,7 +335,7 @@ def _json_value(v: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def run(request: Dict[str, Any], storage_options: Dict[str, str]) -> Dict[str, Any]:
+def run(request: dict[str, Any], storage_options: dict[str, str]) -> dict[str, Any]:
     table = request["table"]
     sample = int(request.get("sample", 10))
     segments = max(1, int(request.get("segments", 4)))
@@ -279,7 +343,9 @@ def run(request: Dict[str, Any], storage_options: Dict[str, str]) -> Dict[str, A
 
     db = DynamoDb(request.get("aws") or {})
     described = db.call("DescribeTable", {"TableName": table}).get("Table") or {}
-    schema_keys = [k["AttributeName"] for k in sorted(described.get("KeySchema") or [], key=lambda k: k["KeyType"] != "HASH")]
+    schema_keys = [
+        k["AttributeName"] for k in sorted(described.get("KeySchema") or [], key=lambda k: k["KeyType"] != "HASH")
+    ]
     key_fields = list(request.get("keyFields") or schema_keys)
 
     started = time.monotonic()
@@ -287,7 +353,9 @@ def run(request: Dict[str, Any], storage_options: Dict[str, str]) -> Dict[str, A
     lake_seconds = time.monotonic() - started
     plan_text = snapshot.extra_metadata.get(PLAN_KEY)
     if not plan_text:
-        raise LakeError(f"the lake at {request['lake']} has no ddb-lake column plan in commit {snapshot.instant}: it was not written by ddb-lake")
+        raise LakeError(
+            f"the lake at {request['lake']} has no ddb-lake column plan in commit {snapshot.instant}: it was not written by ddb-lake"
+        )
     plan = Plan.from_json(plan_text)
     builder = RowBuilder(plan, key_fields, derived)
     schema = expected_schema(plan)

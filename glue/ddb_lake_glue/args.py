@@ -1,7 +1,7 @@
 """Glue-style job arguments (`--name value`), read the way AWS Glue reads them."""
 
 import sys
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 from .errors import JobError
 
@@ -9,7 +9,7 @@ REQUIRED = ["manifest", "run_key"]
 OPTIONAL = ["aws_endpoint", "aws_region"]
 
 
-def parse_job_args(argv: Optional[Sequence[str]] = None) -> Dict[str, Optional[str]]:
+def parse_job_args(argv: Sequence[str] | None = None) -> dict[str, str | None]:
     """`--manifest`, `--run_key` (required) and `--aws_endpoint`, `--aws_region` (local only).
 
     On Glue `awsglue.utils.getResolvedOptions` is used, so Glue's own arguments (`--JOB_ID`, ...)
@@ -29,9 +29,9 @@ def parse_job_args(argv: Optional[Sequence[str]] = None) -> Dict[str, Optional[s
     return resolve_options(argv, REQUIRED, OPTIONAL)
 
 
-def resolve_options(argv: List[str], required: List[str], optional: List[str]) -> Dict[str, Optional[str]]:
+def resolve_options(argv: list[str], required: list[str], optional: list[str]) -> dict[str, str | None]:
     """Same rules as getResolvedOptions: `--name value` or `--name=value`; unknown names ignored."""
-    values: Dict[str, Optional[str]] = {name: None for name in required + optional}
+    values: dict[str, str | None] = {name: None for name in required + optional}
     known = set(values)
     i = 1 if argv and not argv[0].startswith("--") else 0
     while i < len(argv):
@@ -39,7 +39,7 @@ def resolve_options(argv: List[str], required: List[str], optional: List[str]) -
         if token.startswith("--"):
             name, eq, inline = token[2:].partition("=")
             if eq:
-                value: Optional[str] = inline
+                value: str | None = inline
             elif i + 1 < len(argv) and not argv[i + 1].startswith("--"):
                 value = argv[i + 1]
                 i += 1
@@ -52,5 +52,7 @@ def resolve_options(argv: List[str], required: List[str], optional: List[str]) -
         i += 1
     missing = [f"--{n}" for n in required if not values[n]]
     if missing:
-        raise JobError(f"missing job argument(s) {', '.join(missing)}; the job takes --manifest <uri> --run_key <key> (docs/contracts.md)")
+        raise JobError(
+            f"missing job argument(s) {', '.join(missing)}; the job takes --manifest <uri> --run_key <key> (docs/contracts.md)"
+        )
     return values

@@ -8,8 +8,8 @@ attributes the same way and knows what each column was made for.
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterable, List, Optional
 
 from .errors import JobError
 from .manifest import TableSpec
@@ -32,30 +32,34 @@ LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 @dataclass
 class Column:
     name: str
-    attribute: Optional[str]
+    attribute: str | None
     kind: str
     type: str  # Spark SQL type: string, bigint, double, boolean, binary, decimal(p,s)
 
 
 @dataclass
 class Plan:
-    columns: List[Column] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
     version: int = PLAN_VERSION
 
     def to_json(self) -> str:
-        return json.dumps({"version": self.version, "columns": [asdict(c) for c in self.columns]}, separators=(",", ":"))
+        return json.dumps(
+            {"version": self.version, "columns": [asdict(c) for c in self.columns]}, separators=(",", ":")
+        )
 
     @staticmethod
     def from_json(text: str) -> "Plan":
         raw = json.loads(text)
         if raw.get("version") != PLAN_VERSION:
-            raise JobError(f"the table's column plan has version {raw.get('version')}; this job understands {PLAN_VERSION}")
+            raise JobError(
+                f"the table's column plan has version {raw.get('version')}; this job understands {PLAN_VERSION}"
+            )
         return Plan([Column(**c) for c in raw["columns"]])
 
-    def by_attribute(self) -> Dict[str, Column]:
+    def by_attribute(self) -> dict[str, Column]:
         return {c.attribute: c for c in self.columns if c.attribute is not None}
 
-    def by_name(self) -> Dict[str, Column]:
+    def by_name(self) -> dict[str, Column]:
         return {c.name: c for c in self.columns}
 
     def column_for(self, field_name: str) -> Column:
@@ -76,16 +80,20 @@ class AttributeStats:
     attribute: str
     type: str
     count: int
-    all_long: Optional[bool] = None  # N only
-    max_scale: Optional[int] = None
-    max_int_digits: Optional[int] = None
+    all_long: bool | None = None  # N only
+    max_scale: int | None = None
+    max_int_digits: int | None = None
 
 
 def column_name(attribute: str, taken_lower: Iterable[str]) -> str:
     """The attribute's name when it is a plain identifier that no other column has (ignoring case);
     otherwise a sanitised name with a short hash of the attribute name, stable across runs."""
     taken = set(taken_lower)
-    if _PLAIN_NAME.match(attribute) and not attribute.lower().startswith(_RESERVED_PREFIXES) and attribute.lower() not in taken:
+    if (
+        _PLAIN_NAME.match(attribute)
+        and not attribute.lower().startswith(_RESERVED_PREFIXES)
+        and attribute.lower() not in taken
+    ):
         return attribute
     base = re.sub(r"[^A-Za-z0-9_]", "_", attribute).strip("_")[:100] or "attr"
     if not base[0].isalpha():
@@ -98,7 +106,7 @@ def column_name(attribute: str, taken_lower: Iterable[str]) -> str:
     raise JobError(f"cannot find a column name for attribute {attribute!r}")
 
 
-def number_type(numbers_mode: str, stats: Optional[AttributeStats]) -> Optional[str]:
+def number_type(numbers_mode: str, stats: AttributeStats | None) -> str | None:
     """Spark type of a new N column by the rule of docs/types.md; None: no exact numeric type."""
     if numbers_mode == "string":
         return "string"
@@ -114,7 +122,7 @@ def number_type(numbers_mode: str, stats: Optional[AttributeStats]) -> Optional[
     return f"decimal(38,{scale})"
 
 
-def column_type(kind: str, pinned: Optional[str], numbers_mode: str, stats: Optional[AttributeStats], is_key: bool) -> str:
+def column_type(kind: str, pinned: str | None, numbers_mode: str, stats: AttributeStats | None, is_key: bool) -> str:
     if pinned:
         t = _spark_type(pinned)
         if is_key and t in ("double", "binary", "boolean"):
@@ -135,7 +143,7 @@ def _spark_type(pinned: str) -> str:
     return "bigint" if pinned == "long" else pinned.replace(" ", "")
 
 
-def choose_kind(stats: List[AttributeStats]) -> Optional[str]:
+def choose_kind(stats: list[AttributeStats]) -> str | None:
     """The most frequent non-NULL type of an attribute in the batch (ties: KIND_PRECEDENCE)."""
     typed = [s for s in stats if s.type != "NULL"]
     if not typed:
@@ -143,18 +151,20 @@ def choose_kind(stats: List[AttributeStats]) -> Optional[str]:
     return max(typed, key=lambda s: (s.count, -KIND_PRECEDENCE.index(s.type))).type
 
 
-def extend_plan(existing: Optional[Plan], stats: List[AttributeStats], table: TableSpec, key_types: Dict[str, str]) -> Plan:
+def extend_plan(
+    existing: Plan | None, stats: list[AttributeStats], table: TableSpec, key_types: dict[str, str]
+) -> Plan:
     """The plan for this batch: the existing columns unchanged, then a column for every attribute
     seen for the first time (keys and derived columns first on a new table)."""
     plan = Plan(list(existing.columns)) if existing else Plan()
     taken = {c.name.lower() for c in plan.columns} | {m.lower() for m in META_COLUMNS}
     taken |= {d.name.lower() for d in table.derived_columns}
-    by_attr: Dict[str, List[AttributeStats]] = {}
+    by_attr: dict[str, list[AttributeStats]] = {}
     for s in stats:
         by_attr.setdefault(s.attribute, []).append(s)
     known = plan.by_attribute()
 
-    def add(attribute: str, kind: str, stats_for_kind: Optional[AttributeStats], is_key: bool) -> None:
+    def add(attribute: str, kind: str, stats_for_kind: AttributeStats | None, is_key: bool) -> None:
         name = column_name(attribute, taken)
         taken.add(name.lower())
         typ = column_type(kind, table.types.columns.get(attribute), table.types.numbers, stats_for_kind, is_key)
@@ -173,7 +183,9 @@ def extend_plan(existing: Optional[Plan], stats: List[AttributeStats], table: Ta
             plan.columns.append(Column(d.name, None, DERIVED, "string"))
     elif any(d.name not in plan.by_name() for d in table.derived_columns):
         missing = [d.name for d in table.derived_columns if d.name not in plan.by_name()]
-        raise JobError(f"derived column(s) {', '.join(missing)} are not in the table; derived columns cannot be added to an existing table")
+        raise JobError(
+            f"derived column(s) {', '.join(missing)} are not in the table; derived columns cannot be added to an existing table"
+        )
     for attribute in sorted(by_attr):
         if attribute in known:
             continue

@@ -13,7 +13,7 @@ but not completed (the job died) executes that plan — Hudi rolls back a half-d
 
 import json
 import re
-from typing import Any, Dict, List
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -31,7 +31,7 @@ def run_stem(run_key: str) -> str:
     return re.sub(r"-a\d+$", "", run_key)
 
 
-def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
+def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> dict[str, Any]:
     table = manifest.table
     spec = manifest.compaction or CompactionSpec()
     if not timeline.table_exists(spark, table.lake_location):
@@ -40,11 +40,21 @@ def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> D
     table_type = timeline.table_type(spark, table.lake_location)
     _, extra = timeline.require_plan(tl, spark)
     plan = Plan.from_json(extra[timeline.PLAN_KEY])
-    chosen = layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]) if timeline.INDEX_KEY in extra else layout.legacy(table)
-    result: Dict[str, Any] = {
-        "tableType": table_type, "index": chosen.describe(), "compactionInstant": None, "alreadyDone": False,
-        "fileGroupsCompacted": 0, "logFilesCompacted": 0, "logBytesCompacted": 0, "recordsWritten": 0, "bytesWritten": 0,
-        "cleanInstant": None, "filesCleaned": 0,
+    chosen = (
+        layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]) if timeline.INDEX_KEY in extra else layout.legacy(table)
+    )
+    result: dict[str, Any] = {
+        "tableType": table_type,
+        "index": chosen.describe(),
+        "compactionInstant": None,
+        "alreadyDone": False,
+        "fileGroupsCompacted": 0,
+        "logFilesCompacted": 0,
+        "logBytesCompacted": 0,
+        "recordsWritten": 0,
+        "bytesWritten": 0,
+        "cleanInstant": None,
+        "filesCleaned": 0,
     }
     phases.mark("plan")
     client = _write_client(spark, table, plan, table_type, chosen, spec, manifest.run_key)
@@ -63,13 +73,20 @@ def run_compaction(spark: SparkSession, manifest: Manifest, phases: Phases) -> D
     return result
 
 
-def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -> Dict[str, Any]:
+def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -> dict[str, Any]:
     jvm = spark.sparkContext._jvm
     option = jvm.org.apache.hudi.common.util.Option
     extra = jvm.java.util.HashMap()
     extra.put(timeline.RUN_KEY, run_key)
     stem = run_stem(run_key)
-    done = next((i for i in tl.completed if i.action == "commit" and run_stem(tl.extra(spark, i).get(timeline.RUN_KEY, "")) == stem), None)
+    done = next(
+        (
+            i
+            for i in tl.completed
+            if i.action == "commit" and run_stem(tl.extra(spark, i).get(timeline.RUN_KEY, "")) == stem
+        ),
+        None,
+    )
     if done is not None:
         return dict(_figures(tl.metadata(spark, done)), compactionInstant=done.time, alreadyDone=True)
     if tl.pending_compactions:
@@ -83,7 +100,7 @@ def _compact(spark: SparkSession, client, tl: timeline.Timeline, run_key: str) -
     return dict(_execute(spark, client, instant, run_key), compactionInstant=instant)
 
 
-def _execute(spark: SparkSession, client, instant: str, run_key: str) -> Dict[str, int]:
+def _execute(spark: SparkSession, client, instant: str, run_key: str) -> dict[str, int]:
     jvm = spark.sparkContext._jvm
     extra = jvm.java.util.HashMap()
     extra.put(timeline.RUN_KEY, run_key)
@@ -93,7 +110,7 @@ def _execute(spark: SparkSession, client, instant: str, run_key: str) -> Dict[st
     return _figures(json.loads(metadata.toJsonString()))
 
 
-def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: List[str], run_key: str) -> None:
+def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: list[str], run_key: str) -> None:
     """Executes compaction plans left pending by a failed compaction run. The incremental job calls it
     before it writes: hudi-rs 0.5 does not read log files written after a pending plan (the file
     slice of the plan's instant has no base file yet) until the plan is executed."""
@@ -105,7 +122,7 @@ def complete_pending(spark: SparkSession, table, plan: Plan, chosen, pending: Li
         client.close()
 
 
-def _figures(metadata: dict) -> Dict[str, int]:
+def _figures(metadata: dict) -> dict[str, int]:
     stats = [s for group in (metadata.get("partitionToWriteStats") or {}).values() for s in group or []]
     return {
         "fileGroupsCompacted": len(stats),
@@ -120,23 +137,27 @@ def _write_client(spark: SparkSession, table, plan: Plan, table_type: str, chose
     """Hudi's Spark write client with the same options as the ingest writes (same index, payload,
     metadata-table setting: a writer with another metadata setting would drop the metadata table)."""
     opts = hudi_table.write_options(spark, table, plan, "upsert", run_key, table_type, chosen)
-    opts.update({
-        # The workflow decides when; Hudi's own trigger would wait for 5 delta commits.
-        "hoodie.compact.inline.trigger.strategy": "NUM_COMMITS",
-        "hoodie.compact.inline.max.delta.commits": "1",
-        # Bounded IO: the file groups with the most log data first, until maxIoMb read + written.
-        "hoodie.compaction.strategy": STRATEGY,
-        "hoodie.compaction.target.io": str(spec.max_io_mb),
-        # 0.15 names; Hudi 1.x reads hoodie.clean.commits.retained / hoodie.clean.trigger.max.commits.
-        "hoodie.cleaner.commits.retained": str(spec.retain_commits),
-        "hoodie.clean.commits.retained": str(spec.retain_commits),
-        "hoodie.clean.max.commits": "1",
-        "hoodie.clean.trigger.max.commits": "1",
-        "hoodie.clean.automatic": "false",
-    })
+    opts.update(
+        {
+            # The workflow decides when; Hudi's own trigger would wait for 5 delta commits.
+            "hoodie.compact.inline.trigger.strategy": "NUM_COMMITS",
+            "hoodie.compact.inline.max.delta.commits": "1",
+            # Bounded IO: the file groups with the most log data first, until maxIoMb read + written.
+            "hoodie.compaction.strategy": STRATEGY,
+            "hoodie.compaction.target.io": str(spec.max_io_mb),
+            # 0.15 names; Hudi 1.x reads hoodie.clean.commits.retained / hoodie.clean.trigger.max.commits.
+            "hoodie.cleaner.commits.retained": str(spec.retain_commits),
+            "hoodie.clean.commits.retained": str(spec.retain_commits),
+            "hoodie.clean.max.commits": "1",
+            "hoodie.clean.trigger.max.commits": "1",
+            "hoodie.clean.automatic": "false",
+        }
+    )
     opts.update(hudi_table.overrides(spark))
     jvm = spark.sparkContext._jvm
     options = jvm.scala.collection.immutable.HashMap()
     for k, v in opts.items():
         options = options.updated(k, v)
-    return jvm.org.apache.hudi.HoodieCLIUtils.createHoodieWriteClient(spark._jsparkSession, table.lake_location, options, jvm.scala.Option.empty())
+    return jvm.org.apache.hudi.HoodieCLIUtils.createHoodieWriteClient(
+        spark._jsparkSession, table.lake_location, options, jvm.scala.Option.empty()
+    )

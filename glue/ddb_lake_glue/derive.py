@@ -7,8 +7,7 @@ one without an offset is taken as UTC.
 """
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Dict, Optional
+from datetime import UTC, datetime, timedelta, timezone
 
 from .values import ValueError_
 
@@ -21,7 +20,7 @@ _ISO = re.compile(
 )
 
 
-def timestamp_parts(text: str) -> Dict[str, str]:
+def timestamp_parts(text: str) -> dict[str, str]:
     m = _ISO.match(text)
     if not m:
         raise ValueError_(f"{text[:60]!r} is not an ISO-8601 timestamp")
@@ -36,8 +35,10 @@ def timestamp_parts(text: str) -> Dict[str, str]:
         digits = offset[1:].replace(":", "")
         minutes = sign * (int(digits[:2]) * 60 + int(digits[2:4] or 0))
         if minutes:
-            local = datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=timezone(timedelta(minutes=minutes)))
-            utc = local.astimezone(timezone.utc)
+            local = datetime(
+                int(year), int(month), int(day), int(hour), int(minute), tzinfo=timezone(timedelta(minutes=minutes))
+            )
+            utc = local.astimezone(UTC)
             year, month, day = f"{utc.year:04d}", f"{utc.month:02d}", f"{utc.day:02d}"
             hour, minute = f"{utc.hour:02d}", f"{utc.minute:02d}"
     return {
@@ -50,7 +51,7 @@ def timestamp_parts(text: str) -> Dict[str, str]:
     }
 
 
-def derive(source_text: Optional[str], part: str) -> Optional[str]:
+def derive(source_text: str | None, part: str) -> str | None:
     """The part of a timestamp string, or None when the source attribute is missing."""
     if source_text is None:
         return None

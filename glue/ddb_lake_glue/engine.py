@@ -16,12 +16,14 @@ A batch in flight when the engine dies has no exit file: the runner reports it f
 workflow retries it under a new run key, which the commit metadata makes harmless.
 """
 
+import contextlib
 import json
 import os
 import sys
 import time
 import traceback
-from typing import Any, Dict, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -33,15 +35,20 @@ from .steps import error_text
 POLL_SECONDS = 0.05
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = resolve_options(list(sys.argv if argv is None else argv), ["engine_dir", "jobs_dir"],
-                           ["aws_endpoint", "aws_region", "idle_exit_seconds"])
+def main(argv: Sequence[str] | None = None) -> None:
+    args = resolve_options(
+        list(sys.argv if argv is None else argv),
+        ["engine_dir", "jobs_dir"],
+        ["aws_endpoint", "aws_region", "idle_exit_seconds"],
+    )
     engine_dir, jobs_dir = args["engine_dir"] or "", args["jobs_dir"] or ""
     idle_exit = float(args["idle_exit_seconds"] or 0)
     inbox, active = os.path.join(engine_dir, "inbox"), os.path.join(engine_dir, "active")
     os.makedirs(inbox, exist_ok=True)
     os.makedirs(active, exist_ok=True)
-    spark = build_session(f"ddb-lake warm engine {os.path.basename(engine_dir)}", args["aws_endpoint"], args["aws_region"])
+    spark = build_session(
+        f"ddb-lake warm engine {os.path.basename(engine_dir)}", args["aws_endpoint"], args["aws_region"]
+    )
     _log(f"ready (pid {os.getpid()})")
     _write_atomic(os.path.join(engine_dir, "ready"), f"{os.getpid()}\n")
     idle_since = time.time()
@@ -63,7 +70,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     spark.stop()
 
 
-def serve(spark: SparkSession, request: Dict[str, Any], jobs_dir: str) -> None:
+def serve(spark: SparkSession, request: dict[str, Any], jobs_dir: str) -> None:
     """Run one request; its log and exit file tell the runner how it ended."""
     run_key = str(request.get("runKey") or "")
     log_file = os.path.join(jobs_dir, f"{run_key}.log")
@@ -71,18 +78,20 @@ def serve(spark: SparkSession, request: Dict[str, Any], jobs_dir: str) -> None:
     _log(f"run {run_key}: start")
     with open(log_file, "a", encoding="utf-8") as log:
         log.write(f"warm engine pid {os.getpid()}: {run_key} ({request.get('manifestUri')})\n")
-        summary, failure = run_one(spark, str(request.get("kind") or ""), str(request.get("manifestUri") or ""), run_key, started)
+        summary, failure = run_one(
+            spark, str(request.get("kind") or ""), str(request.get("manifestUri") or ""), run_key, started
+        )
         if failure is not None:
             log.write("".join(traceback.format_exception(type(failure), failure, failure.__traceback__)))
         log.write(summary_line(summary) + "\n")
     # Nothing a run cached may outlive it: the next batch starts from what the lake holds.
-    try:
+    with contextlib.suppress(Exception):  # a dead session is found just below
         spark.catalog.clearCache()
-    except Exception:  # noqa: BLE001 - a dead session is found just below
-        pass
     _write_atomic(os.path.join(jobs_dir, f"{run_key}.exit"), "0\n" if summary.get("status") == "succeeded" else "1\n")
-    _log(f"run {run_key}: {summary.get('status')} in {time.time() - started:.1f} s"
-         + (f": {error_text(failure).splitlines()[0]}" if failure is not None else ""))
+    _log(
+        f"run {run_key}: {summary.get('status')} in {time.time() - started:.1f} s"
+        + (f": {error_text(failure).splitlines()[0]}" if failure is not None else "")
+    )
 
 
 def _take(inbox: str, active: str):
@@ -102,7 +111,7 @@ def _take(inbox: str, active: str):
 def _alive(spark: SparkSession) -> bool:
     try:
         return not spark.sparkContext._jsc.sc().isStopped()
-    except Exception:  # noqa: BLE001 - Py4J: the JVM is gone
+    except Exception:  # Py4J: the JVM is gone
         return False
 
 

@@ -17,9 +17,10 @@ attribute the column was made for and its Spark type:
 import base64
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from .columns import DERIVED, Column, Plan
 from .derive import timestamp_parts
@@ -51,7 +52,7 @@ def _bigint(text: str) -> Any:
     return n if LONG_MIN <= n <= LONG_MAX else None
 
 
-def _spark_decimal(text: str, precision: int, scale: int) -> Optional[Decimal]:
+def _spark_decimal(text: str, precision: int, scale: int) -> Decimal | None:
     """Spark's cast of a string to decimal(p,s): rounded half up to the scale, null on overflow."""
     try:
         d = Decimal(text.strip())
@@ -100,11 +101,13 @@ def converter(col: Column) -> Callable[[str, str], Any]:
 
     if kind == "N":
         if typ == "bigint":
+
             def conv(t: str, text: str) -> Any:
                 if t != kind or "." in text:
                     return _UNFIT
                 v = _bigint(text)
                 return _UNFIT if v is None else v
+
             return conv
         m = _DECIMAL.match(typ)
         if m:
@@ -114,6 +117,7 @@ def converter(col: Column) -> Callable[[str, str], Any]:
                 if t != kind or _scale(text) > s or _int_digits(text) > p - s:
                     return _UNFIT
                 return Decimal(text)
+
             return conv
         if typ == "double":
             return lambda t, text: float(text) if t == kind else _UNFIT
@@ -154,6 +158,7 @@ def _pinned_other(kind: str, typ: str) -> Callable[[str, str], Any]:
         if typ == "binary":
             return text.encode("utf-8")
         return _UNFIT
+
     return conv
 
 
@@ -169,13 +174,13 @@ class ExpectedRow:
     """One table item as the lake should hold it."""
 
     #: Column name -> value (Python: str, int, Decimal, float, bool, bytes or None).
-    values: Dict[str, Any]
+    values: dict[str, Any]
     #: `_ddb_lake_overflow` (canonical JSON text) or None.
-    overflow: Optional[str]
+    overflow: str | None
     #: Attributes the lake has no column for: name -> "<type>:<text>".
-    unmapped: Dict[str, str]
+    unmapped: dict[str, str]
     #: Why the jobs would reject this item (it can then never be in the lake), else None.
-    rejected: Optional[str]
+    rejected: str | None
 
 
 class RowBuilder:
@@ -185,7 +190,7 @@ class RowBuilder:
         self.plan = plan
         self.key_fields = list(key_fields)
         self.derived = {d.name: d for d in derived}
-        self.attribute_columns: List[Tuple[Column, Callable[[str, str], Any]]] = [
+        self.attribute_columns: list[tuple[Column, Callable[[str, str], Any]]] = [
             (c, converter(c)) for c in plan.columns if c.kind != DERIVED and c.attribute is not None
         ]
         self.derived_columns = [c for c in plan.columns if c.kind == DERIVED]
@@ -193,13 +198,13 @@ class RowBuilder:
         self.keys = set(self.key_fields)
 
     @property
-    def column_names(self) -> List[str]:
+    def column_names(self) -> list[str]:
         return [c.name for c in self.plan.columns]
 
-    def row(self, item: Dict[str, Any]) -> ExpectedRow:
+    def row(self, item: dict[str, Any]) -> ExpectedRow:
         """`item`: the DynamoDB JSON of one item (`{"account": {"S": "…"}, …}`)."""
-        nodes: Dict[str, Node] = {}
-        rejected: Optional[str] = None
+        nodes: dict[str, Node] = {}
+        rejected: str | None = None
         for name, value in item.items():
             try:
                 nodes[name] = decode_ddb(value)
@@ -207,9 +212,9 @@ class RowBuilder:
                 rejected = f"attribute {name!r}: {err}"
         return self.row_of_nodes(nodes, rejected)
 
-    def row_of_nodes(self, nodes: Dict[str, Node], rejected: Optional[str] = None) -> ExpectedRow:
-        values: Dict[str, Any] = {}
-        overflow: Dict[str, Dict[str, str]] = {}
+    def row_of_nodes(self, nodes: dict[str, Node], rejected: str | None = None) -> ExpectedRow:
+        values: dict[str, Any] = {}
+        overflow: dict[str, dict[str, str]] = {}
         for col, conv in self.attribute_columns:
             node = nodes.get(col.attribute)  # type: ignore[arg-type]
             if node is None or node[0] == "NULL":
@@ -227,7 +232,7 @@ class RowBuilder:
                     overflow[col.attribute] = {t: text}  # type: ignore[index]
             else:
                 values[col.name] = v
-        parsed: Dict[str, Optional[Dict[str, str]]] = {}  # each source timestamp parsed once per item
+        parsed: dict[str, dict[str, str] | None] = {}  # each source timestamp parsed once per item
         for col in self.derived_columns:
             spec = self.derived.get(col.name)
             values[col.name] = None
@@ -239,7 +244,9 @@ class RowBuilder:
                 if node is None or node[0] == "NULL":
                     pass
                 elif node[0] != "S":
-                    rejected = rejected or f"derived columns need {spec.source!r} to be an ISO-8601 string, it is {node[0]}"
+                    rejected = (
+                        rejected or f"derived columns need {spec.source!r} to be an ISO-8601 string, it is {node[0]}"
+                    )
                 else:
                     try:
                         parsed[spec.source] = timestamp_parts(node[1])
@@ -248,16 +255,18 @@ class RowBuilder:
             parts = parsed[spec.source]
             if parts is not None:
                 values[col.name] = parts[spec.part]
-        unmapped = {name: attribute_text(node) for name, node in nodes.items() if name not in self.known and node[0] != "NULL"}
+        unmapped = {
+            name: attribute_text(node) for name, node in nodes.items() if name not in self.known and node[0] != "NULL"
+        }
         return ExpectedRow(values, overflow_text(overflow) if overflow else None, unmapped, rejected)
 
 
-def overflow_text(entries: Dict[str, Dict[str, str]]) -> str:
+def overflow_text(entries: dict[str, dict[str, str]]) -> str:
     """Canonical JSON of an overflow object (keys sorted, compact, non-ASCII kept)."""
     return json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def canonical_overflow(text: Optional[str]) -> Optional[str]:
+def canonical_overflow(text: str | None) -> str | None:
     """A lake's `_ddb_lake_overflow` (Spark's to_json) in the canonical form of `overflow_text`."""
     if text is None:
         return None

@@ -1,7 +1,5 @@
 """Writing the Hudi table (and its tombstone table) the same way from both jobs."""
 
-from typing import Dict, List, Optional
-
 from pyspark.sql import DataFrame, SparkSession
 
 from .columns import ORDERING_COLUMN, Plan
@@ -14,8 +12,16 @@ from .timeline import PLAN_KEY, RUN_KEY, table_exists
 OVERRIDE_PREFIX = "spark.ddb_lake."
 
 
-def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: str, run_key: str, table_type: str,
-                  layout: IndexLayout, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def write_options(
+    spark: SparkSession,
+    table: TableSpec,
+    plan: Plan,
+    operation: str,
+    run_key: str,
+    table_type: str,
+    layout: IndexLayout,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Options of every write to the lake (and of the compaction job's write client). `extra`: more
     `_ddb_lake*` keys for the commit's extra metadata."""
     key_columns = [plan.column_for(k).name for k in table.key_fields]
@@ -73,7 +79,7 @@ def write_options(spark: SparkSession, table: TableSpec, plan: Plan, operation: 
     return opts
 
 
-def catalog_sync_options(table: TableSpec, partition_columns: List[str]) -> Dict[str, str]:
+def catalog_sync_options(table: TableSpec, partition_columns: list[str]) -> dict[str, str]:
     """Glue Data Catalog sync (AWS only; Glue's Hive metastore client is the Data Catalog when the job
     runs with --enable-glue-datacatalog). A merge-on-read table is registered twice, as Hudi's sync
     tool does: `<tableName>_rt` (snapshot: base + log files, what Athena queries for current rows)
@@ -91,18 +97,20 @@ def catalog_sync_options(table: TableSpec, partition_columns: List[str]) -> Dict
     }
     if partition_columns:
         opts["hoodie.datasource.hive_sync.partition_fields"] = ",".join(partition_columns)
-        opts["hoodie.datasource.hive_sync.partition_extractor_class"] = "org.apache.hudi.hive.MultiPartKeysValueExtractor"
+        opts["hoodie.datasource.hive_sync.partition_extractor_class"] = (
+            "org.apache.hudi.hive.MultiPartKeysValueExtractor"
+        )
     else:
         opts["hoodie.datasource.hive_sync.partition_extractor_class"] = "org.apache.hudi.hive.NonPartitionedExtractor"
     return opts
 
 
-def overrides(spark: SparkSession) -> Dict[str, str]:
+def overrides(spark: SparkSession) -> dict[str, str]:
     conf = spark.sparkContext.getConf()
-    return {k[len(OVERRIDE_PREFIX):]: v for k, v in conf.getAll() if k.startswith(OVERRIDE_PREFIX + "hoodie.")}
+    return {k[len(OVERRIDE_PREFIX) :]: v for k, v in conf.getAll() if k.startswith(OVERRIDE_PREFIX + "hoodie.")}
 
 
-def write(df: DataFrame, location: str, options: Dict[str, str], overwrite: bool) -> None:
+def write(df: DataFrame, location: str, options: dict[str, str], overwrite: bool) -> None:
     df.write.format("hudi").options(**options).mode("overwrite" if overwrite else "append").save(location)
 
 
@@ -112,7 +120,7 @@ def write(df: DataFrame, location: str, options: Dict[str, str], overwrite: bool
 # its ordering is not larger than the tombstone's. docs/ordering.md.
 
 
-def tombstone_options(spark: SparkSession, table: TableSpec, plan: Plan, run_key: str) -> Dict[str, str]:
+def tombstone_options(spark: SparkSession, table: TableSpec, plan: Plan, run_key: str) -> dict[str, str]:
     key_columns = [plan.column_for(k).name for k in table.key_fields]
     opts = {
         "hoodie.table.name": table.table_name + "_tombstones",
@@ -137,13 +145,12 @@ def tombstone_options(spark: SparkSession, table: TableSpec, plan: Plan, run_key
     return opts
 
 
-def tombstone_key_columns(table: TableSpec, plan: Plan) -> List[str]:
+def tombstone_key_columns(table: TableSpec, plan: Plan) -> list[str]:
     return [plan.column_for(k).name for k in table.key_fields]
 
 
-def read_tombstones(spark: SparkSession, table: TableSpec, plan: Plan) -> Optional[DataFrame]:
+def read_tombstones(spark: SparkSession, table: TableSpec, plan: Plan) -> DataFrame | None:
     if not table_exists(spark, table.tombstone_location):
         return None
     keys = tombstone_key_columns(table, plan)
     return spark.read.format("hudi").load(table.tombstone_location).select(*keys, ORDERING_COLUMN)
-

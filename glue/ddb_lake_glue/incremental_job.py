@@ -3,7 +3,7 @@ value winning, and no version that is not newer than what the lake holds ever wr
 (docs/ordering.md; the check itself is versions.py)."""
 
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -14,7 +14,7 @@ from .errors import JobError
 from .lake import attribute_stats, key_columns_from_text, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec
 from .records import BEFORE_EXPORT, DecodeContext
-from .steps import Phases, derived_index, empty_records, reject, release, check_rejected_share, write_rejects
+from .steps import Phases, check_rejected_share, derived_index, empty_records, reject, release, write_rejects
 from .versions import LogCount, OrderingState, larger
 
 
@@ -29,10 +29,10 @@ class LakeState:
     def __init__(self, spark: SparkSession, table: TableSpec):
         self.exists = timeline.table_exists(spark, table.lake_location)
         self.table_type = table.table_type
-        self.plan: Optional[Plan] = None
+        self.plan: Plan | None = None
         self.layout = layout.legacy(table)
-        self.state: Optional[OrderingState] = None
-        self.timeline: Optional[timeline.Timeline] = None
+        self.state: OrderingState | None = None
+        self.timeline: timeline.Timeline | None = None
         if not self.exists:
             return
         # The table decides: a manifest's tableType only shapes a new table (initial load).
@@ -50,10 +50,12 @@ class LakeState:
         return self.table_type == "MERGE_ON_READ"
 
 
-def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
+def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> dict[str, Any]:
     table = manifest.table
     ctx = DecodeContext.of(table, loaded_export_ms=manifest.loaded_export_ms)
-    records = read_records(spark, manifest.files, ctx, small_in_driver=True) if manifest.files else empty_records(spark, ctx)
+    records = (
+        read_records(spark, manifest.files, ctx, small_in_driver=True) if manifest.files else empty_records(spark, ctx)
+    )
     by_ok = {r["ok"]: r["count"] for r in records.groupBy("ok").count().collect()}
     good_n, decode_rejected = by_ok.get(True, 0), by_ok.get(False, 0)
     read = good_n + decode_rejected
@@ -67,10 +69,19 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     lake = LakeState(spark, table)
     stats = attribute_stats(latest) if good_n else []
     plan = extend_plan(lake.plan, stats, table, table.key_types) if stats or lake.plan else None
-    result: Dict[str, Any] = {"recordsRead": read, "upserted": 0, "deleted": 0, "rejected": decode_rejected,
-                              "superseded": 0, "overflowed": 0, "newColumns": [], "commitInstant": None,
-                              "rejectedUri": manifest.rejected_location if decode_rejected else None,
-                              "tableType": lake.table_type, "index": lake.layout.describe()}
+    result: dict[str, Any] = {
+        "recordsRead": read,
+        "upserted": 0,
+        "deleted": 0,
+        "rejected": decode_rejected,
+        "superseded": 0,
+        "overflowed": 0,
+        "newColumns": [],
+        "commitInstant": None,
+        "rejectedUri": manifest.rejected_location if decode_rejected else None,
+        "tableType": lake.table_type,
+        "index": lake.layout.describe(),
+    }
     if plan is None or not good_n:
         if decode_rejected:
             write_rejects(manifest, [rejected_rows(records)])
@@ -85,7 +96,9 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     tombstones_written = 0
     if expired:
         # Before the check relies on the risen floor: the expired files' deletes become tombstones.
-        tombstones_written = _write_tombstones(spark, table, plan, versions.deletes_in(spark, table.versions_location, expired), manifest.run_key)
+        tombstones_written = _write_tombstones(
+            spark, table, plan, versions.deletes_in(spark, table.versions_location, expired), manifest.run_key
+        )
         phases.mark("tombstones")
     counts = _batch_counts(projected, state.high_water)
     bad_keys = counts.bad_keys
@@ -96,7 +109,13 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     upserted, deleted, overflowed = counts.upserts, counts.deletes, counts.overflow
     if counts.candidates:
         dropped, check = versions.superseded_candidates(
-            spark, valid, state, counts.candidate_min, table.versions_location, lambda df: _superseded_in_lake(spark, table, plan, lake, df))
+            spark,
+            valid,
+            state,
+            counts.candidate_min,
+            table.versions_location,
+            lambda df: _superseded_in_lake(spark, table, plan, lake, df),
+        )
         check.candidates = counts.candidates
         dropped = dropped.distinct().persist()
         if dropped.count():
@@ -119,8 +138,22 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
     )
     if upserted or deleted:
         valid = valid.persist()
-        result.update(_write(spark, manifest, plan, lake, state, valid, upserted, deleted, counts.batch_max, now_ms,
-                             [f.name for f in expired], phases))
+        result.update(
+            _write(
+                spark,
+                manifest,
+                plan,
+                lake,
+                state,
+                valid,
+                upserted,
+                deleted,
+                counts.batch_max,
+                now_ms,
+                [f.name for f in expired],
+                phases,
+            )
+        )
         result["tombstonesWritten"] += result.pop("agedTombstones", 0)
     elif lake.merge_on_read and lake.timeline is not None:
         result.update(_log_figures(_log_count(spark, lake.timeline, lake.table_type, state.log)))
@@ -131,7 +164,7 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
 
 
 class BatchCounts:
-    def __init__(self, rows: List[Any]):
+    def __init__(self, rows: list[Any]):
         by = {(r["op"], r["bad"]): r for r in rows}
         good = [r for (_, bad), r in by.items() if not bad]
         self.upserts = by[("upsert", False)]["n"] if ("upsert", False) in by else 0
@@ -143,24 +176,38 @@ class BatchCounts:
         self.batch_max = max((r["max"] for r in good if r["max"] is not None), default=None)
 
 
-def _batch_counts(projected: DataFrame, high_water: Optional[str]) -> BatchCounts:
+def _batch_counts(projected: DataFrame, high_water: str | None) -> BatchCounts:
     """Per (op, bad key): rows, rows with overflow, largest ordering, candidates (ordering <= the
     high-water mark) and their smallest ordering — one pass."""
     is_candidate = F.col(ORDERING_COLUMN) <= F.lit(high_water) if high_water is not None else F.lit(False)
-    rows = projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad")).agg(
-        F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow"), F.max(ORDERING_COLUMN).alias("max"),
-        F.sum(is_candidate.cast("int")).alias("candidates"), F.min(F.when(is_candidate, F.col(ORDERING_COLUMN))).alias("candidate_min"),
-    ).collect()
+    rows = (
+        projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad"))
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count(OVERFLOW_COLUMN).alias("overflow"),
+            F.max(ORDERING_COLUMN).alias("max"),
+            F.sum(is_candidate.cast("int")).alias("candidates"),
+            F.min(F.when(is_candidate, F.col(ORDERING_COLUMN))).alias("candidate_min"),
+        )
+        .collect()
+    )
     return BatchCounts(rows)
 
 
-def _written_counts(valid: DataFrame) -> Tuple[int, int, int]:
-    rows = {r["op"]: r for r in valid.groupBy("op").agg(F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow")).collect()}
+def _written_counts(valid: DataFrame) -> tuple[int, int, int]:
+    rows = {
+        r["op"]: r
+        for r in valid.groupBy("op")
+        .agg(F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow"))
+        .collect()
+    }
     up = rows.get("upsert")
     return (up["n"] if up else 0), (rows["delete"]["n"] if "delete" in rows else 0), (up["overflow"] if up else 0)
 
 
-def _superseded_in_lake(spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState, fallback: DataFrame) -> DataFrame:
+def _superseded_in_lake(
+    spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState, fallback: DataFrame
+) -> DataFrame:
     """Versions older than the recent versions reach back: compared with their key's tombstone (a
     version older than the delete stays out; an equal one is that delete itself, applied again) and
     with the stored row (both table types, so both write exactly the same versions; copy-on-write's
@@ -170,11 +217,19 @@ def _superseded_in_lake(spark: SparkSession, table: TableSpec, plan: Plan, lake:
     tombstones = hudi_table.read_tombstones(spark, table, plan)
     if tombstones is not None:
         tomb = tombstones.withColumnRenamed(ORDERING_COLUMN, "_tomb_ordering")
-        out.append(fallback.join(tomb, keys, "inner").filter(F.col("_tomb_ordering") > F.col(ORDERING_COLUMN)).select("key", "op"))
+        out.append(
+            fallback.join(tomb, keys, "inner")
+            .filter(F.col("_tomb_ordering") > F.col(ORDERING_COLUMN))
+            .select("key", "op")
+        )
     if lake.exists:
         stored = _partitions_of(table, plan, fallback, spark.read.format("hudi").load(table.lake_location))
         stored = stored.select(*keys, F.col(ORDERING_COLUMN).alias("_stored_ordering"))
-        out.append(fallback.join(stored, keys, "inner").filter(F.col("_stored_ordering") >= F.col(ORDERING_COLUMN)).select("key", "op"))
+        out.append(
+            fallback.join(stored, keys, "inner")
+            .filter(F.col("_stored_ordering") >= F.col(ORDERING_COLUMN))
+            .select("key", "op")
+        )
     if not out:
         return fallback.limit(0).select("key", "op")
     dropped = out[0]
@@ -220,8 +275,20 @@ def _bootstrap_state(spark: SparkSession, table: TableSpec, plan: Plan, lake: La
     return OrderingState(high_water=high, floor=high)
 
 
-def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState, state: OrderingState, valid: DataFrame,
-           upserted: int, deleted: int, batch_max: Optional[str], now_ms: int, expired: List[str], phases: Phases) -> Dict[str, Any]:
+def _write(
+    spark: SparkSession,
+    manifest: Manifest,
+    plan: Plan,
+    lake: LakeState,
+    state: OrderingState,
+    valid: DataFrame,
+    upserted: int,
+    deleted: int,
+    batch_max: str | None,
+    now_ms: int,
+    expired: list[str],
+    phases: Phases,
+) -> dict[str, Any]:
     table = manifest.table
     tl = lake.timeline
     pending = tl.pending_compactions if tl is not None and lake.merge_on_read else []
@@ -231,9 +298,20 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
         tl = timeline.read_timeline(spark, table.lake_location)
         phases.mark("pending compaction")
     log = _log_count(spark, tl, lake.table_type, state.log) if tl is not None else LogCount()
-    new_file = versions.write_batch_file(spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms)
-    new_state, obsolete, aged_deletes = versions.next_state(spark, state, new_file, batch_max, table.versions_location,
-                                                            table.versions_retention_hours, now_ms, manifest.run_key, log)
+    new_file = versions.write_batch_file(
+        spark, table.versions_location, valid, upserted + deleted, batch_max or "", manifest.run_key, now_ms
+    )
+    new_state, obsolete, aged_deletes = versions.next_state(
+        spark,
+        state,
+        new_file,
+        batch_max,
+        table.versions_location,
+        table.versions_retention_hours,
+        now_ms,
+        manifest.run_key,
+        log,
+    )
     phases.mark("versions")
     aged = 0
     if aged_deletes is not None:
@@ -242,23 +320,34 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
         aged = _write_tombstones(spark, table, plan, aged_deletes, manifest.run_key)
         phases.mark("tombstones")
 
-    def options(state_now: OrderingState) -> Dict[str, str]:
+    def options(state_now: OrderingState) -> dict[str, str]:
         extra = {timeline.INDEX_KEY: lake.layout.to_json(), **versions.to_extra(state_now)}
-        return hudi_table.write_options(spark, table, plan, "upsert", manifest.run_key, lake.table_type, lake.layout, extra)
+        return hudi_table.write_options(
+            spark, table, plan, "upsert", manifest.run_key, lake.table_type, lake.layout, extra
+        )
 
     if lake.merge_on_read and lake.layout.is_global and deleted and upserted:
         # A row that moves partition leaves a delete Hudi orders by 0; hudi-rs 0.5 cannot read a delete
         # block that mixes it with our ordered deletes, so the deletes get a commit of their own first
         # (it keeps the old state: a retry after it applies them again, which changes nothing).
-        hudi_table.write(valid.filter(F.col("op") == "delete").select(*lake_columns(plan)), table.lake_location, options(state), overwrite=False)
+        hudi_table.write(
+            valid.filter(F.col("op") == "delete").select(*lake_columns(plan)),
+            table.lake_location,
+            options(state),
+            overwrite=False,
+        )
         valid = valid.filter(F.col("op") == "upsert")
     hudi_table.write(valid.select(*lake_columns(plan)), table.lake_location, options(new_state), overwrite=False)
     phases.mark("write")
     versions.delete_files(spark, table.versions_location, obsolete + expired)
     after = timeline.read_timeline(spark, table.lake_location)
     before = set(tl.completed) if tl is not None else set()
-    mine = [i for i in after.completed if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key]
-    out: Dict[str, Any] = {
+    mine = [
+        i
+        for i in after.completed
+        if i not in before and after.extra(spark, i).get(timeline.RUN_KEY) == manifest.run_key
+    ]
+    out: dict[str, Any] = {
         "agedTombstones": aged,
         "pendingCompactionsCompleted": pending,
         "commitInstant": mine[0].time if mine else None,
@@ -272,10 +361,14 @@ def _write(spark: SparkSession, manifest: Manifest, plan: Plan, lake: LakeState,
 def _write_tombstones(spark: SparkSession, table: TableSpec, plan: Plan, deletes: DataFrame, run_key: str) -> int:
     """Deletes `(k, o)` that leave the recent versions, upserted into the tombstone table (per key the
     larger ordering value wins there, so writing one twice changes nothing)."""
-    rows = deletes.select(*key_columns_from_text(deletes, "k", plan, table), F.col("o").alias(ORDERING_COLUMN)).persist()
+    rows = deletes.select(
+        *key_columns_from_text(deletes, "k", plan, table), F.col("o").alias(ORDERING_COLUMN)
+    ).persist()
     n = rows.count()
     if n:
-        hudi_table.write(rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, run_key), overwrite=False)
+        hudi_table.write(
+            rows, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, run_key), overwrite=False
+        )
     rows.unpersist()
     return n
 
@@ -303,6 +396,6 @@ def _log_count(spark: SparkSession, tl: timeline.Timeline, table_type: str, prev
     return count
 
 
-def _log_figures(count: LogCount) -> Dict[str, Any]:
+def _log_figures(count: LogCount) -> dict[str, Any]:
     """What the workflow decides a compaction by: delta commits and log bytes since the last one."""
     return {"deltaCommitsSinceCompaction": count.commits, "logBytesSinceCompaction": count.bytes}

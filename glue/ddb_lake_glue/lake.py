@@ -2,7 +2,6 @@
 
 import gzip
 import re
-from typing import Dict, List, Optional, Tuple
 
 from pyspark import StorageLevel
 from pyspark.sql import Column as SparkColumn
@@ -31,7 +30,7 @@ LOCAL_DECODE_MAX_BYTES = 16 * 1024 * 1024
 LOCAL_DECODE_MAX_FILES = 200
 
 
-def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext, small_in_driver: bool = False) -> DataFrame:
+def read_records(spark: SparkSession, uris: list[str], ctx: DecodeContext, small_in_driver: bool = False) -> DataFrame:
     """Every non-blank line of the files as a record row (records.RECORD_SCHEMA), decoded once.
     `small_in_driver`: decode a small batch in the driver (landing files; never a whole export)."""
     limit = int(spark.conf.get("spark.ddb_lake.localDecodeMaxBytes", str(LOCAL_DECODE_MAX_BYTES)))
@@ -47,11 +46,13 @@ def read_records(spark: SparkSession, uris: List[str], ctx: DecodeContext, small
     # The decoded rows are kept as the Python side's pickled batches (cheap to store; unpickled again
     # by each of the few actions that read them): building Spark's columnar cache of the map column
     # cost more than the decoding itself.
-    rdd = lines.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows))).persist(StorageLevel.MEMORY_AND_DISK)
+    rdd = lines.mapPartitions(lambda rows: decode(ctx, ((r[0], r[1]) for r in rows))).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
     return spark.createDataFrame(rdd, schema, verifySchema=False)
 
 
-def _lines(spark: SparkSession, uri: str) -> List[bytes]:
+def _lines(spark: SparkSession, uri: str) -> list[bytes]:
     """The file's lines as Hadoop's text reader splits them (\\n, \\r\\n or \\r; .gz decompressed)."""
     data = storage.read_bytes(spark, uri)
     if uri.endswith(".gz"):
@@ -61,7 +62,7 @@ def _lines(spark: SparkSession, uri: str) -> List[bytes]:
     return data.splitlines()
 
 
-def _split(tv: SparkColumn) -> Tuple[SparkColumn, SparkColumn]:
+def _split(tv: SparkColumn) -> tuple[SparkColumn, SparkColumn]:
     """'N:1.5' -> ('N', '1.5')."""
     pos = F.instr(tv, ":")
     return F.substring_index(tv, ":", 1), tv.substr(pos + 1, F.lit(1 << 30))
@@ -77,7 +78,7 @@ def _int_digits(text: SparkColumn) -> SparkColumn:
     return F.when(int_part == "0", F.lit(0)).otherwise(F.length(int_part))
 
 
-def attribute_stats(records: DataFrame) -> List[AttributeStats]:
+def attribute_stats(records: DataFrame) -> list[AttributeStats]:
     """Per attribute and DynamoDB type: how often, and for numbers whether they fit a long and how
     many digits they need (one aggregation, native Spark)."""
     pairs = records.select(F.explode("attrs").alias("attribute", "tv"))
@@ -95,7 +96,9 @@ def attribute_stats(records: DataFrame) -> List[AttributeStats]:
         )
         .collect()
     )
-    return [AttributeStats(r["attribute"], r["t"], r["n"], r["all_long"], r["max_scale"], r["max_int_digits"]) for r in rows]
+    return [
+        AttributeStats(r["attribute"], r["t"], r["n"], r["all_long"], r["max_scale"], r["max_int_digits"]) for r in rows
+    ]
 
 
 def _value(col: Column, t: SparkColumn, text: SparkColumn) -> SparkColumn:
@@ -126,14 +129,14 @@ def _value(col: Column, t: SparkColumn, text: SparkColumn) -> SparkColumn:
     return F.when(same_kind & (converted.cast("string") == text), converted)
 
 
-def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dict[str, int]) -> DataFrame:
+def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: dict[str, int]) -> DataFrame:
     """Typed rows: one column per plan column, then ordering, overflow and the delete flag, plus
     `op`, `key` (the record's key attributes as text: the ordering check's key) and `bad_key` (a key
     value that does not fit its key column: the record is rejected)."""
-    selected: List[SparkColumn] = []
-    overflow_entries: List[SparkColumn] = []
+    selected: list[SparkColumn] = []
+    overflow_entries: list[SparkColumn] = []
     key_attrs = set(table.key_fields)
-    bad_key: Optional[SparkColumn] = None
+    bad_key: SparkColumn | None = None
     for col in plan.columns:
         if col.kind == DERIVED:
             selected.append(F.col(f"d{derived_index[col.name]}").alias(col.name))
@@ -144,10 +147,14 @@ def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dic
         selected.append(value.alias(col.name))
         unfit = tv.isNotNull() & (t != "NULL") & value.isNull()
         if col.attribute in key_attrs:
-            reason = F.when(unfit | tv.isNull(), F.lit(f"key attribute {col.attribute!r} does not fit its column type {col.type}"))
+            reason = F.when(
+                unfit | tv.isNull(), F.lit(f"key attribute {col.attribute!r} does not fit its column type {col.type}")
+            )
             bad_key = reason if bad_key is None else F.coalesce(bad_key, reason)
         else:
-            overflow_entries.append(F.struct(F.lit(col.attribute).alias("k"), F.when(unfit, F.create_map(t, text)).alias("v")))
+            overflow_entries.append(
+                F.struct(F.lit(col.attribute).alias("k"), F.when(unfit, F.create_map(t, text)).alias("v"))
+            )
     ambiguous = ambiguous_key(plan, table)
     if ambiguous is not None:
         bad_key = ambiguous if bad_key is None else F.coalesce(bad_key, ambiguous)
@@ -169,7 +176,7 @@ def project(records: DataFrame, plan: Plan, table: TableSpec, derived_index: Dic
     return records.select(*selected)
 
 
-def ambiguous_key(plan: Plan, table: TableSpec) -> Optional[SparkColumn]:
+def ambiguous_key(plan: Plan, table: TableSpec) -> SparkColumn | None:
     """Hudi renders a two-attribute key as `<c1>:<v1>,<c2>:<v2>` without escaping, so an item whose
     first key value contains `,<c2>:` could get the record key of another item (account
     "x,create_at:y" + create_at "z" and account "x" + create_at "y,create_at:z" both give
@@ -187,7 +194,7 @@ def ambiguous_key(plan: Plan, table: TableSpec) -> Optional[SparkColumn]:
     return F.when(text.contains(marker), F.lit(reason))
 
 
-def key_columns_from_text(df: DataFrame, key_text: str, plan: Plan, table: TableSpec) -> List[SparkColumn]:
+def key_columns_from_text(df: DataFrame, key_text: str, plan: Plan, table: TableSpec) -> list[SparkColumn]:
     """The typed key columns of a record's `key` text (the JSON list of its key attributes as
     `"<type>:<text>"`, records.py), as `project` types them."""
     texts = F.from_json(F.col(key_text), "array<string>")
@@ -199,7 +206,7 @@ def key_columns_from_text(df: DataFrame, key_text: str, plan: Plan, table: Table
     return out
 
 
-def lake_columns(plan: Plan) -> List[str]:
+def lake_columns(plan: Plan) -> list[str]:
     return [c.name for c in plan.columns] + [ORDERING_COLUMN, OVERFLOW_COLUMN, DELETED_COLUMN]
 
 

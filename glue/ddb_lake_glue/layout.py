@@ -17,7 +17,6 @@ count would put a key in a second file group).
 import json
 import math
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional
 
 from .errors import JobError
 from .manifest import TableSpec
@@ -31,7 +30,7 @@ INDEXES = ("BUCKET", "SIMPLE", "GLOBAL_SIMPLE")
 @dataclass(frozen=True)
 class IndexLayout:
     index: str
-    buckets: Optional[int] = None
+    buckets: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -74,7 +73,7 @@ def legacy(table: TableSpec) -> IndexLayout:
     return IndexLayout("SIMPLE" if key_derived_only(table) else "GLOBAL_SIMPLE")
 
 
-def index_options(layout: IndexLayout) -> Dict[str, str]:
+def index_options(layout: IndexLayout) -> dict[str, str]:
     if layout.index == "BUCKET":
         return {
             "hoodie.index.type": "BUCKET",

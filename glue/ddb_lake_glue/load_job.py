@@ -2,7 +2,7 @@
 location, with the index layout, the ordering state and the column plan in its commit."""
 
 import json
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -17,13 +17,11 @@ from .steps import Phases, derived_index, empty_records, error_text, reject, rel
 from .versions import OrderingState, to_extra
 
 
-
-
-def export_data_files(spark: SparkSession, root: str) -> Tuple[List[Tuple[str, int]], int]:
+def export_data_files(spark: SparkSession, root: str) -> tuple[list[tuple[str, int]], int]:
     """(data file URI, item count) from manifest-files.json, and the summary's item count."""
     try:
         summary = json.loads(storage.read_text(spark, storage.join(root, "manifest-summary.json")))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise JobError(f"cannot read the export's manifest-summary.json under {root}: {error_text(e)}") from None
     fmt = summary.get("outputFormat", "DYNAMODB_JSON")
     if fmt != "DYNAMODB_JSON":
@@ -32,7 +30,7 @@ def export_data_files(spark: SparkSession, root: str) -> Tuple[List[Tuple[str, i
         raise JobError(f"the export at {root} is {summary.get('exportType')}; the initial load needs a FULL_EXPORT")
     try:
         lines = storage.read_text(spark, storage.join(root, "manifest-files.json")).splitlines()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise JobError(f"cannot read the export's manifest-files.json under {root}: {error_text(e)}") from None
     files = []
     for n, line in enumerate(lines, 1):
@@ -46,18 +44,20 @@ def export_data_files(spark: SparkSession, root: str) -> Tuple[List[Tuple[str, i
         files.append((storage.join(root, "data", key.rsplit("/", 1)[-1]), count))
     total = summary.get("itemCount")
     if total is not None and int(total) != sum(c for _, c in files):
-        raise JobError(f"the export at {root} is inconsistent: manifest-summary.json says {total} items, manifest-files.json lists {sum(c for _, c in files)}")
+        raise JobError(
+            f"the export at {root} is inconsistent: manifest-summary.json says {total} items, manifest-files.json lists {sum(c for _, c in files)}"
+        )
     return files, sum(c for _, c in files)
 
 
-def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) -> Dict[str, Any]:
+def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) -> dict[str, Any]:
     table = manifest.table
     assert manifest.export is not None
     files, expected = export_data_files(spark, manifest.export.root)
     ctx = DecodeContext.of(table, manifest.export.export_time_ms)
     records = read_records(spark, [u for u, _ in files], ctx) if files else empty_records(spark, ctx)
     per_file = records.groupBy("source", "ok").count().collect()
-    counts: Dict[str, int] = {}
+    counts: dict[str, int] = {}
     for r in per_file:
         name = r["source"].rsplit("/", 1)[-1]
         counts[name] = counts.get(name, 0) + r["count"]
@@ -82,7 +82,9 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
     state = OrderingState(high_water=high_water, floor=high_water)
     phases.mark("plan")
     extra = {timeline.INDEX_KEY: chosen.to_json(), **to_extra(state)}
-    options = hudi_table.write_options(spark, table, plan, "bulk_insert", manifest.run_key, table.table_type, chosen, extra)
+    options = hudi_table.write_options(
+        spark, table, plan, "bulk_insert", manifest.run_key, table.table_type, chosen, extra
+    )
     # A retried initial load starts from scratch: the table, its tombstones and recent versions are replaced.
     storage.delete(spark, table.tombstone_location)
     storage.delete(spark, table.versions_location)
@@ -109,10 +111,17 @@ def run_initial_load(spark: SparkSession, manifest: Manifest, phases: Phases) ->
     }
 
 
-def _load_counts(projected) -> Dict[Tuple[Any, bool], Tuple[int, int, Any]]:
+def _load_counts(projected) -> dict[tuple[Any, bool], tuple[int, int, Any]]:
     """(op, has a bad key) -> (rows, rows with overflow, largest ordering value), in one pass."""
-    rows = projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad")).agg(
-        F.count(F.lit(1)).alias("n"), F.count(OVERFLOW_COLUMN).alias("overflow"), F.max(ORDERING_COLUMN).alias("max")).collect()
+    rows = (
+        projected.groupBy("op", F.col("bad_key").isNotNull().alias("bad"))
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count(OVERFLOW_COLUMN).alias("overflow"),
+            F.max(ORDERING_COLUMN).alias("max"),
+        )
+        .collect()
+    )
     return {(r["op"], r["bad"]): (r["n"], r["overflow"], r["max"]) for r in rows}
 
 

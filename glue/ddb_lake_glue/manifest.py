@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from .derive import PARTS
 from .errors import JobError
@@ -23,26 +23,26 @@ class DerivedColumn:
 @dataclass(frozen=True)
 class TypesConfig:
     numbers: str = "auto"
-    columns: Dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TableSpec:
     lake_location: str
     table_name: str
-    key_fields: List[str]
-    ordering_field: Optional[str]
-    derived_columns: List[DerivedColumn]
-    partition_fields: List[str]
+    key_fields: list[str]
+    ordering_field: str | None
+    derived_columns: list[DerivedColumn]
+    partition_fields: list[str]
     types: TypesConfig
     max_rejected_share: float
-    glue_database: Optional[str]
+    glue_database: str | None
     tombstone_location: str
-    key_types: Dict[str, str] = field(default_factory=dict)
+    key_types: dict[str, str] = field(default_factory=dict)
     # Initial load: the Hudi table type. Later runs follow the table as it is (hoodie.properties).
     table_type: str = "COPY_ON_WRITE"
     # Initial load: buckets per partition of the bucket index; None = from the export's size.
-    bucket_count: Optional[int] = None
+    bucket_count: int | None = None
     # The recent-versions store of the ordering check (docs/ordering.md) and how long it keeps versions.
     versions_location: str = ""
     versions_retention_hours: float = 24.0
@@ -72,13 +72,13 @@ class Manifest:
     pipeline: str
     kind: str
     table: TableSpec
-    files: List[str]
-    export: Optional[ExportSpec]
+    files: list[str]
+    export: ExportSpec | None
     rejected_location: str
     summary_uri: str
     # Incremental: the point in time of the export the lake was (last) loaded from, when known.
-    loaded_export_ms: Optional[int] = None
-    compaction: Optional[CompactionSpec] = None
+    loaded_export_ms: int | None = None
+    compaction: CompactionSpec | None = None
 
 
 def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> Manifest:
@@ -99,7 +99,11 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         raise JobError(f"manifest {source} is for run {raw.get('runKey')!r}, not --run_key {run_key!r}")
     t = _Reader(p.req("table", dict), source, "table.")
     key_fields = t.req("keyFields", list)
-    if not key_fields or not all(isinstance(k, str) and k for k in key_fields) or len(set(key_fields)) != len(key_fields):
+    if (
+        not key_fields
+        or not all(isinstance(k, str) and k for k in key_fields)
+        or len(set(key_fields)) != len(key_fields)
+    ):
         raise JobError(f"manifest {source}: table.keyFields must list 1 or more distinct attribute names")
     derived = []
     for i, d in enumerate(t.opt("derivedColumns", list, [])):
@@ -116,7 +120,9 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
     for name, typ in pins.items():
         m = _COLUMN_TYPE.match(str(typ))
         if not m or (m.group(2) and not (0 < int(m.group(2)) <= 38 and int(m.group(3)) <= int(m.group(2)))):
-            raise JobError(f"manifest {source}: table.types.columns.{name} = {typ!r} is not a column type (docs/types.md)")
+            raise JobError(
+                f"manifest {source}: table.types.columns.{name} = {typ!r} is not a column type (docs/types.md)"
+            )
     share = t.opt("maxRejectedShare", (int, float), 0.01)
     if not 0 <= share <= 1:
         raise JobError(f"manifest {source}: table.maxRejectedShare must be between 0 and 1")
@@ -174,7 +180,9 @@ def parse_manifest(text: str, source: str, expected_kind: str, run_key: str) -> 
         table=table,
         files=list(files),
         export=export,
-        rejected_location=(p.opt("rejectedLocation", str, "") if kind == "compaction" else p.req("rejectedLocation", str)).rstrip("/"),
+        rejected_location=(
+            p.opt("rejectedLocation", str, "") if kind == "compaction" else p.req("rejectedLocation", str)
+        ).rstrip("/"),
         summary_uri=p.req("summaryUri", str),
         loaded_export_ms=loaded_export_ms,
         compaction=compaction,
@@ -189,7 +197,9 @@ def _compaction_spec(p: "_Reader", source: str) -> CompactionSpec:
     retain = c.opt("retainCommits", int, 10)
     if retain < 1:
         raise JobError(f"manifest {source}: compaction.retainCommits must be at least 1")
-    spec = CompactionSpec(max_io_mb=max_io, compact=c.opt("compact", bool, True), clean=c.opt("clean", bool, True), retain_commits=retain)
+    spec = CompactionSpec(
+        max_io_mb=max_io, compact=c.opt("compact", bool, True), clean=c.opt("clean", bool, True), retain_commits=retain
+    )
     if not spec.compact and not spec.clean:
         raise JobError(f"manifest {source}: compaction.compact and compaction.clean are both false: nothing to do")
     return spec
@@ -213,10 +223,7 @@ class _Reader:
 
     def _check(self, name: str, typ: Any) -> Any:
         value = self.raw[name]
-        if isinstance(value, bool) and typ is not bool and typ != (int, float):
-            ok = False
-        else:
-            ok = isinstance(value, typ)
+        ok = False if isinstance(value, bool) and typ is not bool and typ != (int, float) else isinstance(value, typ)
         if not ok:
             names = typ.__name__ if isinstance(typ, type) else "number"
             raise JobError(f"manifest {self.source}: {self.prefix}{name} must be a {names}")

@@ -15,7 +15,6 @@ It is pure ASCII, so Java (Hudi's payload), Spark and Python all order it the sa
 import base64
 import re
 from decimal import Decimal
-from typing import Optional
 
 from .values import Node, ValueError_
 
@@ -65,7 +64,7 @@ def bytes_part(raw: bytes) -> str:
     return "".join(out)
 
 
-def attribute_part(node: Optional[Node]) -> str:
+def attribute_part(node: Node | None) -> str:
     """Encoding of the ordering attribute's value; a missing or NULL value sorts lowest."""
     if node is None or node[0] == "NULL":
         return "A"
@@ -87,7 +86,7 @@ def stream_part(ts_ms: int, seq: int) -> str:
     return f"{ts_ms:0{TS_DIGITS}d}|{seq:0{SEQ_DIGITS}d}"
 
 
-def ordering_value(attribute: Optional[str], node: Optional[Node], ts_ms: int, seq: int) -> str:
+def ordering_value(attribute: str | None, node: Node | None, ts_ms: int, seq: int) -> str:
     """The full ordering value; `attribute` is the configured ordering attribute (or None)."""
     if attribute is None:
         return stream_part(ts_ms, seq)

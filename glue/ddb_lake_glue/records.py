@@ -7,9 +7,10 @@ reason. Export lines (DynamoDB JSON) and landing lines (docs/encoding.md) end in
 
 import base64
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any
 
 from .derive import timestamp_parts
 from .manifest import TableSpec
@@ -39,15 +40,15 @@ def record_schema(derived_count: int):
 
 @dataclass(frozen=True)
 class DecodeContext:
-    key_fields: Tuple[str, ...]
-    ordering_field: Optional[str]
-    derived: Tuple[Tuple[str, str], ...]  # (source attribute, part)
-    export_ts_ms: Optional[int]  # set for export lines
+    key_fields: tuple[str, ...]
+    ordering_field: str | None
+    derived: tuple[tuple[str, str], ...]  # (source attribute, part)
+    export_ts_ms: int | None  # set for export lines
     # Landing lines: changes from before this stream time are in the export the lake was loaded from.
-    changes_from_ms: Optional[int] = None
+    changes_from_ms: int | None = None
 
     @staticmethod
-    def of(table: TableSpec, export_time_ms: Optional[int] = None, loaded_export_ms: Optional[int] = None) -> "DecodeContext":
+    def of(table: TableSpec, export_time_ms: int | None = None, loaded_export_ms: int | None = None) -> "DecodeContext":
         return DecodeContext(
             key_fields=tuple(table.key_fields),
             ordering_field=table.ordering_field,
@@ -65,7 +66,7 @@ class Rejected(Exception):
     pass
 
 
-def decode_lines(ctx: DecodeContext, rows: Iterable[Tuple[Any, str]]) -> Iterator[tuple]:
+def decode_lines(ctx: DecodeContext, rows: Iterable[tuple[Any, str]]) -> Iterator[tuple]:
     """(raw line bytes, source file) -> record rows. Blank lines are skipped."""
     empty = (None,) * (4 + len(ctx.derived))
     for raw, source in rows:
@@ -73,11 +74,11 @@ def decode_lines(ctx: DecodeContext, rows: Iterable[Tuple[Any, str]]) -> Iterato
         if not data.strip():
             continue
         try:
-            yield (True, None, source, None) + _decode(ctx, data)
+            yield (True, None, source, None, *_decode(ctx, data))
         except Rejected as e:
-            yield (False, str(e), source, _raw_text(data)) + empty
+            yield (False, str(e), source, _raw_text(data), *empty)
         except ValueError_ as e:
-            yield (False, str(e), source, _raw_text(data)) + empty
+            yield (False, str(e), source, _raw_text(data), *empty)
 
 
 def _raw_text(data: bytes) -> str:
@@ -110,7 +111,7 @@ def _decode(ctx: DecodeContext, data: bytes) -> tuple:
     return _record(ctx, nodes, op, ts, seq)
 
 
-def _export_item(doc: Dict[str, Any]) -> Dict[str, Node]:
+def _export_item(doc: dict[str, Any]) -> dict[str, Node]:
     item = doc.get("Item")
     if not isinstance(item, dict):
         raise Rejected('an export line must be {"Item": {...}} (DYNAMODB_JSON)')
@@ -123,7 +124,7 @@ def _export_item(doc: Dict[str, Any]) -> Dict[str, Node]:
     return nodes
 
 
-def _landing_item(doc: Dict[str, Any]) -> Tuple[Dict[str, Node], str, int, int]:
+def _landing_item(doc: dict[str, Any]) -> tuple[dict[str, Node], str, int, int]:
     op = OPS.get(doc.get("_op"))  # type: ignore[arg-type]
     if op is None:
         raise Rejected(f"_op must be insert, modify or remove, not {doc.get('_op')!r}")
@@ -151,8 +152,8 @@ def _landing_item(doc: Dict[str, Any]) -> Tuple[Dict[str, Node], str, int, int]:
     return nodes, op, ts, int(seq_text)
 
 
-def _record(ctx: DecodeContext, nodes: Dict[str, Node], op: str, ts: int, seq: int) -> tuple:
-    key_texts: List[str] = []
+def _record(ctx: DecodeContext, nodes: dict[str, Node], op: str, ts: int, seq: int) -> tuple:
+    key_texts: list[str] = []
     for k in ctx.key_fields:
         node = nodes.get(k)
         if node is None or node[0] == "NULL":
@@ -173,7 +174,7 @@ def _record(ctx: DecodeContext, nodes: Dict[str, Node], op: str, ts: int, seq: i
     except ValueError_ as e:
         raise Rejected(str(e)) from None
     derived = []
-    parsed: Dict[str, Optional[Dict[str, str]]] = {}  # each source timestamp parsed once per record
+    parsed: dict[str, dict[str, str] | None] = {}  # each source timestamp parsed once per record
     for source, part in ctx.derived:
         if source not in parsed:
             node = nodes.get(source)

@@ -1,7 +1,6 @@
 """The SparkSession the jobs use, and the s3a settings for a local S3 endpoint (moto)."""
 
 import os
-from typing import Optional
 
 from pyspark.sql import SparkSession
 
@@ -20,7 +19,7 @@ SESSION_CONF = {
 }
 
 
-def build_session(app_name: str, aws_endpoint: Optional[str], aws_region: Optional[str] = None) -> SparkSession:
+def build_session(app_name: str, aws_endpoint: str | None, aws_region: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName(app_name)
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)
@@ -30,7 +29,7 @@ def build_session(app_name: str, aws_endpoint: Optional[str], aws_region: Option
     return spark
 
 
-def configure_local_s3(spark: SparkSession, endpoint: str, region: Optional[str] = None) -> None:
+def configure_local_s3(spark: SparkSession, endpoint: str, region: str | None = None) -> None:
     """Point s3:// and s3a:// at a local S3 (moto): path-style, plain HTTP, dummy credentials
     unless the environment names others. Only used when --aws_endpoint is given (never on Glue)."""
     conf = spark.sparkContext._jsc.hadoopConfiguration()
@@ -38,7 +37,10 @@ def configure_local_s3(spark: SparkSession, endpoint: str, region: Optional[str]
         "fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "fs.s3a.endpoint": endpoint,
-        "fs.s3a.endpoint.region": region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "fs.s3a.endpoint.region": region
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
         "fs.s3a.path.style.access": "true",
         "fs.s3a.connection.ssl.enabled": "true" if endpoint.startswith("https:") else "false",
         "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",

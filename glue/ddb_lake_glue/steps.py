@@ -2,7 +2,6 @@
 
 import time
 import traceback
-from typing import Dict, List
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -16,7 +15,7 @@ class Phases:
     """Seconds spent per phase of a run (reported in the summary as `phases`)."""
 
     def __init__(self) -> None:
-        self.times: Dict[str, float] = {}
+        self.times: dict[str, float] = {}
         self._last = time.time()
 
     def mark(self, name: str) -> None:
@@ -52,11 +51,11 @@ def release(records: DataFrame) -> None:
         rdd.unpersist(False)
 
 
-def derived_index(table: TableSpec) -> Dict[str, int]:
+def derived_index(table: TableSpec) -> dict[str, int]:
     return {d.name: i for i, d in enumerate(table.derived_columns)}
 
 
-def write_rejects(manifest: Manifest, parts: List[DataFrame]) -> None:
+def write_rejects(manifest: Manifest, parts: list[DataFrame]) -> None:
     rejects = parts[0]
     for p in parts[1:]:
         rejects = rejects.unionByName(p)
@@ -71,7 +70,9 @@ def check_rejected_share(manifest: Manifest, rejected: int, read: int) -> None:
         )
 
 
-def reject(manifest: Manifest, records: DataFrame, projected: DataFrame, decode_rejected: int, bad_keys: int, read: int) -> int:
+def reject(
+    manifest: Manifest, records: DataFrame, projected: DataFrame, decode_rejected: int, bad_keys: int, read: int
+) -> int:
     """Sets aside the lines that did not decode and the rows without a usable key (with their reasons),
     and fails the job past maxRejectedShare. Returns the records rejected in all."""
     rejected = decode_rejected + bad_keys

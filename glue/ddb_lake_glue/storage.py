@@ -2,7 +2,6 @@
 so the jobs need no second S3 client and behave the same on every scheme."""
 
 import os
-from typing import List
 
 from pyspark.sql import SparkSession
 
@@ -45,7 +44,7 @@ def write_text(spark: SparkSession, uri: str, text: str) -> None:
         stream.close()
 
 
-def total_size(spark: SparkSession, uris: List[str], stop_above: int) -> int:
+def total_size(spark: SparkSession, uris: list[str], stop_above: int) -> int:
     """Sum of the files' sizes, stopping early once it exceeds `stop_above`."""
     total = 0
     for uri in uris:
@@ -67,7 +66,7 @@ def delete(spark: SparkSession, uri: str) -> None:
         fs.delete(path, True)
 
 
-def list_names(spark: SparkSession, uri: str) -> List[str]:
+def list_names(spark: SparkSession, uri: str) -> list[str]:
     """Names of the entries directly under a folder ([] when it does not exist)."""
     path, fs = _path(spark, uri)
     if not fs.exists(path):

@@ -10,7 +10,6 @@ Compaction commits carry only the run key, so readers walk back to the newest co
 
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from pyspark.sql import SparkSession
 
@@ -40,9 +39,9 @@ class Timeline:
     """The completed instants of a table's active timeline (newest first) and the pending compactions."""
 
     location: str
-    completed: List[Instant]
-    pending_compactions: List[str]
-    _cache: Dict[str, dict] = field(default_factory=dict)
+    completed: list[Instant]
+    pending_compactions: list[str]
+    _cache: dict[str, dict] = field(default_factory=dict)
 
     def metadata(self, spark: SparkSession, instant: Instant) -> dict:
         """The instant's commit metadata (JSON), read once."""
@@ -51,33 +50,33 @@ class Timeline:
             self._cache[instant.file_name] = json.loads(text) if text.strip() else {}
         return self._cache[instant.file_name]
 
-    def extra(self, spark: SparkSession, instant: Instant) -> Dict[str, str]:
+    def extra(self, spark: SparkSession, instant: Instant) -> dict[str, str]:
         return self.metadata(spark, instant).get("extraMetadata") or {}
 
-    def newest_with(self, spark: SparkSession, key: str) -> Optional[Tuple[Instant, Dict[str, str]]]:
+    def newest_with(self, spark: SparkSession, key: str) -> tuple[Instant, dict[str, str]] | None:
         for instant in self.completed:
             extra = self.extra(spark, instant)
             if key in extra:
                 return instant, extra
         return None
 
-    def last_compaction(self, table_type: str) -> Optional[str]:
+    def last_compaction(self, table_type: str) -> str | None:
         """Instant of the newest completed compaction (a `commit` on a merge-on-read table)."""
         if table_type != "MERGE_ON_READ":
             return None
         return next((i.time for i in self.completed if i.action == "commit"), None)
 
-    def delta_commits_after(self, instant: Optional[str]) -> List[Instant]:
+    def delta_commits_after(self, instant: str | None) -> list[Instant]:
         return [i for i in self.completed if i.action == "deltacommit" and (instant is None or i.time > instant)]
 
-    def _write_stats(self, spark: SparkSession, instant: Instant) -> List[dict]:
+    def _write_stats(self, spark: SparkSession, instant: Instant) -> list[dict]:
         stats = self.metadata(spark, instant).get("partitionToWriteStats") or {}
         return [s for group in stats.values() for s in group or []]
 
     def bytes_written(self, spark: SparkSession, instant: Instant) -> int:
         return sum(int(s.get("totalWriteBytes") or 0) for s in self._write_stats(spark, instant))
 
-    def log_bytes(self, spark: SparkSession, instant: Instant) -> Optional[int]:
+    def log_bytes(self, spark: SparkSession, instant: Instant) -> int | None:
         """Bytes the instant appended to log files; None when it wrote none (e.g. a bulk insert)."""
         logs = [s for s in self._write_stats(spark, instant) if ".log." in (s.get("path") or "")]
         return sum(int(s.get("totalWriteBytes") or 0) for s in logs) if logs else None
@@ -103,7 +102,7 @@ def read_timeline(spark: SparkSession, location: str) -> Timeline:
     return Timeline(location, completed, sorted(t for t in requested if t not in done))
 
 
-def table_properties(spark: SparkSession, location: str) -> Dict[str, str]:
+def table_properties(spark: SparkSession, location: str) -> dict[str, str]:
     text = storage.read_text(spark, storage.join(location, ".hoodie", "hoodie.properties"))
     props = {}
     for line in text.splitlines():
@@ -117,7 +116,7 @@ def table_type(spark: SparkSession, location: str) -> str:
     return table_properties(spark, location).get("hoodie.table.type", "COPY_ON_WRITE")
 
 
-def commit_of_run(spark: SparkSession, location: str, run_key: str) -> Optional[str]:
+def commit_of_run(spark: SparkSession, location: str, run_key: str) -> str | None:
     """Instant of the newest completed commit written by this run key."""
     timeline = read_timeline(spark, location)
     for instant in timeline.completed:
@@ -126,8 +125,10 @@ def commit_of_run(spark: SparkSession, location: str, run_key: str) -> Optional[
     return None
 
 
-def require_plan(timeline: Timeline, spark: SparkSession) -> Tuple[Instant, Dict[str, str]]:
+def require_plan(timeline: Timeline, spark: SparkSession) -> tuple[Instant, dict[str, str]]:
     found = timeline.newest_with(spark, PLAN_KEY)
     if found is None:
-        raise JobError(f"the Hudi table at {timeline.location} has no ddb-lake column plan in its commits: it was not written by ddb-lake")
+        raise JobError(
+            f"the Hudi table at {timeline.location} has no ddb-lake column plan in its commits: it was not written by ddb-lake"
+        )
     return found

@@ -13,10 +13,11 @@ what the Spark side types into columns (docs/types.md). Numbers are never passed
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, List, Tuple, Union
+from typing import Any
 
-Node = Tuple[str, Any]
+Node = tuple[str, Any]
 
 SCALAR_TYPES = ("S", "N", "BOOL", "NULL", "B")
 SET_TYPES = ("SS", "NS", "BS")
@@ -27,7 +28,7 @@ class ValueError_(ValueError):
     """A value that is not valid DynamoDB data (the record is rejected with this message)."""
 
 
-def number_text(raw: Union[str, int, Decimal]) -> str:
+def number_text(raw: str | int | Decimal) -> str:
     """Exact, normalised plain text of a DynamoDB number: no exponent, no '+', no leading or
     trailing zeros ('1.50' -> '1.5', '1E+3' -> '1000', '-0' -> '0'). The value never changes."""
     if isinstance(raw, bool):
@@ -72,11 +73,11 @@ def binary_text(raw: Any) -> str:
         raise ValueError_(f"binary value {raw[:40]!r} is not valid base64") from None
 
 
-def _sorted_numbers(texts: List[str]) -> List[str]:
+def _sorted_numbers(texts: list[str]) -> list[str]:
     return sorted(set(texts), key=Decimal)
 
 
-def _sorted_binaries(texts: List[str]) -> List[str]:
+def _sorted_binaries(texts: list[str]) -> list[str]:
     return sorted(set(texts), key=base64.b64decode)
 
 
@@ -167,7 +168,7 @@ def decode_plain(value: Any, descriptor: Any = None) -> Node:
     raise ValueError_(f"unsupported JSON value {value!r}")
 
 
-def _json_number(x: Any) -> Union[int, Decimal]:
+def _json_number(x: Any) -> int | Decimal:
     if isinstance(x, bool) or not isinstance(x, (int, Decimal)):
         raise ValueError_("NS holds a non-number")
     return x
@@ -203,12 +204,12 @@ def _plain(node: Node) -> Any:
 
 def canonical_json(value: Any) -> str:
     """Compact JSON, keys sorted, non-ASCII kept, numbers as their exact text."""
-    parts: List[str] = []
+    parts: list[str] = []
     _write(value, parts)
     return "".join(parts)
 
 
-def _write(value: Any, out: List[str]) -> None:
+def _write(value: Any, out: list[str]) -> None:
     if isinstance(value, _Num):
         out.append(value.text)
     elif isinstance(value, dict):

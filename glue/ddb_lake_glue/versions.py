@@ -26,7 +26,6 @@ nowhere (and removed with the next merge).
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -58,31 +57,43 @@ class LogCount:
     """Delta commits that wrote log files after compaction `after` (None: no compaction yet) and
     their log bytes, counted through instant `through` (the commit holding this count is not in it)."""
 
-    after: Optional[str] = None
-    through: Optional[str] = None
+    after: str | None = None
+    through: str | None = None
     bytes: int = 0
     commits: int = 0
 
 
 @dataclass
 class OrderingState:
-    high_water: Optional[str] = None
-    floor: Optional[str] = None
-    files: List[VersionsFile] = field(default_factory=list)
+    high_water: str | None = None
+    floor: str | None = None
+    files: list[VersionsFile] = field(default_factory=list)
     log: LogCount = field(default_factory=LogCount)
 
     def to_json(self) -> str:
-        return json.dumps({"v": STATE_VERSION, "highWater": self.high_water, "floor": self.floor,
-                           "files": [asdict(f) for f in self.files], "log": asdict(self.log)}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "v": STATE_VERSION,
+                "highWater": self.high_water,
+                "floor": self.floor,
+                "files": [asdict(f) for f in self.files],
+                "log": asdict(self.log),
+            },
+            separators=(",", ":"),
+        )
 
     @staticmethod
     def from_json(text: str) -> "OrderingState":
         raw = json.loads(text)
-        return OrderingState(raw.get("highWater"), raw.get("floor"), [VersionsFile(**f) for f in raw.get("files") or []],
-                             LogCount(**(raw.get("log") or {})))
+        return OrderingState(
+            raw.get("highWater"),
+            raw.get("floor"),
+            [VersionsFile(**f) for f in raw.get("files") or []],
+            LogCount(**(raw.get("log") or {})),
+        )
 
 
-def larger(a: Optional[str], b: Optional[str]) -> Optional[str]:
+def larger(a: str | None, b: str | None) -> str | None:
     if a is None:
         return b
     if b is None:
@@ -98,8 +109,14 @@ class CheckStats:
     tombstones_read: bool = False
 
 
-def superseded_candidates(spark: SparkSession, valid: DataFrame, state: OrderingState, candidate_min: str, versions_location: str,
-                          fallback_lookup) -> Tuple[Optional[DataFrame], CheckStats]:
+def superseded_candidates(
+    spark: SparkSession,
+    valid: DataFrame,
+    state: OrderingState,
+    candidate_min: str,
+    versions_location: str,
+    fallback_lookup,
+) -> tuple[DataFrame | None, CheckStats]:
     """The candidates of `valid` (ordering <= highWater) that must not be written: (key, op) rows.
     `fallback_lookup(df)` returns the rows of `df` (key, op, ordering, key columns) superseded in the
     lake or its tombstones."""
@@ -109,18 +126,27 @@ def superseded_candidates(spark: SparkSession, valid: DataFrame, state: Ordering
     files = [f for f in state.files if f.max >= candidate_min]
     stats.files_read = len(files)
     if files:
-        recent = (spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
-                  .groupBy("k").agg(F.max("o").alias("_recent")))
-        checked = candidates.join(F.broadcast(recent) if sum(f.rows for f in files) <= 200_000 else recent,
-                                  candidates["key"] == recent["k"], "left").drop("k")
+        recent = (
+            spark.read.schema(VERSIONS_SCHEMA)
+            .json([storage.join(versions_location, f.name) for f in files])
+            .groupBy("k")
+            .agg(F.max("o").alias("_recent"))
+        )
+        checked = candidates.join(
+            F.broadcast(recent) if sum(f.rows for f in files) <= 200_000 else recent,
+            candidates["key"] == recent["k"],
+            "left",
+        ).drop("k")
     else:
         checked = candidates.withColumn("_recent", F.lit(None).cast("string"))
     checked = checked.persist()
     dropped = checked.filter(F.col("_recent") >= F.col(ORDERING_COLUMN)).select("key", "op")
     if state.floor is not None:
         # Not superseded by a recent version, but the recent versions do not reach back that far.
-        fallback = checked.filter((F.col("_recent").isNull() | (F.col("_recent") < F.col(ORDERING_COLUMN)))
-                                  & (F.col(ORDERING_COLUMN) <= F.lit(state.floor))).drop("_recent")
+        fallback = checked.filter(
+            (F.col("_recent").isNull() | (F.col("_recent") < F.col(ORDERING_COLUMN)))
+            & (F.col(ORDERING_COLUMN) <= F.lit(state.floor))
+        ).drop("_recent")
         stats.lake_lookups = fallback.count()
         if stats.lake_lookups:
             stats.tombstones_read = True
@@ -128,22 +154,35 @@ def superseded_candidates(spark: SparkSession, valid: DataFrame, state: Ordering
     return dropped, stats
 
 
-def write_batch_file(spark: SparkSession, versions_location: str, written: DataFrame, rows: int, batch_max: str, run_key: str,
-                     now_ms: int) -> VersionsFile:
+def write_batch_file(
+    spark: SparkSession,
+    versions_location: str,
+    written: DataFrame,
+    rows: int,
+    batch_max: str,
+    run_key: str,
+    now_ms: int,
+) -> VersionsFile:
     """The versions this batch writes to the lake, as (key, ordering, deleted, time) lines."""
-    columns = written.select(F.col("key").alias("k"), F.col(ORDERING_COLUMN).alias("o"), F.col(DELETED_COLUMN).alias("d"))
+    columns = written.select(
+        F.col("key").alias("k"), F.col(ORDERING_COLUMN).alias("o"), F.col(DELETED_COLUMN).alias("d")
+    )
     if rows <= DRIVER_WRITE_MAX:
         name = f"{run_key}.json"
-        lines = [json.dumps({"k": r[0], "o": r[1], "d": bool(r[2]), "at": now_ms}, ensure_ascii=False, separators=(",", ":"))
-                 for r in columns.collect()]
+        lines = [
+            json.dumps({"k": r[0], "o": r[1], "d": bool(r[2]), "at": now_ms}, ensure_ascii=False, separators=(",", ":"))
+            for r in columns.collect()
+        ]
         storage.write_text(spark, storage.join(versions_location, name), "".join(line + "\n" for line in lines))
     else:
         name = run_key
-        columns.withColumn("at", F.lit(now_ms)).coalesce(1).write.mode("overwrite").json(storage.join(versions_location, name))
+        columns.withColumn("at", F.lit(now_ms)).coalesce(1).write.mode("overwrite").json(
+            storage.join(versions_location, name)
+        )
     return VersionsFile(name, batch_max, rows, now_ms)
 
 
-def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[OrderingState, List[VersionsFile]]:
+def expire(state: OrderingState, retention_hours: float, now_ms: int) -> tuple[OrderingState, list[VersionsFile]]:
     """The state without the files older than the retention (the floor rises to their largest value),
     and those files: their deletes go to the tombstones before anything relies on the new floor."""
     cutoff = now_ms - int(retention_hours * 3_600_000)
@@ -157,19 +196,28 @@ def expire(state: OrderingState, retention_hours: float, now_ms: int) -> Tuple[O
     return OrderingState(state.high_water, floor, kept, state.log), expired
 
 
-def deletes_in(spark: SparkSession, versions_location: str, files: List[VersionsFile]) -> DataFrame:
+def deletes_in(spark: SparkSession, versions_location: str, files: list[VersionsFile]) -> DataFrame:
     """(k, o) of each key whose newest version in these files is a delete."""
     entries = spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
     newest = entries.groupBy("k").agg(F.max(F.struct("o", "d")).alias("v"))
     return newest.filter(F.col("v.d")).select("k", F.col("v.o").alias("o"))
 
 
-def next_state(spark: SparkSession, state: OrderingState, new_file: VersionsFile, batch_max: Optional[str], versions_location: str,
-               retention_hours: float, now_ms: int, run_key: str, log: LogCount) -> Tuple[OrderingState, List[str], Optional[DataFrame]]:
+def next_state(
+    spark: SparkSession,
+    state: OrderingState,
+    new_file: VersionsFile,
+    batch_max: str | None,
+    versions_location: str,
+    retention_hours: float,
+    now_ms: int,
+    run_key: str,
+    log: LogCount,
+) -> tuple[OrderingState, list[str], DataFrame | None]:
     """The state after this batch (`state`: already expired): its file added, many small files
     merged. Returns it, the names to delete after the commit, and (k, o) of the deletes the merge
     left out for their age (they go to the tombstones before the commit)."""
-    floor, kept, obsolete, aged_deletes = state.floor, state.files + [new_file], [], None
+    floor, kept, obsolete, aged_deletes = state.floor, [*state.files, new_file], [], None
     individual = sorted((f for f in kept if not f.merged), key=lambda f: f.at)
     if len(individual) > MERGE_AT:
         to_merge = [f for f in kept if f.merged] + individual[:-KEEP_INDIVIDUAL]
@@ -182,12 +230,15 @@ def next_state(spark: SparkSession, state: OrderingState, new_file: VersionsFile
     return OrderingState(larger(state.high_water, batch_max), floor, kept, log), obsolete, aged_deletes
 
 
-def _merge(spark: SparkSession, versions_location: str, files: List[VersionsFile], cutoff: int,
-           run_key: str) -> Tuple[Optional[VersionsFile], Optional[str], DataFrame]:
+def _merge(
+    spark: SparkSession, versions_location: str, files: list[VersionsFile], cutoff: int, run_key: str
+) -> tuple[VersionsFile | None, str | None, DataFrame]:
     """One file with each key's largest version; keys whose largest version is older than the
     retention are left out (their largest ordering value raises the floor; their deletes are returned)."""
     entries = spark.read.schema(VERSIONS_SCHEMA).json([storage.join(versions_location, f.name) for f in files])
-    newest = entries.groupBy("k").agg(F.max(F.struct("o", "d", "at")).alias("v")).select("k", "v.o", "v.d", "v.at").persist()
+    newest = (
+        entries.groupBy("k").agg(F.max(F.struct("o", "d", "at")).alias("v")).select("k", "v.o", "v.d", "v.at").persist()
+    )
     summary = newest.agg(
         F.count(F.when(F.col("at") >= cutoff, 1)).alias("kept"),
         F.max(F.when(F.col("at") >= cutoff, F.col("o"))).alias("kept_max"),
@@ -197,22 +248,24 @@ def _merge(spark: SparkSession, versions_location: str, files: List[VersionsFile
     merged = None
     if summary["kept"]:
         name = f"merged-{run_key}"
-        newest.filter(F.col("at") >= cutoff).coalesce(1).write.mode("overwrite").json(storage.join(versions_location, name))
+        newest.filter(F.col("at") >= cutoff).coalesce(1).write.mode("overwrite").json(
+            storage.join(versions_location, name)
+        )
         merged = VersionsFile(name, summary["kept_max"], summary["kept"], summary["kept_at"], merged=True)
     return merged, summary["dropped_max"], newest.filter((F.col("at") < cutoff) & F.col("d")).select("k", "o")
 
 
-def _orphans(spark: SparkSession, versions_location: str, known: set) -> List[str]:
+def _orphans(spark: SparkSession, versions_location: str, known: set) -> list[str]:
     """Files of runs that failed before their commit (listed in no state)."""
     return [n for n in storage.list_names(spark, versions_location) if n not in known and not n.startswith(("_", "."))]
 
 
-def delete_files(spark: SparkSession, versions_location: str, names: List[str]) -> None:
+def delete_files(spark: SparkSession, versions_location: str, names: list[str]) -> None:
     for name in names:
         storage.delete(spark, storage.join(versions_location, name))
 
 
-def to_extra(state: OrderingState) -> Dict[str, str]:
+def to_extra(state: OrderingState) -> dict[str, str]:
     from .timeline import STATE_KEY
 
     return {STATE_KEY: state.to_json()}

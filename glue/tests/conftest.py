@@ -11,7 +11,9 @@ GLUE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(GLUE_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Python workers import the job package and the test helpers the same way the driver does.
-os.environ["PYTHONPATH"] = os.pathsep.join([str(GLUE_DIR), str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(GLUE_DIR), str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH", "")]
+)
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -19,12 +21,15 @@ os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 def jar_paths():
     jars_dir = os.environ.get("DDB_LAKE_JARS") or os.path.join(
-        os.environ.get("DDB_LAKE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ddb-lake"),
+        os.environ.get("DDB_LAKE_CACHE")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ddb-lake"),
         "jars",
     )
     jars = sorted(glob.glob(os.path.join(jars_dir, "*.jar")))
     if len(jars) < 3:
-        pytest.exit(f"the Spark jars are missing from {jars_dir}; run `ddb-lake setup` (or set DDB_LAKE_JARS)", returncode=2)
+        pytest.exit(
+            f"the Spark jars are missing from {jars_dir}; run `ddb-lake setup` (or set DDB_LAKE_JARS)", returncode=2
+        )
     return jars
 
 

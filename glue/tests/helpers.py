@@ -3,9 +3,10 @@
 import base64
 import gzip
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 import pyarrow as pa
 
@@ -16,9 +17,51 @@ BRIEF_EXPORT_LINES = [
 ]
 
 BRIEF_PROCESSED = [
-    {"id": "account:602-943-1702,create_at:2023-07-30T16:49:36.444736+0000", "account": "602-943-1702", "create_at": "2023-07-30T16:49:36.444736+0000", "create_year": "2023", "create_month": "07", "create_day": "30", "create_hour": "16", "create_minute": "49", "update_at": "2023-07-30T16:49:36.444736+0000", "entity": "James, Lopez and Welch", "amount": 282, "is_credit": 1, "note": "Be Mrs small will organization everybody sign."},
-    {"id": "account:729-692-8634,create_at:2023-07-30T16:49:19.238896+0000", "account": "729-692-8634", "create_at": "2023-07-30T16:49:19.238896+0000", "create_year": "2023", "create_month": "07", "create_day": "30", "create_hour": "16", "create_minute": "49", "update_at": "2023-07-30T16:49:19.238896+0000", "entity": "Pena, Harrison and Cummings", "amount": 518, "is_credit": 1, "note": "On common speak cultural day protect."},
-    {"id": "account:120-161-2287,create_at:2023-07-30T16:49:20.627894+0000", "account": "120-161-2287", "create_at": "2023-07-30T16:49:20.627894+0000", "create_year": "2023", "create_month": "07", "create_day": "30", "create_hour": "16", "create_minute": "49", "update_at": "2023-07-30T16:49:20.627894+0000", "entity": "Wall-Moreno", "amount": 990, "is_credit": 0, "note": "Various type past mouth daughter reality husband national."},
+    {
+        "id": "account:602-943-1702,create_at:2023-07-30T16:49:36.444736+0000",
+        "account": "602-943-1702",
+        "create_at": "2023-07-30T16:49:36.444736+0000",
+        "create_year": "2023",
+        "create_month": "07",
+        "create_day": "30",
+        "create_hour": "16",
+        "create_minute": "49",
+        "update_at": "2023-07-30T16:49:36.444736+0000",
+        "entity": "James, Lopez and Welch",
+        "amount": 282,
+        "is_credit": 1,
+        "note": "Be Mrs small will organization everybody sign.",
+    },
+    {
+        "id": "account:729-692-8634,create_at:2023-07-30T16:49:19.238896+0000",
+        "account": "729-692-8634",
+        "create_at": "2023-07-30T16:49:19.238896+0000",
+        "create_year": "2023",
+        "create_month": "07",
+        "create_day": "30",
+        "create_hour": "16",
+        "create_minute": "49",
+        "update_at": "2023-07-30T16:49:19.238896+0000",
+        "entity": "Pena, Harrison and Cummings",
+        "amount": 518,
+        "is_credit": 1,
+        "note": "On common speak cultural day protect.",
+    },
+    {
+        "id": "account:120-161-2287,create_at:2023-07-30T16:49:20.627894+0000",
+        "account": "120-161-2287",
+        "create_at": "2023-07-30T16:49:20.627894+0000",
+        "create_year": "2023",
+        "create_month": "07",
+        "create_day": "30",
+        "create_hour": "16",
+        "create_minute": "49",
+        "update_at": "2023-07-30T16:49:20.627894+0000",
+        "entity": "Wall-Moreno",
+        "amount": 990,
+        "is_credit": 0,
+        "note": "Various type past mouth daughter reality husband national.",
+    },
 ]
 
 BRIEF_DERIVED = [
@@ -26,7 +69,7 @@ BRIEF_DERIVED = [
 ]
 
 
-def brief_table(lake: str, **overrides: Any) -> Dict[str, Any]:
+def brief_table(lake: str, **overrides: Any) -> dict[str, Any]:
     table = {
         "lakeLocation": lake,
         "tableName": "transactions",
@@ -50,7 +93,7 @@ def uri(path: Path) -> str:
 # Exports (DynamoDB export layout, DYNAMODB_JSON)
 
 
-def write_export(root: Path, lines: List[str], files: int = 1, export_time_ms: int = 1690735800000) -> str:
+def write_export(root: Path, lines: list[str], files: int = 1, export_time_ms: int = 1690735800000) -> str:
     """Writes data/*.json.gz, manifest-files.json (JSON lines) and manifest-summary.json."""
     (root / "data").mkdir(parents=True, exist_ok=True)
     entries = []
@@ -60,22 +103,37 @@ def write_export(root: Path, lines: List[str], files: int = 1, export_time_ms: i
         with gzip.open(root / "data" / name, "wt", encoding="utf-8") as f:
             for line in chunk:
                 f.write(line + "\n")
-        entries.append({"itemCount": len(chunk), "md5Checksum": "x", "etag": "y", "dataFileS3Key": f"prefix/AWSDynamoDB/{root.name}/data/{name}"})
+        entries.append(
+            {
+                "itemCount": len(chunk),
+                "md5Checksum": "x",
+                "etag": "y",
+                "dataFileS3Key": f"prefix/AWSDynamoDB/{root.name}/data/{name}",
+            }
+        )
     (root / "manifest-files.json").write_text("".join(json.dumps(e) + "\n" for e in entries))
-    (root / "manifest-summary.json").write_text(json.dumps({
-        "version": "2020-06-30", "exportArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/export/x",
-        "itemCount": len(lines), "outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT",
-        "manifestFilesS3Key": f"prefix/AWSDynamoDB/{root.name}/manifest-files.json", "exportTime": export_time_ms,
-    }))
+    (root / "manifest-summary.json").write_text(
+        json.dumps(
+            {
+                "version": "2020-06-30",
+                "exportArn": "arn:aws:dynamodb:us-east-1:123456789012:table/t/export/x",
+                "itemCount": len(lines),
+                "outputFormat": "DYNAMODB_JSON",
+                "exportType": "FULL_EXPORT",
+                "manifestFilesS3Key": f"prefix/AWSDynamoDB/{root.name}/manifest-files.json",
+                "exportTime": export_time_ms,
+            }
+        )
+    )
     return uri(root)
 
 
-def ddb_item(attrs: Dict[str, Any]) -> str:
+def ddb_item(attrs: dict[str, Any]) -> str:
     """A Python item (str / int / Decimal / bool / None / bytes / set / dict / list) as an export line."""
     return json.dumps({"Item": {k: to_ddb(v) for k, v in attrs.items()}}, separators=(",", ":"))
 
 
-def to_ddb(v: Any) -> Dict[str, Any]:
+def to_ddb(v: Any) -> dict[str, Any]:
     if isinstance(v, bool):
         return {"BOOL": v}
     if isinstance(v, (int, Decimal)):
@@ -104,9 +162,9 @@ def to_ddb(v: Any) -> Dict[str, Any]:
 # Landing lines (docs/encoding.md), encoded the way lambda/encoding.ts does
 
 
-def landing_line(attrs: Dict[str, Any], op: str, seq: int, ts_ms: int, ttl: bool = False) -> str:
-    body: Dict[str, str] = {}
-    types: Dict[str, Any] = {}
+def landing_line(attrs: dict[str, Any], op: str, seq: int, ts_ms: int, ttl: bool = False) -> str:
+    body: dict[str, str] = {}
+    types: dict[str, Any] = {}
     for k, v in attrs.items():
         name = "_" + k if k.startswith("_") else k
         text, desc = _plain(v)
@@ -166,12 +224,24 @@ def write_landing(path: Path, lines: Iterable[str]) -> str:
 # Manifests and reading the lake
 
 
-def write_manifest(path: Path, kind: str, run_key: str, table: Dict[str, Any], files: Optional[List[str]] = None,
-                   export: Optional[Dict[str, Any]] = None, loaded_export_ms: Optional[int] = None) -> str:
+def write_manifest(
+    path: Path,
+    kind: str,
+    run_key: str,
+    table: dict[str, Any],
+    files: list[str] | None = None,
+    export: dict[str, Any] | None = None,
+    loaded_export_ms: int | None = None,
+) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
-        "version": 1, "runKey": run_key, "pipeline": "test", "kind": kind, "table": table,
-        "files": files or [], "export": export,
+        "version": 1,
+        "runKey": run_key,
+        "pipeline": "test",
+        "kind": kind,
+        "table": table,
+        "files": files or [],
+        "export": export,
         "rejectedLocation": uri(path.parent / "_rejected" / run_key),
         "summaryUri": uri(path.parent / f"{run_key}.summary.json"),
     }
@@ -181,7 +251,7 @@ def write_manifest(path: Path, kind: str, run_key: str, table: Dict[str, Any], f
     return uri(path)
 
 
-def read_with_hudi_rs(location: str) -> List[Dict[str, Any]]:
+def read_with_hudi_rs(location: str) -> list[dict[str, Any]]:
     """The table's snapshot read by hudi-rs (no Spark), as Python rows."""
     import hudi
 
@@ -192,5 +262,5 @@ def read_with_hudi_rs(location: str) -> List[Dict[str, Any]]:
     return pa.Table.from_batches(batches).to_pylist()
 
 
-def read_with_spark(spark, location: str) -> List[Dict[str, Any]]:
+def read_with_spark(spark, location: str) -> list[dict[str, Any]]:
     return [r.asDict() for r in spark.read.format("hudi").load(location).collect()]

@@ -6,7 +6,7 @@ the summary schema. A field renamed on either side fails one of these tests."""
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, Set
+from typing import Any
 
 import jsonschema
 import pytest
@@ -18,13 +18,13 @@ from helpers import BRIEF_EXPORT_LINES, brief_table, landing_line, uri, write_ex
 CONTRACTS = Path(__file__).resolve().parents[2] / "core" / "contracts"
 
 
-def schema(name: str) -> Dict[str, Any]:
+def schema(name: str) -> dict[str, Any]:
     return json.loads((CONTRACTS / f"{name}.schema.json").read_text())
 
 
-def schema_paths(node: Dict[str, Any], prefix: str = "") -> Set[str]:
+def schema_paths(node: dict[str, Any], prefix: str = "") -> set[str]:
     """Every property path of a JSON Schema object: `table.keyFields`, `table.derivedColumns[].part` …"""
-    paths: Set[str] = set()
+    paths: set[str] = set()
     for variant in node.get("anyOf", []):
         paths |= schema_paths(variant, prefix)
     for name, sub in node.get("properties", {}).items():
@@ -39,11 +39,19 @@ def schema_paths(node: Dict[str, Any], prefix: str = "") -> Set[str]:
     return paths
 
 
-def full_manifest(kind: str) -> Dict[str, Any]:
+def full_manifest(kind: str) -> dict[str, Any]:
     """A manifest holding every field of the contract (for its kind)."""
-    table = brief_table("file:///lake/t", keyTypes={"account": "S", "create_at": "S"}, tombstoneLocation="file:///lake/t__tomb")
+    table = brief_table(
+        "file:///lake/t", keyTypes={"account": "S", "create_at": "S"}, tombstoneLocation="file:///lake/t__tomb"
+    )
     table["types"] = {"numbers": "auto", "columns": {"amount": "long"}}
-    table.update(tableType="MERGE_ON_READ", bucketCount=4, versionsLocation="file:///lake/t__versions", versionsRetentionHours=24, autoClean=False)
+    table.update(
+        tableType="MERGE_ON_READ",
+        bucketCount=4,
+        versionsLocation="file:///lake/t__versions",
+        versionsRetentionHours=24,
+        autoClean=False,
+    )
     m = {
         "version": 1,
         "runKey": "t-1a2b3c4d-inc-000001-a1",
@@ -62,9 +70,9 @@ def full_manifest(kind: str) -> Dict[str, Any]:
     return m
 
 
-def asked_fields(monkeypatch, manifest: Dict[str, Any]) -> Set[str]:
+def asked_fields(monkeypatch, manifest: dict[str, Any]) -> set[str]:
     """The field paths parse_manifest reads (every `req` / `opt` of its reader)."""
-    asked: Set[str] = set()
+    asked: set[str] = set()
     reader = manifest_module._Reader
     original_check = reader._check
     original_opt = reader.opt
@@ -93,9 +101,13 @@ def test_the_full_manifest_follows_the_schema(kind):
 
 
 def test_the_manifest_reader_reads_exactly_the_fields_of_the_schema(monkeypatch):
-    asked = set().union(*(asked_fields(monkeypatch, full_manifest(k)) for k in ("initialLoad", "incremental", "compaction")))
+    asked = set().union(
+        *(asked_fields(monkeypatch, full_manifest(k)) for k in ("initialLoad", "incremental", "compaction"))
+    )
     wanted = schema_paths(schema("job-manifest"))
-    assert asked == wanted, f"only in the schema: {sorted(wanted - asked)}; only in the reader: {sorted(asked - wanted)}"
+    assert asked == wanted, (
+        f"only in the schema: {sorted(wanted - asked)}; only in the reader: {sorted(asked - wanted)}"
+    )
 
 
 def test_summaries_the_jobs_write_follow_the_schema(spark, tmp_path: Path):
@@ -103,11 +115,21 @@ def test_summaries_the_jobs_write_follow_the_schema(spark, tmp_path: Path):
     root = write_export(tmp_path / "export", BRIEF_EXPORT_LINES)
     lake = uri(tmp_path / "lake")
     table = brief_table(lake)
-    m = write_manifest(tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": root, "exportTimeMs": 1690735800000})
+    m = write_manifest(
+        tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": root, "exportTimeMs": 1690735800000}
+    )
     jsonschema.validate(run_manifest_uri(spark, m, "initialLoad", "il"), summary_schema)
     jsonschema.validate(json.loads((tmp_path / "m" / "il.summary.json").read_text()), summary_schema)
-    item = {"account": "602-943-1702", "create_at": "2023-07-30T16:49:36.444736+0000", "update_at": "2023-07-30T16:50:00.000000+0000", "amount": 1}
-    f = write_landing(tmp_path / "landing" / "2023-07-30-16-50" / "a.json", [landing_line(item, "modify", 200, 1690735900000), "not json"])
+    item = {
+        "account": "602-943-1702",
+        "create_at": "2023-07-30T16:49:36.444736+0000",
+        "update_at": "2023-07-30T16:50:00.000000+0000",
+        "amount": 1,
+    }
+    f = write_landing(
+        tmp_path / "landing" / "2023-07-30-16-50" / "a.json",
+        [landing_line(item, "modify", 200, 1690735900000), "not json"],
+    )
     m = write_manifest(tmp_path / "m" / "inc.json", "incremental", "inc", dict(table, maxRejectedShare=1), files=[f])
     summary = run_manifest_uri(spark, m, "incremental", "inc")
     assert summary["rejected"] == 1 and summary["rejectedUri"]
@@ -130,16 +152,25 @@ def test_merge_on_read_and_compaction_summaries_follow_the_schema(spark, tmp_pat
     summary_schema = schema("job-summary")
     root = write_export(tmp_path / "export", BRIEF_EXPORT_LINES)
     table = brief_table(uri(tmp_path / "lake"), derivedColumns=[], partitionFields=[], tableType="MERGE_ON_READ")
-    m = write_manifest(tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": root, "exportTimeMs": 1690735800000})
+    m = write_manifest(
+        tmp_path / "m" / "il.json", "initialLoad", "il", table, export={"root": root, "exportTimeMs": 1690735800000}
+    )
     loaded = run_manifest_uri(spark, m, "initialLoad", "il")
     assert loaded["tableType"] == "MERGE_ON_READ"
     jsonschema.validate(loaded, summary_schema)
-    item = {"account": "602-943-1702", "create_at": "2023-07-30T16:49:36.444736+0000", "update_at": "2023-07-30T16:50:00.000000+0000", "amount": 2}
-    f = write_landing(tmp_path / "landing" / "2023-07-30-16-50" / "a.json", [landing_line(item, "modify", 200, 1690735900000)])
+    item = {
+        "account": "602-943-1702",
+        "create_at": "2023-07-30T16:49:36.444736+0000",
+        "update_at": "2023-07-30T16:50:00.000000+0000",
+        "amount": 2,
+    }
+    f = write_landing(
+        tmp_path / "landing" / "2023-07-30-16-50" / "a.json", [landing_line(item, "modify", 200, 1690735900000)]
+    )
     m = write_manifest(tmp_path / "m" / "inc.json", "incremental", "inc", table, files=[f])
     jsonschema.validate(run_manifest_uri(spark, m, "incremental", "inc"), summary_schema)
     path = tmp_path / "m" / "c.json"
-    doc = json.loads(Path(write_manifest(path, "compaction", "c", table)[len("file://"):]).read_text())
+    doc = json.loads(Path(write_manifest(path, "compaction", "c", table)[len("file://") :]).read_text())
     doc["compaction"] = {"maxIoMb": 512, "compact": True, "clean": True, "retainCommits": 10}
     jsonschema.validate(doc, schema("job-manifest"))
     path.write_text(json.dumps(doc))

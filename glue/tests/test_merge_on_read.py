@@ -15,10 +15,19 @@ import pytest
 
 from ddb_lake_glue import compaction_job
 from ddb_lake_glue.jobs import run_manifest_uri
-from helpers import ddb_item, landing_line, read_with_hudi_rs, read_with_spark, uri, write_export, write_landing, write_manifest
+from helpers import (
+    ddb_item,
+    landing_line,
+    read_with_hudi_rs,
+    read_with_spark,
+    uri,
+    write_export,
+    write_landing,
+    write_manifest,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
-from lake_reader import read_snapshot  # noqa: E402
+from lake_reader import read_snapshot
 
 EXPORT_MS = 1_700_000_000_000
 TABLE_TYPES = ["COPY_ON_WRITE", "MERGE_ON_READ"]
@@ -28,26 +37,44 @@ def test_hudi_alone_lets_an_older_delete_win_on_merge_on_read(spark, tmp_path: P
     """The reason for the ordering check: Hudi 0.15, bucket index, DefaultHoodieRecordPayload."""
     lake = uri(tmp_path / "naive")
     opts = {
-        "hoodie.table.name": "naive", "hoodie.datasource.write.table.type": "MERGE_ON_READ",
-        "hoodie.datasource.write.recordkey.field": "pk", "hoodie.datasource.write.precombine.field": "ord",
+        "hoodie.table.name": "naive",
+        "hoodie.datasource.write.table.type": "MERGE_ON_READ",
+        "hoodie.datasource.write.recordkey.field": "pk",
+        "hoodie.datasource.write.precombine.field": "ord",
         "hoodie.payload.ordering.field": "ord",
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
-        "hoodie.datasource.write.partitionpath.field": "", "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.NonpartitionedKeyGenerator",
-        "hoodie.index.type": "BUCKET", "hoodie.bucket.index.num.buckets": "1", "hoodie.metadata.enable": "false",
+        "hoodie.datasource.write.partitionpath.field": "",
+        "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.NonpartitionedKeyGenerator",
+        "hoodie.index.type": "BUCKET",
+        "hoodie.bucket.index.num.buckets": "1",
+        "hoodie.metadata.enable": "false",
         "hoodie.embed.timeline.server": "false",
     }
     schema = "pk string, ord string, val string, _hoodie_is_deleted boolean"
-    spark.createDataFrame([("a", "10", "stored", False), ("b", "10", "stored", False)], schema).write.format("hudi") \
-        .options(**opts).option("hoodie.datasource.write.operation", "bulk_insert").mode("overwrite").save(lake)
-    spark.createDataFrame([("b", "05", "older delete", True)], schema).write.format("hudi") \
-        .options(**opts).option("hoodie.datasource.write.operation", "upsert").mode("append").save(lake)
-    assert sorted(r["pk"] for r in read_with_spark(spark, lake)) == ["a"], "Spark's snapshot read let the older delete win"
+    spark.createDataFrame([("a", "10", "stored", False), ("b", "10", "stored", False)], schema).write.format(
+        "hudi"
+    ).options(**opts).option("hoodie.datasource.write.operation", "bulk_insert").mode("overwrite").save(lake)
+    spark.createDataFrame([("b", "05", "older delete", True)], schema).write.format("hudi").options(**opts).option(
+        "hoodie.datasource.write.operation", "upsert"
+    ).mode("append").save(lake)
+    assert sorted(r["pk"] for r in read_with_spark(spark, lake)) == ["a"], (
+        "Spark's snapshot read let the older delete win"
+    )
     assert sorted(r["pk"] for r in read_with_hudi_rs(lake)) == ["a", "b"], "hudi-rs merged it by ordering"
 
 
 def plain_table(lake: str, table_type: str, **overrides):
-    table = {"lakeLocation": lake, "tableName": "items", "keyFields": ["pk"], "orderingField": "v", "derivedColumns": [],
-             "partitionFields": [], "maxRejectedShare": 0, "keyTypes": {"pk": "S"}, "tableType": table_type}
+    table = {
+        "lakeLocation": lake,
+        "tableName": "items",
+        "keyFields": ["pk"],
+        "orderingField": "v",
+        "derivedColumns": [],
+        "partitionFields": [],
+        "maxRejectedShare": 0,
+        "keyTypes": {"pk": "S"},
+        "tableType": table_type,
+    }
     table.update(overrides)
     return table
 
@@ -58,20 +85,35 @@ class Lake:
         self.location = uri(root / "lake")
         self.table = plain_table(self.location, table_type, **overrides)
         export = write_export(root / "export", [ddb_item(i) for i in items], export_time_ms=EXPORT_MS)
-        m = write_manifest(root / "m" / "il.json", "initialLoad", "il", self.table, export={"root": export, "exportTimeMs": EXPORT_MS})
+        m = write_manifest(
+            root / "m" / "il.json", "initialLoad", "il", self.table, export={"root": export, "exportTimeMs": EXPORT_MS}
+        )
         self.load = run_manifest_uri(spark, m, "initialLoad", "il")
 
     def batch(self, *lines):
         self.n += 1
         key = f"inc-{self.n:03d}-a1"
         f = write_landing(self.root / "landing" / f"{key}.json", lines)
-        m = write_manifest(self.root / "m" / f"{key}.json", "incremental", key, self.table, files=[f], loaded_export_ms=EXPORT_MS)
+        m = write_manifest(
+            self.root / "m" / f"{key}.json", "incremental", key, self.table, files=[f], loaded_export_ms=EXPORT_MS
+        )
         return run_manifest_uri(self.spark, m, "incremental", key)
 
     def compact(self, run_key: str, **spec):
         path = self.root / "m" / f"{run_key}.json"
-        path.write_text(json.dumps({"version": 1, "runKey": run_key, "pipeline": "test", "kind": "compaction", "table": self.table,
-                                    "compaction": spec, "summaryUri": uri(self.root / "m" / f"{run_key}.summary.json")}))
+        path.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "runKey": run_key,
+                    "pipeline": "test",
+                    "kind": "compaction",
+                    "table": self.table,
+                    "compaction": spec,
+                    "summaryUri": uri(self.root / "m" / f"{run_key}.summary.json"),
+                }
+            )
+        )
         return run_manifest_uri(self.spark, uri(path), "incremental", run_key)
 
     def views(self):
@@ -91,7 +133,9 @@ def change(pk, v, note, op="modify", seq=0, ts=EXPORT_MS + 60_000):
 
 @pytest.mark.parametrize("table_type", TABLE_TYPES)
 @pytest.mark.parametrize("recent_versions", ["kept", "pruned at once"])
-def test_older_updates_and_deletes_never_win_in_any_reader_before_or_after_compaction(spark, tmp_path: Path, table_type: str, recent_versions: str):
+def test_older_updates_and_deletes_never_win_in_any_reader_before_or_after_compaction(
+    spark, tmp_path: Path, table_type: str, recent_versions: str
+):
     # "pruned at once": the recent versions keep nothing older than the running batch, so every
     # candidate is decided by the lake fallback (tombstones, and on merge-on-read the stored row).
     retention = {"versionsRetentionHours": 1e-9} if recent_versions != "kept" else {}
@@ -102,17 +146,32 @@ def test_older_updates_and_deletes_never_win_in_any_reader_before_or_after_compa
     assert s["upserted"] == 2 and s["orderingCandidates"] == 0 and not s["tombstonesRead"]
     # The trap: older versions of rows the export stored (a, b) and a batch stored (c, d), and an older
     # insert of a key nobody has (e: written).
-    s = lake.batch(change("a", 5, "older update", seq=10), change("b", 5, "older delete", op="remove", seq=11),
-                   change("c", 5, "older update", seq=12), change("d", 5, "older delete", op="remove", seq=13),
-                   change("e", 5, "older insert", op="insert", seq=14))
+    s = lake.batch(
+        change("a", 5, "older update", seq=10),
+        change("b", 5, "older delete", op="remove", seq=11),
+        change("c", 5, "older update", seq=12),
+        change("d", 5, "older delete", op="remove", seq=13),
+        change("e", 5, "older insert", op="insert", seq=14),
+    )
     assert (s["upserted"], s["deleted"], s["superseded"], s["orderingCandidates"]) == (1, 0, 4, 5)
     assert s["orderingLakeLookups"] == (3 if recent_versions == "kept" else 5)
-    want = {"a": (10, "exported"), "b": (10, "exported"), "c": (10, "batch"), "d": (10, "batch"), "e": (5, "older insert")}
+    want = {
+        "a": (10, "exported"),
+        "b": (10, "exported"),
+        "c": (10, "batch"),
+        "d": (10, "batch"),
+        "e": (5, "older insert"),
+    }
     assert lake.views() == want
     if table_type == "MERGE_ON_READ":
         assert s["deltaCommitsSinceCompaction"] == 2 and s["logBytesSinceCompaction"] > 0
         c = lake.compact("cmp-001-a1")
-        assert c["compactionInstant"] and c["fileGroupsCompacted"] == 1 and c["logFilesCompacted"] >= 1 and not c["alreadyDone"]
+        assert (
+            c["compactionInstant"]
+            and c["fileGroupsCompacted"] == 1
+            and c["logFilesCompacted"] >= 1
+            and not c["alreadyDone"]
+        )
         assert lake.views() == want
     # Newer versions win; then older ones of the deleted key stay out, and a newer one re-creates it.
     s = lake.batch(change("a", 20, "newer delete", op="remove", seq=20), change("b", 20, "newer update", seq=21))
@@ -141,20 +200,24 @@ def test_a_replayed_batch_changes_nothing_and_reads_no_lake(spark, tmp_path: Pat
     before = lake.views()
     replay = lake.batch(*lines)
     assert (replay["upserted"], replay["deleted"], replay["superseded"]) == (0, 0, 11)
-    assert replay["orderingCandidates"] == 11 and replay["orderingLakeLookups"] == 0 and replay["versionsFilesRead"] == 1
+    assert (
+        replay["orderingCandidates"] == 11 and replay["orderingLakeLookups"] == 0 and replay["versionsFilesRead"] == 1
+    )
     assert replay["commitInstant"] is None and lake.views() == before
 
 
 def test_compaction_run_is_idempotent_bounded_and_cleans(spark, tmp_path: Path):
     # Incompressible notes: each of the 4 base files holds > 1 MB.
-    items = [{"pk": f"k{i:05d}", "v": 1, "note": hashlib.sha256(str(i).encode()).hexdigest() * 2} for i in range(60_000)]
+    items = [
+        {"pk": f"k{i:05d}", "v": 1, "note": hashlib.sha256(str(i).encode()).hexdigest() * 2} for i in range(60_000)
+    ]
     lake = Lake(spark, tmp_path, "MERGE_ON_READ", items, bucketCount=4)
     assert lake.load["index"] == "BUCKET(4)"
     for n in range(3):
         s = lake.batch(*[change(f"k{i:05d}", 2 + n, f"batch {n}", seq=n * 1000 + i) for i in range(0, 60_000, 500)])
         assert s["upserted"] == 120
     assert s["deltaCommitsSinceCompaction"] == 3
-    hoodie = Path(lake.location[len("file://"):]) / ".hoodie"
+    hoodie = Path(lake.location[len("file://") :]) / ".hoodie"
     assert not list(hoodie.glob("*.commit")), "an ingest write compacted (only the workflow may)"
     want = lake.views()
     # Each file group is > 1 MB of base file: a 1 MB bound compacts the one with the most log data only.
@@ -171,10 +234,22 @@ def test_compaction_run_is_idempotent_bounded_and_cleans(spark, tmp_path: Path):
     from ddb_lake_glue.manifest import CompactionSpec, parse_manifest
 
     def schedule_and_die(run_key: str) -> str:
-        manifest = parse_manifest((lake.root / "m" / "cmp-001-a1.json").read_text().replace("cmp-001-a1", run_key), "m", "incremental", run_key)
+        manifest = parse_manifest(
+            (lake.root / "m" / "cmp-001-a1.json").read_text().replace("cmp-001-a1", run_key),
+            "m",
+            "incremental",
+            run_key,
+        )
         extra = timeline.require_plan(timeline.read_timeline(spark, lake.location), spark)[1]
-        client = compaction_job._write_client(spark, manifest.table, Plan.from_json(extra[timeline.PLAN_KEY]), "MERGE_ON_READ",
-                                              layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]), CompactionSpec(max_io_mb=100_000), run_key)
+        client = compaction_job._write_client(
+            spark,
+            manifest.table,
+            Plan.from_json(extra[timeline.PLAN_KEY]),
+            "MERGE_ON_READ",
+            layout.IndexLayout.from_json(extra[timeline.INDEX_KEY]),
+            CompactionSpec(max_io_mb=100_000),
+            run_key,
+        )
         try:
             return client.scheduleCompaction(spark.sparkContext._jvm.org.apache.hudi.common.util.Option.empty()).get()
         finally:
@@ -185,7 +260,11 @@ def test_compaction_run_is_idempotent_bounded_and_cleans(spark, tmp_path: Path):
     scheduled = schedule_and_die("cmp-002-a1")
     second = lake.compact("cmp-002-a2", clean=False)
     # The three file groups the bounded run left, and maybe the one the last batch wrote to.
-    assert second["compactionInstant"] == scheduled and second["fileGroupsCompacted"] in (3, 4) and not second["alreadyDone"]
+    assert (
+        second["compactionInstant"] == scheduled
+        and second["fileGroupsCompacted"] in (3, 4)
+        and not second["alreadyDone"]
+    )
     assert lake.views() == want
     # A pending plan and then an ingest batch: the batch executes the plan first (hudi-rs 0.5 does not
     # read log files written after a pending plan: without this, `views` sees the old row).
@@ -224,13 +303,25 @@ def test_a_retry_after_the_tombstone_commit_still_deletes(spark, tmp_path: Path,
     from ddb_lake_glue.ordering import ordering_value
 
     retention = {"versionsRetentionHours": 1e-9} if recent_versions != "kept" else {}
-    lake = Lake(spark, tmp_path, table_type, [{"pk": "a", "v": 1, "note": "exported"}, {"pk": "b", "v": 1, "note": "exported"}], **retention)
+    lake = Lake(
+        spark,
+        tmp_path,
+        table_type,
+        [{"pk": "a", "v": 1, "note": "exported"}, {"pk": "b", "v": 1, "note": "exported"}],
+        **retention,
+    )
     lake.batch(change("b", 10, "newer", seq=1))  # raises the high-water mark above the delete below
     ts, seq = EXPORT_MS + 60_000, 10
     table = parse_manifest((lake.root / "m" / "il.json").read_text(), "m", "initialLoad", "il").table
-    plan = Plan.from_json(timeline.require_plan(timeline.read_timeline(spark, lake.location), spark)[1][timeline.PLAN_KEY])
-    tomb = spark.createDataFrame([("a", ordering_value("v", ("N", "5"), ts, seq))], f"pk string, {ORDERING_COLUMN} string")
-    hudi_table.write(tomb, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, "inc-002-a1"), overwrite=False)
+    plan = Plan.from_json(
+        timeline.require_plan(timeline.read_timeline(spark, lake.location), spark)[1][timeline.PLAN_KEY]
+    )
+    tomb = spark.createDataFrame(
+        [("a", ordering_value("v", ("N", "5"), ts, seq))], f"pk string, {ORDERING_COLUMN} string"
+    )
+    hudi_table.write(
+        tomb, table.tombstone_location, hudi_table.tombstone_options(spark, table, plan, "inc-002-a1"), overwrite=False
+    )
     s = lake.batch(change("a", 5, "gone", op="remove", seq=seq, ts=ts))
     assert s["deleted"] == 1 and s["orderingCandidates"] == 1
     assert s["orderingLakeLookups"] == (1 if recent_versions != "kept" else 0)
@@ -247,15 +338,25 @@ def test_recent_versions_merge_and_old_deletes_become_tombstones(spark, tmp_path
     monkeypatch.setattr(incremental_job, "now_ms_clock", lambda: clock["now"])
     monkeypatch.setattr(versions, "MERGE_AT", 2)
     monkeypatch.setattr(versions, "KEEP_INDIVIDUAL", 1)
-    lake = Lake(spark, tmp_path, "MERGE_ON_READ", [{"pk": f"k{i}", "v": 1, "note": "exported"} for i in range(6)], versionsRetentionHours=1)
+    lake = Lake(
+        spark,
+        tmp_path,
+        "MERGE_ON_READ",
+        [{"pk": f"k{i}", "v": 1, "note": "exported"} for i in range(6)],
+        versionsRetentionHours=1,
+    )
     start = clock["now"]
-    steps = [(0.0, change("k1", 2, "deleted", op="remove", seq=1)), (0.1, change("k2", 2, "b2", seq=2)),
-             (0.2, change("k3", 2, "b3", seq=3)), (1.05, change("k4", 2, "b4", seq=4))]
+    steps = [
+        (0.0, change("k1", 2, "deleted", op="remove", seq=1)),
+        (0.1, change("k2", 2, "b2", seq=2)),
+        (0.2, change("k3", 2, "b3", seq=3)),
+        (1.05, change("k4", 2, "b4", seq=4)),
+    ]
     for at, line in steps:
         clock["now"] = start + int(at * hour)
         s = lake.batch(line)
         assert s["tombstonesWritten"] == 0
-    versions_dir = Path(lake.table["lakeLocation"][len("file://"):] + "__versions")
+    versions_dir = Path(lake.table["lakeLocation"][len("file://") :] + "__versions")
     (versions_dir / "orphan-of-a-failed-run.json").write_text('{"k":"[\\"S:k9\\"]","o":"x","d":false,"at":0}\n')
     # Three individual files (b3, b4, b5) > 2: the merged file (b1, b2) and b3, b4 are merged; b1's
     # delete is older than the hour: it leaves the recent versions for the tombstones.

@@ -9,19 +9,27 @@ from ddb_lake_glue.columns import DERIVED, Column, Plan
 from ddb_lake_glue.expected import DerivedSpec, RowBuilder
 from lake_verify import REJECTED, UNMAPPED, compare, expected_schema, lake_view
 
-PLAN = Plan([
-    Column("account", "account", "S", "string"),
-    Column("create_at", "create_at", "S", "string"),
-    Column("create_day", None, DERIVED, "string"),
-    Column("amount", "amount", "N", "bigint"),
-    Column("price", "price", "N", "decimal(38,18)"),
-    Column("note", "note", "S", "string"),
-])
+PLAN = Plan(
+    [
+        Column("account", "account", "S", "string"),
+        Column("create_at", "create_at", "S", "string"),
+        Column("create_day", None, DERIVED, "string"),
+        Column("amount", "amount", "N", "bigint"),
+        Column("price", "price", "N", "decimal(38,18)"),
+        Column("note", "note", "S", "string"),
+    ]
+)
 KEYS = ["account", "create_at"]
 
 
 def item(i, note="n", amount="5", price="1.25", **extra):
-    it = {"account": {"S": f"a{i}"}, "create_at": {"S": "2023-07-30T16:49:36.000000+0000"}, "amount": {"N": amount}, "price": {"N": price}, "note": {"S": note}}
+    it = {
+        "account": {"S": f"a{i}"},
+        "create_at": {"S": "2023-07-30T16:49:36.000000+0000"},
+        "amount": {"N": amount},
+        "price": {"N": price},
+        "note": {"S": note},
+    }
     it.update(extra)
     return it
 
@@ -43,19 +51,23 @@ def expected_table(items):
 
 def lake_table(rows):
     """What hudi-rs returns: meta columns, the plan's columns, large strings."""
-    return pa.table({
-        "_hoodie_commit_time": pa.array(["1"] * len(rows), pa.large_string()),
-        "_hoodie_record_key": pa.array([f"account:{r['account']},create_at:{r['create_at']}" for r in rows], pa.large_string()),
-        "account": pa.array([r["account"] for r in rows], pa.large_string()),
-        "create_at": pa.array([r["create_at"] for r in rows], pa.large_string()),
-        "create_day": pa.array([r.get("create_day", "30") for r in rows], pa.large_string()),
-        "amount": pa.array([r.get("amount", 5) for r in rows], pa.int64()),
-        "price": pa.array([r.get("price", Decimal("1.25")) for r in rows], pa.decimal128(38, 18)),
-        "note": pa.array([r.get("note", "n") for r in rows], pa.large_string()),
-        "_ddb_lake_ordering": pa.array(["x"] * len(rows), pa.large_string()),
-        "_ddb_lake_overflow": pa.array([r.get("overflow") for r in rows], pa.large_string()),
-        "_hoodie_is_deleted": pa.array([False] * len(rows), pa.bool_()),
-    })
+    return pa.table(
+        {
+            "_hoodie_commit_time": pa.array(["1"] * len(rows), pa.large_string()),
+            "_hoodie_record_key": pa.array(
+                [f"account:{r['account']},create_at:{r['create_at']}" for r in rows], pa.large_string()
+            ),
+            "account": pa.array([r["account"] for r in rows], pa.large_string()),
+            "create_at": pa.array([r["create_at"] for r in rows], pa.large_string()),
+            "create_day": pa.array([r.get("create_day", "30") for r in rows], pa.large_string()),
+            "amount": pa.array([r.get("amount", 5) for r in rows], pa.int64()),
+            "price": pa.array([r.get("price", Decimal("1.25")) for r in rows], pa.decimal128(38, 18)),
+            "note": pa.array([r.get("note", "n") for r in rows], pa.large_string()),
+            "_ddb_lake_ordering": pa.array(["x"] * len(rows), pa.large_string()),
+            "_ddb_lake_overflow": pa.array([r.get("overflow") for r in rows], pa.large_string()),
+            "_hoodie_is_deleted": pa.array([False] * len(rows), pa.bool_()),
+        }
+    )
 
 
 def lake_row(i, **changes):
@@ -72,7 +84,12 @@ def run(items, rows, sample=10):
 def test_equal_table_and_lake():
     r = run([item(i) for i in range(5)], [lake_row(i) for i in range(5)])
     assert r["equal"] is True
-    assert (r["missing"]["count"], r["extra"]["count"], r["differing"]["count"], r["duplicates"]["count"]) == (0, 0, 0, 0)
+    assert (r["missing"]["count"], r["extra"]["count"], r["differing"]["count"], r["duplicates"]["count"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_missing_extra_and_differing_rows_are_counted_and_sampled():
@@ -80,8 +97,14 @@ def test_missing_extra_and_differing_rows_are_counted_and_sampled():
     rows = [lake_row(0), lake_row(1, note="old note"), lake_row(2), lake_row(3), lake_row(4)]
     r = run(items, rows)
     assert r["equal"] is False
-    assert r["missing"] == {"count": 1, "sample": [{"key": {"account": "a5", "create_at": "2023-07-30T16:49:36.000000+0000"}}]}
-    assert r["extra"] == {"count": 1, "sample": [{"key": {"account": "a4", "create_at": "2023-07-30T16:49:36.000000+0000"}}]}
+    assert r["missing"] == {
+        "count": 1,
+        "sample": [{"key": {"account": "a5", "create_at": "2023-07-30T16:49:36.000000+0000"}}],
+    }
+    assert r["extra"] == {
+        "count": 1,
+        "sample": [{"key": {"account": "a4", "create_at": "2023-07-30T16:49:36.000000+0000"}}],
+    }
     assert r["differing"]["count"] == 2
     assert r["differing"]["byAttribute"] == {"note": 1, "price": 1}
     samples = {(s["key"]["account"], s["attribute"]): (s["table"], s["lake"]) for s in r["differing"]["sample"]}
@@ -102,9 +125,20 @@ def test_overflow_nulls_unmapped_attributes_and_duplicates():
     assert r["differing"]["count"] == 2
     assert r["differing"]["byAttribute"] == {"_ddb_lake_overflow": 1, "colour": 1}
     notes = [s for s in r["differing"]["sample"] if s["attribute"] == "colour"]
-    assert notes == [{"key": {"account": "a2", "create_at": "2023-07-30T16:49:36.000000+0000"}, "attribute": "colour", "column": None, "table": "red", "lake": None, "note": "the lake has no column for this attribute"}]
+    assert notes == [
+        {
+            "key": {"account": "a2", "create_at": "2023-07-30T16:49:36.000000+0000"},
+            "attribute": "colour",
+            "column": None,
+            "table": "red",
+            "lake": None,
+            "note": "the lake has no column for this attribute",
+        }
+    ]
     assert r["duplicates"]["count"] == 1 and r["duplicates"]["rows"] == 2
-    assert r["duplicates"]["sample"] == [{"key": {"account": "a3", "create_at": "2023-07-30T16:49:36.000000+0000"}, "copies": 2}]
+    assert r["duplicates"]["sample"] == [
+        {"key": {"account": "a3", "create_at": "2023-07-30T16:49:36.000000+0000"}, "copies": 2}
+    ]
     assert r["equal"] is False
 
 

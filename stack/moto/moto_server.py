@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import moto_patches  # noqa: E402  (needs the path above)
+import moto_patches  # needs the path above
 
 
 def main(argv: list[str] | None = None) -> None:

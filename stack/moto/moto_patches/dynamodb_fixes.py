@@ -61,7 +61,12 @@ def _patch_attribute_updates_put_types() -> None:
         rest: dict[str, Any] = {}
         for name, update in attribute_updates.items():
             value = update.get("Value")
-            if update.get("Action", "PUT") == "PUT" and isinstance(value, dict) and set(value) <= mistyped and len(value) == 1:
+            if (
+                update.get("Action", "PUT") == "PUT"
+                and isinstance(value, dict)
+                and set(value) <= mistyped
+                and len(value) == 1
+            ):
                 self.attrs[name] = DynamoType(_with_raw_binary(value))
             else:
                 rest[name] = update
@@ -141,7 +146,7 @@ def _patch_scan_order_cache() -> None:
             return list(items)
         resume.key = None
         # Items after the start key only (the scan loop would skip the ones before it one by one).
-        return items[bisect.bisect_right(keys, start):]
+        return items[bisect.bisect_right(keys, start) :]
 
     def scan(self: Any, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = kwargs.get("index_name", args[1] if len(args) > 1 else None)
@@ -162,6 +167,8 @@ def _patch_scan_order_cache() -> None:
     Table.delete_item = delete_item  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.scan = scan  # type: ignore[method-assign]
+
+
 def _patch_stream_disable() -> None:
     from moto.dynamodb.models import table as table_module
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import threading
+from datetime import UTC
 from typing import Any
-
 
 _export_request = threading.local()
 EXPORT_TOKEN_SECONDS = 8 * 3600
@@ -17,7 +17,7 @@ def _patch_table_export() -> None:
     import random
     import string
     import time
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from moto.core.responses import ActionResult
     from moto.core.utils import gzip_compress
@@ -34,10 +34,10 @@ def _patch_table_export() -> None:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         requested = getattr(_export_request, "export_time", None)
         self.start_time = now
-        self.export_time = datetime.fromtimestamp(float(requested), timezone.utc) if requested is not None else now
+        self.export_time = datetime.fromtimestamp(float(requested), UTC) if requested is not None else now
         self.end_time = None
         self.manifest_key = None
         self.client_token = getattr(_export_request, "token", None)
@@ -53,7 +53,11 @@ def _patch_table_export() -> None:
 
             return base64.b64encode(hashlib.md5(body).digest()).decode()
 
-        root = f"{self.s3_prefix.strip('/')}/AWSDynamoDB/{self.export_id}" if self.s3_prefix else f"AWSDynamoDB/{self.export_id}"
+        root = (
+            f"{self.s3_prefix.strip('/')}/AWSDynamoDB/{self.export_id}"
+            if self.s3_prefix
+            else f"AWSDynamoDB/{self.export_id}"
+        )
         lines = []
         for item in self.table.all_items():
             json_item = item.to_json(root_attr_name="Item")
@@ -65,11 +69,17 @@ def _patch_table_export() -> None:
         name = "".join(random.choice(string.ascii_lowercase + "234567") for _ in range(26))
         data_key = f"{root}/data/{name}.json.gz"
         etag = put(data_key, data)
-        files = (json.dumps({"itemCount": len(lines), "md5Checksum": md5(data), "etag": etag, "dataFileS3Key": data_key}) + "\n").encode()
+        files = (
+            json.dumps({"itemCount": len(lines), "md5Checksum": md5(data), "etag": etag, "dataFileS3Key": data_key})
+            + "\n"
+        ).encode()
         put(f"{root}/manifest-files.json", files)
         put(f"{root}/manifest-files.md5", md5(files).encode())
-        self.end_time = datetime.now(timezone.utc)
-        iso = lambda t: t.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
+        self.end_time = datetime.now(UTC)
+
+        def iso(t: datetime) -> str:
+            return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
         summary = json.dumps(
             {
                 "version": "2020-06-30",
@@ -117,14 +127,19 @@ def _patch_table_export() -> None:
 
     def export_table_to_point_in_time(self: Any) -> Any:
         token = self.body.get("ClientToken")
-        params = {k: self.body.get(k) for k in ("TableArn", "S3Bucket", "S3Prefix", "S3BucketOwner", "ExportTime", "ExportFormat", "ExportType")}
+        params = {
+            k: self.body.get(k)
+            for k in ("TableArn", "S3Bucket", "S3Prefix", "S3BucketOwner", "ExportTime", "ExportFormat", "ExportType")
+        }
         backend = self.dynamodb_backend
         tokens = backend.__dict__.setdefault("_ddb_lake_export_tokens", {})
         known = tokens.get(token) if token else None
         if known and time.time() - known[2] < EXPORT_TOKEN_SECONDS:
             arn, known_params, _ = known
             if known_params != params:
-                raise error("ExportConflictException", f"client token {token} was used for an export with other parameters")
+                raise error(
+                    "ExportConflictException", f"client token {token} was used for an export with other parameters"
+                )
             return ActionResult({"ExportDescription": backend.table_exports[arn].response()})
         _export_request.token, _export_request.export_time = token, self.body.get("ExportTime")
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-
 HOLD_TAG = "ddb-lake:fault:hold-stream"
 TRIM_TAG = "ddb-lake:fault:trim-stream"
 
@@ -42,7 +41,9 @@ def _patch_stream_faults() -> None:
 
     def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
         if start < horizon(self):
-            raise _trimmed(f"the iterator is positioned at sequence number {start}, before the oldest record still in the stream ({horizon(self)}): the records in between were trimmed")
+            raise _trimmed(
+                f"the iterator is positioned at sequence number {start}, before the oldest record still in the stream ({horizon(self)}): the records in between were trimmed"
+            )
         if any(t.get("Key") == HOLD_TAG for t in (self.table.tags or [])):
             return []
         return original_get(self, start, quantity)
@@ -51,7 +52,9 @@ def _patch_stream_faults() -> None:
 
     original_iterator = DynamoDBStreamsBackend.get_shard_iterator
 
-    def get_shard_iterator(self: Any, arn: str, shard_id: str, shard_iterator_type: str, sequence_number: Any = None) -> Any:
+    def get_shard_iterator(
+        self: Any, arn: str, shard_id: str, shard_iterator_type: str, sequence_number: Any = None
+    ) -> Any:
         table = self._get_table_from_arn(arn)
         shard = table.stream_shard
         if shard is not None:
@@ -64,7 +67,9 @@ def _patch_stream_faults() -> None:
             elif shard_iterator_type == "AFTER_SEQUENCE_NUMBER" and sequence_number is not None:
                 wanted = int(sequence_number) + 1
             if wanted is not None and wanted < first:
-                raise _trimmed(f"sequence number {sequence_number} is before the oldest record still in the stream ({first}): the records in between were trimmed")
+                raise _trimmed(
+                    f"sequence number {sequence_number} is before the oldest record still in the stream ({first}): the records in between were trimmed"
+                )
         return original_iterator(self, arn, shard_id, shard_iterator_type, sequence_number)
 
     DynamoDBStreamsBackend.get_shard_iterator = get_shard_iterator  # type: ignore[method-assign]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 GLUE_RUNNING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 
 
@@ -37,9 +36,27 @@ def _patch_glue_job_runs() -> None:
         for run_id in run_ids:
             run = next((r for r in job.job_runs if r.job_run_id == run_id), None)
             if run is None:
-                errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {"ErrorCode": "EntityNotFoundException", "ErrorMessage": f"Job Run {run_id} not found"}})
+                errors.append(
+                    {
+                        "JobName": job_name,
+                        "JobRunId": run_id,
+                        "ErrorDetail": {
+                            "ErrorCode": "EntityNotFoundException",
+                            "ErrorMessage": f"Job Run {run_id} not found",
+                        },
+                    }
+                )
             elif run.status not in GLUE_RUNNING:
-                errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {"ErrorCode": "InvalidInputException", "ErrorMessage": f"Job Run {run_id} is in state {run.status} and cannot be stopped"}})
+                errors.append(
+                    {
+                        "JobName": job_name,
+                        "JobRunId": run_id,
+                        "ErrorDetail": {
+                            "ErrorCode": "InvalidInputException",
+                            "ErrorMessage": f"Job Run {run_id} is in state {run.status} and cannot be stopped",
+                        },
+                    }
+                )
             else:
                 run.status = "STOPPED"
                 run._ddb_lake_completed_on = utcnow()
