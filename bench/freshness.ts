@@ -2,7 +2,9 @@
  * Freshness under sustained writes, end to end on a local stack of its own:
  *
  *   npm run bench:freshness -- [--rate 100] [--duration 300] [--initial 2000] [--update-ratio 0.3]
- *     [--delete-ratio 0.05] [--interval 2] [--batch-window 2] [--batch-size 1000] [--keep-stack]
+ *     [--delete-ratio 0.05] [--interval 2] [--batch-window 2] [--batch-size 1000] [--engine warm|perBatch]
+ *     [--table-type MERGE_ON_READ|COPY_ON_WRITE] [--keep-stack]
+ *   npm run bench:freshness -- --steps 100,500,1000,2000 [--step-duration 120] [--feed stream|landing]
  *
  * Starts a stack in `.ddb-lake/bench-freshness` (ports DDB_LAKE_BENCH_TEMPORAL_PORT 7433,
  * DDB_LAKE_BENCH_TEMPORAL_UI_PORT 8433, DDB_LAKE_BENCH_AWS_PORT 5455) with the poller's batching set
@@ -13,6 +15,11 @@
  * summaries and the Hudi timeline, no polling). Prints p50 / p95 / max with every setting used, where
  * the time goes (per part), the load average, and draws freshness over time to
  * `bench/out/freshness-<time>.html` (+ the figures as JSON beside it). Exit 1 unless verify says equal.
+ *
+ * `--steps`: the sustained rate instead (bench/freshness-steps.ts): the rates one after another for
+ * `--step-duration` seconds each, the lag after 30 s and at the end of each, the highest rate the
+ * pipeline keeps up with; `--feed landing` writes landing files directly (past moto; no verify then,
+ * the changes are not in the table).
  */
 import './no-sdk-notice';
 import { benchStack } from './bench-stack';
@@ -20,7 +27,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_SPARK_CONF, DEFAULT_JAVA_OPTIONS } from '../activities/local/spark-command';
 import { awsClientConfig } from '../core/aws';
 import { resolveEnvironment, type LocalEnvironment } from '../core/environment';
@@ -45,6 +53,7 @@ import { ProgressLine } from '../client/verify/progress-line';
 import { verifyAfterWrites, waitForCatchUp } from '../client/verify/verify';
 import { landingProgressFor } from '../client/verify/landing-progress';
 import { renderFreshnessChart } from './freshness-chart';
+import { describeSteps, runRateSteps } from './freshness-steps';
 
 /** Defaults: the settings this bench found best on a 2-core laptop (bench/README.md). */
 const DEFAULTS = {
@@ -68,6 +77,23 @@ function arg(name: string, fallback: number): number {
 
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
+function text<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1] as T;
+  if (!allowed.includes(v)) throw new Error(`--${name} is one of ${allowed.join(', ')} (got ${v})`);
+  return v;
+}
+
+function rates(): number[] | undefined {
+  const i = process.argv.indexOf('--steps');
+  if (i < 0) return undefined;
+  const list = (process.argv[i + 1] ?? '').split(',').map(Number);
+  if (!list.length || list.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new Error(`--steps needs rates like 100,500,1000 (got ${process.argv[i + 1]})`);
+  return list;
+}
+
 async function main(): Promise<number> {
   const s = {
     rate: arg('rate', DEFAULTS.rate),
@@ -78,6 +104,11 @@ async function main(): Promise<number> {
     interval: arg('interval', DEFAULTS.interval),
     batchWindow: arg('batch-window', DEFAULTS.batchWindow),
     batchSize: arg('batch-size', DEFAULTS.batchSize),
+    engine: text('engine', ['warm', 'perBatch'] as const),
+    tableType: text('table-type', ['MERGE_ON_READ', 'COPY_ON_WRITE'] as const),
+    steps: rates(),
+    stepSeconds: arg('step-duration', 120),
+    feed: text('feed', ['stream', 'landing'] as const) ?? ('stream'),
   };
   const { stateDir, stackOptions: stackOptions } = benchStack('freshness');
   const say = (t: string) => process.stderr.write(`${t}\n`);
@@ -104,6 +135,8 @@ async function main(): Promise<number> {
   try {
     const names = scenarioNames('bench');
     const { config } = scenarioConfig(env, names, { intervalSeconds: s.interval });
+    if (s.engine) config.jobs.incremental.engine = s.engine;
+    if (s.tableType) config.lake.tableType = s.tableType;
     await prepareTableAndBuckets(env, config);
     const first = await generateTransactions(ddb, {
       table: config.table,
@@ -126,6 +159,42 @@ async function main(): Promise<number> {
     progress.close();
     line.end();
     say(`  pipeline ${config.name} caught up; writing now`);
+    if (s.steps) {
+      const s3 = new S3Client(awsClientConfig(env));
+      try {
+        const streamArn = (await ddb.send(new DescribeTableCommand({ TableName: config.table }))).Table!
+          .LatestStreamArn!;
+        const results = await runRateSteps({
+          client,
+          config,
+          ddb,
+          s3,
+          streamArn,
+          feed: s.feed,
+          rates: s.steps,
+          stepSeconds: s.stepSeconds,
+          updateRatio: s.updateRatio,
+          deleteRatio: s.deleteRatio,
+          existingKeys: first.liveKeys,
+          progress: (l) => line.update(`${l} · load ${fmtLoad(loadavg())}`),
+        });
+        line.end();
+        process.stdout.write(describeSteps(results));
+        process.stdout.write(
+          `settings: engine ${config.jobs.incremental.engine ?? 'warm'}, ${config.lake.tableType}, interval ${config.schedule.intervalSeconds} s, ${cpus().length} cores\n`,
+        );
+        if (s.feed === 'landing') {
+          say('verify: skipped (the landing feed writes changes the table does not hold)');
+          return 0;
+        }
+        const report = await verifyAfterWrites(env, client, config.name, 900, (l) => line.update(`  verify: ${l}`));
+        line.end();
+        say(`verify: ${report.result.toUpperCase()} (${report.table.items} items)`);
+        return report.equal ? 0 : 1;
+      } finally {
+        s3.destroy();
+      }
+    }
 
     const writes: WriteLogRecord[] = [];
     let status: StatusDocument | undefined;
@@ -186,12 +255,15 @@ async function main(): Promise<number> {
         maxFilesPerBatch: config.schedule.maxFilesPerBatch,
         closeAfterSeconds: config.landing.closeAfterSeconds,
         jobPollIntervalSeconds: config.jobs.incremental.pollIntervalSeconds,
+        engine: config.jobs.incremental.engine ?? 'warm',
+        tableType: config.lake.tableType,
         lake: config.lake.location,
       },
       spark: {
         master: 'local[2]',
         driverMemory: '1g',
-        javaOptions: DEFAULT_JAVA_OPTIONS.incremental,
+        // The warm engine runs the full JIT (it lives for hours); one-shot runs the C1-only JIT.
+        javaOptions: (config.jobs.incremental.engine ?? 'warm') === 'warm' ? [] : DEFAULT_JAVA_OPTIONS.incremental,
         conf: LOCAL_SPARK_CONF,
         classDataSharing: true,
       },
