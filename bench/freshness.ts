@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     tableType: text('table-type', ['MERGE_ON_READ', 'COPY_ON_WRITE'] as const),
     steps: rates(),
     stepSeconds: arg('step-duration', 120),
-    feed: text('feed', ['stream', 'landing'] as const) ?? ('stream'),
+    feed: text('feed', ['stream', 'landing'] as const) ?? 'stream',
   };
   const { stateDir, stackOptions: stackOptions } = benchStack('freshness');
   const say = (t: string) => process.stderr.write(`${t}\n`);
