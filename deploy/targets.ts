@@ -121,6 +121,13 @@ export function pipelineTarget(
     );
     lake = `s3://${s3Location(config.landing.location).bucket}/lake/${config.name}`;
   }
+  if (config.jobs.incremental.engine === 'warm')
+    localOnly(
+      new UserError(
+        `${where}: jobs.incremental.engine "warm" runs on the local stack only; on AWS Glue every batch is a job run`,
+        'remove jobs.incremental.engine or set it to "perBatch" (docs/warm-engine.md: the warm Glue engine and what it costs)',
+      ),
+    );
   for (const [field, uri] of [
     ['export.location', config.export.location],
     ['landing.location', config.landing.location],

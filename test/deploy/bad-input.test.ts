@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT } from '../../core/toolchain';
@@ -61,6 +62,21 @@ describe('deploy: bad input', () => {
     const missing = deployCli('synth');
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--config/);
+  });
+
+  test('a warm engine is refused for AWS (Glue runs a job per batch), with the fix', () => {
+    const aws = JSON.parse(readFileSync(join(REPO_ROOT, 'configs', 'transaction-aws.json'), 'utf8')) as {
+      jobs?: { incremental?: Record<string, unknown> };
+    };
+    aws.jobs = { ...aws.jobs, incremental: { ...aws.jobs?.incremental, engine: 'warm' } };
+    const file = join(scratch('warm-config'), 'warm.json');
+    writeFileSync(file, JSON.stringify(aws));
+    const r = deployCli('deploy', '--config', file);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(
+      r.stderr.split('\n')[0]!,
+      /jobs\.incremental\.engine "warm" runs on the local stack only.*set it to "perBatch"/,
+    );
   });
 
   test('synth of the local example writes a preview and lists what `deploy` would refuse', () => {
