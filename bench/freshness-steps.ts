@@ -17,10 +17,9 @@ import type { PipelineConfig } from '../core/config';
 import { minuteFolder } from '../core/landing';
 import type { PipelineClient } from '../client/pipeline-client';
 import { generateTransactions } from '../tools/generate/generator';
-import { putLandingFile } from '../tools/chaos/landing-faults';
+import { insertRecord, putLandingFile } from '../tools/chaos/landing-faults';
 import { SeededRandom } from '../tools/generate/random';
 import { MicrosecondClock, randomTransactionValues } from '../tools/generate/transaction-model';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { TransactionKey } from '../tools/generate/transaction-model';
 
 export type Feed = 'stream' | 'landing';
@@ -128,24 +127,13 @@ async function feedLanding(input: StepsInput, rate: number, onWritten: (n: numbe
       const at = clock.nowTimestamp();
       const item = { ...randomTransactionValues(rng), create_at: at, update_at: at };
       sequence += 1n;
-      const seq = `8${String(Date.now()).padStart(15, '0')}${String(sequence).padStart(8, '0')}`;
-      const image = marshall(item);
-      records.push({
-        eventID: `bench-${seq}`,
-        eventName: 'INSERT',
-        eventSource: 'aws:dynamodb',
-        eventVersion: '1.1',
-        awsRegion: 'us-east-1',
-        eventSourceARN: input.streamArn,
-        dynamodb: {
-          Keys: { account: { S: item.account }, create_at: { S: item.create_at } },
-          NewImage: image as never,
-          SequenceNumber: seq,
-          ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-          StreamViewType: 'NEW_AND_OLD_IMAGES',
-          SizeBytes: JSON.stringify(image).length,
-        },
-      });
+      records.push(
+        insertRecord(
+          item,
+          input.streamArn,
+          `8${String(Date.now()).padStart(15, '0')}${String(sequence).padStart(8, '0')}`,
+        ),
+      );
     }
     if (records.length) {
       await putLandingFile(input.s3, input.config.landing.location, minuteFolder(Date.now()), records);

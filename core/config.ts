@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { JobsSchema } from './config-jobs';
 import { LakeSchema } from './config-lake';
 import { UserError } from './errors';
 import { S3_URI_PATTERN } from './s3-uri';
@@ -42,56 +43,6 @@ export const ColumnTypesSchema = z
     columns: z.record(attributeName, columnType).default({}),
   })
   .strict();
-
-/** Glue 5.0 worker types for Spark jobs (deploy/ creates the jobs with them). */
-const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
-
-const jobObject = (glueJobName: string, script: string, timeoutMinutes: number) =>
-  z
-    .object({
-      glueJobName: z.string().min(1).default(glueJobName).describe('AWS: name of the Glue job'),
-      workerType: z.enum(GLUE_WORKER_TYPES).default('G.1X').describe("AWS (deploy/): the Glue job's worker type"),
-      numberOfWorkers: z
-        .number()
-        .int()
-        .min(2)
-        .max(1000)
-        .default(2)
-        .describe("AWS (deploy/): the Glue job's number of workers"),
-      script: z
-        .string()
-        .min(1)
-        .default(script)
-        .describe('local: path of the PySpark script, relative to the repository'),
-      timeoutMinutes: z
-        .number()
-        .int()
-        .min(1)
-        .max(10080)
-        .default(timeoutMinutes)
-        .describe('a run still going after this long is stopped and counted as failed'),
-      pollIntervalSeconds: z.number().int().min(1).max(600).default(5).describe('how often a running job is checked'),
-    })
-    .strict();
-
-const jobDefaults = (glueJobName: string, script: string, timeoutMinutes: number) =>
-  ({ glueJobName, workerType: 'G.1X', numberOfWorkers: 2, script, timeoutMinutes, pollIntervalSeconds: 5 }) as const;
-
-const jobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
-  jobObject(glueJobName, script, timeoutMinutes).default(jobDefaults(glueJobName, script, timeoutMinutes));
-
-/** The incremental job also says which engine runs its batches. */
-const incrementalJobSpec = (glueJobName: string, script: string, timeoutMinutes: number) =>
-  jobObject(glueJobName, script, timeoutMinutes)
-    .extend({
-      engine: z
-        .enum(['warm', 'perBatch'])
-        .optional()
-        .describe(
-          'warm: one long-lived Spark session per pipeline takes the batches (local stack; docs/warm-engine.md); perBatch: a fresh job per batch. Default: warm locally, perBatch on AWS Glue',
-        ),
-    })
-    .default(jobDefaults(glueJobName, script, timeoutMinutes));
 
 export const PipelineConfigSchema = z
   .object({
@@ -182,30 +133,7 @@ export const PipelineConfigSchema = z
       })
       .strict(),
     lake: LakeSchema,
-    jobs: z
-      .object({
-        initialLoad: jobSpec('ddb-lake-initial-load', 'glue/initial_load.py', 1440),
-        incremental: incrementalJobSpec('ddb-lake-incremental', 'glue/incremental.py', 60),
-      })
-      .strict()
-      .default({
-        initialLoad: {
-          glueJobName: 'ddb-lake-initial-load',
-          workerType: 'G.1X',
-          numberOfWorkers: 2,
-          script: 'glue/initial_load.py',
-          timeoutMinutes: 1440,
-          pollIntervalSeconds: 5,
-        },
-        incremental: {
-          glueJobName: 'ddb-lake-incremental',
-          workerType: 'G.1X',
-          numberOfWorkers: 2,
-          script: 'glue/incremental.py',
-          timeoutMinutes: 60,
-          pollIntervalSeconds: 5,
-        },
-      }),
+    jobs: JobsSchema,
     schedule: z
       .object({
         intervalSeconds: z.number().int().min(1).max(86400).default(10).describe('pause between incremental cycles'),

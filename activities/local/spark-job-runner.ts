@@ -33,14 +33,7 @@ export class SparkJobRunner implements JobRunner {
   }
 
   async start(job: JobSpec, run: JobRunRequest): Promise<JobRunState> {
-    validateRunKey(run.runKey);
-    const script = resolve(this.spark.repoRoot, job.script);
-    if (!existsSync(script))
-      throw new UserError(
-        `job script ${job.script} does not exist under ${this.spark.repoRoot}`,
-        'check jobs.*.script in the pipeline config',
-      );
-    this.spark.checkToolchain();
+    const script = this.checkStart(job, run);
     const record: RunRecord = {
       runKey: run.runKey,
       runId: `local-${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
@@ -74,6 +67,19 @@ export class SparkJobRunner implements JobRunner {
     }
     this.records.save({ ...record, status: 'running', pid: proc.pid, procStart: proc.token, command });
     return this.get(job, run.runKey);
+  }
+
+  /** What every start checks: the run key, the job's script (returned as an absolute path), the toolchain. */
+  protected checkStart(job: JobSpec, run: JobRunRequest): string {
+    validateRunKey(run.runKey);
+    const script = resolve(this.spark.repoRoot, job.script);
+    if (!existsSync(script))
+      throw new UserError(
+        `job script ${job.script} does not exist under ${this.spark.repoRoot}`,
+        'check jobs.*.script in the pipeline config',
+      );
+    this.spark.checkToolchain();
+    return script;
   }
 
   async get(_job: JobRef, runKey: string): Promise<JobRunState> {

@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { UserError } from '../../core/errors';
 import type { JobRef, JobRunRequest, JobRunState, JobSpec } from '../job-runner';
-import { isActive, validateRunKey, type RunRecord } from './run-records';
+import { isActive, type RunRecord } from './run-records';
 import { SparkJobRunner, type SparkJobRunnerOptions } from './spark-job-runner';
 import { WarmEngines } from './warm-engines';
 
@@ -35,14 +32,7 @@ export class WarmJobRunner extends SparkJobRunner {
   override async start(job: JobSpec, run: JobRunRequest): Promise<JobRunState> {
     if (job.kind === 'initialLoad' || job.engine === 'perBatch' || job.pipeline === undefined)
       return super.start(job, run);
-    validateRunKey(run.runKey);
-    const script = resolve(this.spark.repoRoot, job.script);
-    if (!existsSync(script))
-      throw new UserError(
-        `job script ${job.script} does not exist under ${this.spark.repoRoot}`,
-        'check jobs.*.script in the pipeline config',
-      );
-    this.spark.checkToolchain();
+    const script = this.checkStart(job, run);
     const pipeline = job.pipeline;
     const record: RunRecord = {
       runKey: run.runKey,

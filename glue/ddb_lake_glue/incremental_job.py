@@ -10,7 +10,6 @@ from pyspark.sql import functions as F
 
 from . import compaction_job, hudi_table, layout, timeline, versions
 from .columns import ORDERING_COLUMN, OVERFLOW_COLUMN, Plan, extend_plan
-from .errors import JobError
 from .lake import attribute_stats, key_columns_from_text, lake_columns, project, read_records, rejected_rows
 from .manifest import Manifest, TableSpec
 from .records import BEFORE_EXPORT, DecodeContext
@@ -223,7 +222,7 @@ def _superseded_in_lake(
             .select("key", "op")
         )
     if lake.exists:
-        stored = _partitions_of(table, plan, fallback, spark.read.format("hudi").load(table.lake_location))
+        stored = layout.partitions_of(table, plan, fallback, spark.read.format("hudi").load(table.lake_location))
         stored = stored.select(*keys, F.col(ORDERING_COLUMN).alias("_stored_ordering"))
         out.append(
             fallback.join(stored, keys, "inner")
@@ -236,31 +235,6 @@ def _superseded_in_lake(
     for d in out[1:]:
         dropped = dropped.unionByName(d)
     return dropped
-
-
-def _partitions_of(table: TableSpec, plan: Plan, rows: DataFrame, stored: DataFrame) -> DataFrame:
-    """The stored rows of the partitions `rows` fall in, when a key's partition follows from the key
-    (its row never lives elsewhere): Hudi prunes the other partitions, so the lake fallback reads a
-    few partitions instead of the whole table. Otherwise (or when a column is not found) all of it."""
-    if not table.partition_fields or not layout.key_derived_only(table):
-        return stored
-    try:
-        names = [plan.column_for(f).name for f in table.partition_fields]
-    except JobError:
-        return stored
-    if not all(n in rows.columns and n in stored.columns for n in names):
-        return stored
-    wanted = rows.select(*names).distinct().collect()
-    if not wanted or len(wanted) > 1000:
-        return stored
-    condition = None
-    for r in wanted:
-        one = None
-        for n in names:
-            term = F.col(n).isNull() if r[n] is None else F.col(n) == F.lit(r[n])
-            one = term if one is None else one & term
-        condition = one if condition is None else condition | one
-    return stored.filter(condition)
 
 
 def _bootstrap_state(spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState) -> OrderingState:

@@ -18,6 +18,10 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from .columns import Plan
 from .errors import JobError
 from .manifest import TableSpec
 
@@ -84,3 +88,28 @@ def index_options(layout: IndexLayout) -> dict[str, str]:
         # A partition value can change with an update: find the key in any partition and move it.
         return {"hoodie.index.type": "GLOBAL_SIMPLE", "hoodie.simple.index.update.partition.path": "true"}
     return {"hoodie.index.type": "SIMPLE"}
+
+
+def partitions_of(table: TableSpec, plan: Plan, rows: DataFrame, stored: DataFrame) -> DataFrame:
+    """The stored rows of the partitions `rows` fall in, when a key's partition follows from the key
+    (its row never lives elsewhere): Hudi prunes the other partitions, so the lake fallback reads a
+    few partitions instead of the whole table. Otherwise (or when a column is not found) all of it."""
+    if not table.partition_fields or not key_derived_only(table):
+        return stored
+    try:
+        names = [plan.column_for(f).name for f in table.partition_fields]
+    except JobError:
+        return stored
+    if not all(n in rows.columns and n in stored.columns for n in names):
+        return stored
+    wanted = rows.select(*names).distinct().collect()
+    if not wanted or len(wanted) > 1000:
+        return stored
+    condition = None
+    for r in wanted:
+        one = None
+        for n in names:
+            term = F.col(n).isNull() if r[n] is None else F.col(n) == F.lit(r[n])
+            one = term if one is None else one & term
+        condition = one if condition is None else condition | one
+    return stored.filter(condition)

@@ -78,25 +78,33 @@ export class HiddenItemWriter {
   private record(item: Transaction): DynamoDBRecord {
     // Sequence numbers of their own (fresh keys: no other change of these items to order against).
     this.sequence += 1n;
-    const seq = `9${String(Date.now()).padStart(15, '0')}${String(this.sequence).padStart(8, '0')}`;
-    const image: Record<string, AttributeValue> = marshall(item);
-    return {
-      eventID: `chaos-${seq}`,
-      eventName: 'INSERT',
-      eventSource: 'aws:dynamodb',
-      eventVersion: '1.1',
-      awsRegion: 'us-east-1',
-      eventSourceARN: this.streamArn,
-      dynamodb: {
-        Keys: { account: { S: item.account }, create_at: { S: item.create_at } },
-        NewImage: image as never,
-        SequenceNumber: seq,
-        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-        StreamViewType: 'NEW_AND_OLD_IMAGES',
-        SizeBytes: JSON.stringify(image).length,
-      },
-    };
+    return insertRecord(
+      item,
+      this.streamArn,
+      `9${String(Date.now()).padStart(15, '0')}${String(this.sequence).padStart(8, '0')}`,
+    );
   }
+}
+
+/** The stream record of an insert of `item`, as the local poller hands it to the Lambda handler. */
+export function insertRecord(item: Transaction, streamArn: string, sequenceNumber: string): DynamoDBRecord {
+  const image: Record<string, AttributeValue> = marshall(item);
+  return {
+    eventID: `insert-${sequenceNumber}`,
+    eventName: 'INSERT',
+    eventSource: 'aws:dynamodb',
+    eventVersion: '1.1',
+    awsRegion: 'us-east-1',
+    eventSourceARN: streamArn,
+    dynamodb: {
+      Keys: { account: { S: item.account }, create_at: { S: item.create_at } },
+      NewImage: image as never,
+      SequenceNumber: sequenceNumber,
+      ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+      SizeBytes: JSON.stringify(image).length,
+    },
+  };
 }
 
 /** Bad lines, by occurrence: each is rejected by the jobs' parser (`not JSON`, `not UTF-8`). */
