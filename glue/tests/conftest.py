@@ -1,4 +1,4 @@
-"""pytest fixtures: one local Spark session (local[2], small memory) per test module."""
+"""pytest fixtures: one local Spark session (local[2], small memory) for the whole run."""
 
 import glob
 import os
@@ -65,8 +65,9 @@ def spark_session(app: str):
     return spark
 
 
-@pytest.fixture(scope="module")
-def spark(request):
-    session = spark_session(f"ddb-lake tests {request.module.__name__}")
+@pytest.fixture(scope="session")
+def spark():
+    # One JVM for the whole run: a session per module cost a JVM start and a cold JIT each time.
+    session = spark_session("ddb-lake tests")
     yield session
     session.stop()

@@ -91,6 +91,8 @@ export interface DemoSummary {
     mean: number;
     steady: Stats;
   } | null;
+  /** How the batches ran: the engine (docs/warm-engine.md), the table type, and the incremental runs' wall time. */
+  jobs: { engine: 'warm' | 'perBatch'; tableType: string; incrementalRuns: number; meanSeconds: number | null };
   pipelineState: 'running' | 'stopped';
   durationSeconds: number;
 }
@@ -268,6 +270,7 @@ export async function runDemo(options: DemoOptions, ui: DemoUi, signal: AbortSig
             steady: steadyFreshness(freshness),
           }
         : null,
+      jobs: jobFigures(config.jobs.incremental.engine ?? 'warm', config.lake.tableType, freshness?.runs ?? []),
       pipelineState: options.stopPipelineAtEnd ? 'stopped' : 'running',
       durationSeconds: Math.round((Date.now() - started) / 1000),
     };
@@ -316,6 +319,21 @@ async function stopEarlierDemos(client: PipelineClient, prefix: string, current:
   }
 }
 
+function jobFigures(
+  engine: 'warm' | 'perBatch',
+  tableType: string,
+  runs: { kind: string; startedAtMs: number; finishedAtMs: number }[],
+): DemoSummary['jobs'] {
+  const incremental = runs.filter((r) => r.kind === 'incremental');
+  const total = incremental.reduce((sum, r) => sum + (r.finishedAtMs - r.startedAtMs), 0);
+  return {
+    engine,
+    tableType,
+    incrementalRuns: incremental.length,
+    meanSeconds: incremental.length ? Math.round(total / incremental.length / 100) / 10 : null,
+  };
+}
+
 export function formatDemoSummary(s: DemoSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const v = s.verify;
@@ -332,6 +350,7 @@ export function formatDemoSummary(s: DemoSummary): string {
       ? `  freshness    p50 ${s.freshness.p50} s · p95 ${s.freshness.p95} s · max ${s.freshness.max} s over all ${n(s.freshness.measured)} changes (write → first lake commit holding it)\n` +
         `               p50 ${s.freshness.steady.p50} s · p95 ${s.freshness.steady.p95} s · max ${s.freshness.steady.max} s over the ${n(s.freshness.steady.count)} written after the initial load (the early ones waited for the export and initial load)`
       : '  freshness    not measured',
+    `  jobs         ${n(s.jobs.incrementalRuns)} incremental runs${s.jobs.meanSeconds !== null ? ` of ${s.jobs.meanSeconds} s on average` : ''}, ${s.jobs.engine === 'warm' ? 'in one warm Spark session (docs/warm-engine.md)' : 'one Spark job each'}; table ${s.jobs.tableType}`,
     `  Temporal UI  ${s.temporalUi}`,
     `  lake         ${s.lake}`,
     `  query it     ddb-lake sql --pipeline ${s.pipeline} "select create_day, create_hour, count(*) from lake group by all order by all"`,
