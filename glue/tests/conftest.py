@@ -1,4 +1,4 @@
-"""pytest fixtures: one local Spark session (local[2], small memory) for the whole run."""
+"""pytest fixtures: one local Spark session (local[2], small memory) per test module."""
 
 import glob
 import os
@@ -65,9 +65,9 @@ def spark_session(app: str):
     return spark
 
 
-@pytest.fixture(scope="session")
-def spark():
-    # One JVM for the whole run: a session per module cost a JVM start and a cold JIT each time.
-    session = spark_session("ddb-lake tests")
+@pytest.fixture(scope="module")
+def spark(request):
+    # A session per module: one for the whole run ran out of its 1 GB heap (test_must_show after the others).
+    session = spark_session(f"ddb-lake tests {request.module.__name__}")
     yield session
     session.stop()
