@@ -33,21 +33,11 @@ export class SparkJobRunner implements JobRunner {
   }
 
   async start(job: JobSpec, run: JobRunRequest): Promise<JobRunState> {
-    const script = this.checkStart(job, run);
-    const record: RunRecord = {
-      runKey: run.runKey,
-      runId: `local-${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-      kind: job.kind,
-      script,
-      manifestUri: run.manifestUri,
-      status: 'starting',
-      startedAt: new Date().toISOString(),
-      logFile: this.records.path(run.runKey, 'log'),
-    };
+    const record = this.newRecord(job, run, `local-${process.pid.toString(36)}`);
     if (!this.records.create(record)) return this.get(job, run.runKey);
 
     const cds = this.spark.cdsPlan(record.runId);
-    const command = this.spark.command(script, { ...run, kind: job.kind }, cds);
+    const command = this.spark.command(record.script, { ...run, kind: job.kind }, cds);
     const launch = this.spark.launch(command, this.records.path(run.runKey, 'exit'), cds);
     let proc: DetachedProcess;
     try {
@@ -69,8 +59,11 @@ export class SparkJobRunner implements JobRunner {
     return this.get(job, run.runKey);
   }
 
-  /** What every start checks: the run key, the job's script (returned as an absolute path), the toolchain. */
-  protected checkStart(job: JobSpec, run: JobRunRequest): string {
+  /**
+   * The record of a new run, after what every start checks: the run key, the job's script (recorded
+   * as an absolute path), the toolchain. `runIdPrefix` tells the kind of run apart.
+   */
+  protected newRecord(job: JobSpec, run: JobRunRequest, runIdPrefix: string): RunRecord {
     validateRunKey(run.runKey);
     const script = resolve(this.spark.repoRoot, job.script);
     if (!existsSync(script))
@@ -79,7 +72,16 @@ export class SparkJobRunner implements JobRunner {
         'check jobs.*.script in the pipeline config',
       );
     this.spark.checkToolchain();
-    return script;
+    return {
+      runKey: run.runKey,
+      runId: `${runIdPrefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      kind: job.kind,
+      script,
+      manifestUri: run.manifestUri,
+      status: 'starting',
+      startedAt: new Date().toISOString(),
+      logFile: this.records.path(run.runKey, 'log'),
+    };
   }
 
   async get(_job: JobRef, runKey: string): Promise<JobRunState> {

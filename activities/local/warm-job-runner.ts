@@ -32,19 +32,8 @@ export class WarmJobRunner extends SparkJobRunner {
   override async start(job: JobSpec, run: JobRunRequest): Promise<JobRunState> {
     if (job.kind === 'initialLoad' || job.engine === 'perBatch' || job.pipeline === undefined)
       return super.start(job, run);
-    const script = this.checkStart(job, run);
     const pipeline = job.pipeline;
-    const record: RunRecord = {
-      runKey: run.runKey,
-      runId: `warm-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-      kind: job.kind,
-      script,
-      manifestUri: run.manifestUri,
-      status: 'starting',
-      startedAt: new Date().toISOString(),
-      logFile: this.records.path(run.runKey, 'log'),
-      engine: pipeline,
-    };
+    const record: RunRecord = { ...this.newRecord(job, run, 'warm'), engine: pipeline };
     if (!this.records.create(record)) return this.get(job, run.runKey);
     try {
       await this.handOver(record);
