@@ -12,11 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { haveSparkToolchain } from './helpers/spark';
 import { SparkJobRunner } from '../activities/local/spark-job-runner';
 import { errorFromLog } from '../activities/local/run-records';
 import type { JobRunState, JobSpec } from '../activities/job-runner';
 import { processGroupMembers } from '../core/process';
-import { REPO_ROOT, toolchainPaths } from '../core/toolchain';
+import { REPO_ROOT } from '../core/toolchain';
 
 const BRIEF = [
   '{"Item":{"account":{"S":"602-943-1702"},"create_at":{"S":"2023-07-30T16:49:36.444736+0000"},"entity":{"S":"James, Lopez and Welch"},"note":{"S":"Be Mrs small will organization everybody sign."},"update_at":{"S":"2023-07-30T16:49:36.444736+0000"},"amount":{"N":"282"},"is_credit":{"N":"1"}}}',
@@ -34,7 +35,6 @@ const script = (path: string, kind: JobSpec['kind'] = 'incremental'): JobSpec =>
   glueJobName: 'x',
   script: path,
 });
-const haveToolchain = existsSync(toolchainPaths().sparkSubmit) && toolchainPaths().jars.every((j) => existsSync(j));
 
 function writeExport(root: string): void {
   mkdirSync(join(root, 'data'), { recursive: true });
@@ -80,7 +80,7 @@ async function waitDone(runner: SparkJobRunner, runKey: string, timeoutMs = 240_
 
 describe(
   'SparkJobRunner (real spark-submit)',
-  { skip: haveToolchain ? false : 'toolchain not installed (ddb-lake setup)' },
+  { skip: haveSparkToolchain() ? false : 'toolchain not installed (ddb-lake setup)' },
   () => {
     let dir: string;
     let table: Record<string, unknown>;

@@ -15,22 +15,21 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { haveSparkToolchain } from './helpers/spark';
 import type { JobRunState, JobSpec } from '../activities/job-runner';
 import { WarmJobRunner } from '../activities/local/warm-job-runner';
 import { isGroupRunning, signalGroup } from '../core/process';
-import { toolchainPaths } from '../core/toolchain';
 
 const PORT = Number(process.env.DDB_LAKE_TEST_SPARK_PORT ?? 5205) + 10;
 const PORTS = { driver: PORT, blockManager: PORT + 2, maxRetries: 1 };
 const PIPELINE = 'warmtest';
 const JOB: JobSpec = { kind: 'incremental', glueJobName: 'x', script: 'glue/incremental.py', pipeline: PIPELINE };
-const haveToolchain = existsSync(toolchainPaths().sparkSubmit) && toolchainPaths().jars.every((j) => existsSync(j));
 
 const key = (seq: number, attempt = 1) => `${PIPELINE}-0000beef-inc-${String(seq).padStart(6, '0')}-a${attempt}`;
 
 describe(
   'WarmJobRunner (real Spark)',
-  { skip: haveToolchain ? false : 'toolchain not installed (ddb-lake setup)' },
+  { skip: haveSparkToolchain() ? false : 'toolchain not installed (ddb-lake setup)' },
   () => {
     let dir: string;
     let runner: WarmJobRunner;

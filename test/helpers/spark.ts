@@ -1,6 +1,13 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolchainPaths, VERSIONS } from '../../core/toolchain';
+
+/** spark-submit and the jars are in the toolchain cache (`ddb-lake setup`): Spark tests can run. */
+export function haveSparkToolchain(): boolean {
+  const paths = toolchainPaths();
+  return existsSync(paths.sparkSubmit) && paths.jars.every((j) => existsSync(j));
+}
 
 /**
  * Runs a PySpark script with spark-submit from the cache venv and the cache's jars (Hudi 0.15
