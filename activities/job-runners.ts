@@ -20,8 +20,16 @@ export function createJobRunner(env: Environment): JobRunner {
       `DDB_LAKE_SPARK_DRIVER_MEMORY=${driverMemory} is not a JVM memory size`,
       'use e.g. 1g or 2048m',
     );
+  // DDB_LAKE_ENGINE_IDLE_EXIT_SECONDS: how long an idle warm engine keeps its memory (15 min by default).
+  const idleExit = process.env.DDB_LAKE_ENGINE_IDLE_EXIT_SECONDS?.trim() || undefined;
+  if (idleExit !== undefined && !(/^\d+$/.test(idleExit) && Number(idleExit) >= 10))
+    throw new UserError(
+      `DDB_LAKE_ENGINE_IDLE_EXIT_SECONDS=${idleExit} is not a number of seconds (at least 10)`,
+      'use e.g. 900 (the default) or 60',
+    );
   return new WarmJobRunner({
     stateDir: env.stateDir,
+    idleExitSeconds: idleExit === undefined ? undefined : Number(idleExit),
     awsEndpoint: env.aws.endpoint,
     awsRegion: env.aws.region,
     driverMemory,

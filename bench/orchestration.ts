@@ -14,8 +14,7 @@
  *
  *   DDB_LAKE_STATE=… node dist/bench/orchestration.js --pipeline transaction
  *
- * Ports: Temporal 7301 (+8301 HTTP, 5309 metrics), moto 5303 (DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT,
- * DDB_LAKE_TEST_HTTP_PORT, DDB_LAKE_TEST_METRICS_PORT, DDB_LAKE_BENCH_MOTO_PORT).
+ * Ports: its Temporal dev server and moto take free loopback ports.
  */
 import './no-sdk-notice';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -169,7 +168,7 @@ async function main(): Promise<void> {
       );
     }
     if (landing === 'moto' || landing === 'both') {
-      moto = await startMoto(Number(process.env.DDB_LAKE_BENCH_MOTO_PORT || 5303));
+      moto = await startMoto();
       await createBucket(moto, 'ddb-lake-local');
       const m = moto;
       const f = createFakes(Date.now());

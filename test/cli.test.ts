@@ -1,5 +1,5 @@
 /**
- * The `ddb-lake` pipeline commands end to end: the real dev server, a real moto (port 5302), the
+ * The `ddb-lake` pipeline commands end to end: the real dev server, a real moto (on a free port), the
  * real activities (table inspector, local exporter, S3 landing lister, S3 manifests) — only the
  * jobs are fake-fast (they read the real manifest and write a real summary to S3).
  */
@@ -23,9 +23,8 @@ import { readBody } from '../activities/sdk/s3';
 import { createPipelineWorker } from '../worker/worker';
 import { FakeJobRunner } from './support/fakes';
 import { createBucket, createTransactionTable, startMoto, type Moto } from './support/moto';
-import { eventually, startTemporal, TEST_TEMPORAL_PORT, workflowBundle } from './support/temporal';
+import { eventually, startTemporal, testTemporalPort, workflowBundle } from './support/temporal';
 
-const MOTO_PORT = Number(process.env.DDB_LAKE_TEST_MOTO_PORT_CLI || 5302);
 let env: TestWorkflowEnvironment;
 let moto: Moto;
 let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> };
@@ -55,7 +54,7 @@ async function statusJson(name: string): Promise<StatusDocument> {
 before(async () => {
   savedEnv = { ...process.env };
   env = await startTemporal();
-  moto = await startMoto(MOTO_PORT);
+  moto = await startMoto();
   await createBucket(moto, 'ddb-lake-local');
   await createTransactionTable(moto, { name: 'Transaction' });
   await createTransactionTable(moto, { name: 'NoPitr', pitr: false, stream: 'KEYS_ONLY' });
@@ -76,9 +75,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ddb-lake-cli-'));
   const stack: StackInfo = {
     stateDir: dir,
-    temporal: { address: `127.0.0.1:${TEST_TEMPORAL_PORT}`, namespace: 'default', uiUrl: 'http://127.0.0.1:8301' },
+    temporal: { address: `127.0.0.1:${testTemporalPort()}`, namespace: 'default', uiUrl: 'http://127.0.0.1:8301' },
     aws: { endpoint: moto.endpoint, region: 'us-east-1' },
-    ports: { temporal: TEST_TEMPORAL_PORT, temporalUi: 8301, aws: Number(new URL(moto.endpoint).port) },
+    ports: { temporal: testTemporalPort(), temporalUi: 8301, aws: Number(new URL(moto.endpoint).port) },
     services: [],
   };
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack));

@@ -1,6 +1,6 @@
 /**
  * The local exporter, the table inspector, the landing lister and the manifest store against a
- * real moto server (port 5301).
+ * real moto server (on a free port).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,12 +21,11 @@ import { listedEnough } from '../core/planner';
 import type { JobManifest } from '../core/manifest';
 import { createBucket, createTransactionTable, startMoto, type Moto } from './support/moto';
 
-const PORT = Number(process.env.DDB_LAKE_TEST_MOTO_PORT || 5301);
 const BUCKET = 'ddb-lake-local';
 let moto: Moto;
 
 before(async () => {
-  moto = await startMoto(PORT);
+  moto = await startMoto();
   await createBucket(moto, BUCKET);
 });
 after(async () => {

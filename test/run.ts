@@ -5,10 +5,16 @@
  * or SIGTERM. Usage: node dist/test/run.js [filter]; a filter keeps the test files whose path
  * contains it. Ports: DDB_LAKE_TEST_TEMPORAL_PORT (17233), DDB_LAKE_TEST_TEMPORAL_UI_PORT (18233),
  * DDB_LAKE_TEST_AWS_PORT (15055).
+ *
+ * Two lanes run side by side, since most of a test's time is waiting (on a batch, a timer, a poll):
+ * the node test files, two at a time (each names its own pipelines and tables, and servers a file
+ * starts for itself take free ports), and pytest (its Spark sessions are its own). The files in
+ * EXCLUSIVE_FILES disturb the shared stack (they kill its worker), so they run after both lanes,
+ * alone. DDB_LAKE_TEST_CONCURRENCY=1 runs everything one file after another.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describeError } from '../core/errors';
 import { REPO_ROOT } from '../core/toolchain';
@@ -30,7 +36,7 @@ interface Counts {
 
 const log = (line: string) => console.log(`[test] ${line}`);
 
-let child: ChildProcess | undefined;
+const children = new Set<ChildProcess>();
 let interrupted: NodeJS.Signals | undefined;
 
 function listFiles(dir: string, keep: (name: string) => boolean): string[] {
@@ -45,20 +51,32 @@ function listFiles(dir: string, keep: (name: string) => boolean): string[] {
   return out.sort();
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Test files that SIGKILL and restart the shared stack's worker: run alone, after the lanes. */
+const EXCLUSIVE_FILES = ['integration/pipeline-loop.test.js'];
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, logFile?: string): Promise<number> {
   return new Promise((resolve) => {
     // Its own process group, so an interruption can stop the runner and every test process under it.
-    child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-    child.on('error', (err) => {
+    const out = logFile ? openSync(logFile, 'w') : 'inherit';
+    const proc = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', out, out], detached: true });
+    if (typeof out === 'number') closeSync(out);
+    children.add(proc);
+    proc.on('error', (err) => {
       console.error(`cannot start ${command}: ${err.message}`);
       resolve(127);
     });
-    child.on('exit', (code, signal) => {
-      child = undefined;
+    proc.on('exit', (code, signal) => {
+      children.delete(proc);
       resolve(code ?? (signal ? 128 : 1));
     });
   });
 }
+
+const addCounts = (a: Counts, b: Counts): Counts => ({
+  passed: a.passed + b.passed,
+  failed: a.failed + b.failed,
+  skipped: a.skipped + b.skipped,
+});
 
 /** Totals from node's TAP summary lines (`# pass 5`, `# fail 0`, `# skipped 1`, `# todo 0`). */
 export function countsFromTap(tap: string): Counts {
@@ -80,23 +98,30 @@ export function countsFromJunit(xml: string): Counts {
   return counts;
 }
 
-async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
+function nodeTestFiles(filter: string | undefined): { shared: string[]; exclusive: string[] } {
   const distTest = join(REPO_ROOT, 'dist', 'test');
   const files = listFiles(distTest, (n) => n.endsWith('.test.js')).filter(
     (f) => !filter || relative(REPO_ROOT, f).includes(filter),
   );
-  if (files.length === 0) {
-    log(`no TypeScript test files${filter ? ` match "${filter}"` : ''}`);
-    return { passed: 0, failed: 0, skipped: 0 };
-  }
-  const tapFile = join(REPORTS_DIR, 'node.tap');
+  const isExclusive = (f: string) => EXCLUSIVE_FILES.some((e) => relative(distTest, f) === e);
+  return { shared: files.filter((f) => !isExclusive(f)), exclusive: files.filter(isExclusive) };
+}
+
+async function nodeTests(
+  files: string[],
+  concurrency: number,
+  report: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Counts> {
+  if (files.length === 0) return { passed: 0, failed: 0, skipped: 0 };
+  const tapFile = join(REPORTS_DIR, `${report}.tap`);
   rmSync(tapFile, { force: true });
-  log(`node --test: ${files.length} file(s)`);
+  log(`node --test: ${files.length} file(s), ${concurrency} at a time`);
   const code = await run(
     process.execPath,
     [
       '--test',
-      '--test-concurrency=1',
+      `--test-concurrency=${concurrency}`,
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       '--test-reporter=tap',
@@ -112,7 +137,12 @@ async function nodeTests(filter: string | undefined, env: NodeJS.ProcessEnv): Pr
   return counts;
 }
 
-async function pythonTests(python: string, filter: string | undefined, env: NodeJS.ProcessEnv): Promise<Counts> {
+async function pythonTests(
+  python: string,
+  filter: string | undefined,
+  env: NodeJS.ProcessEnv,
+  logFile?: string,
+): Promise<Counts> {
   // glue/tests: the jobs; python/tests: the lake reader and verify scripts (each folder its own conftest).
   const dirs = [join(REPO_ROOT, 'glue', 'tests'), join(REPO_ROOT, 'python', 'tests')].filter((d) => existsSync(d));
   const files = dirs
@@ -124,12 +154,16 @@ async function pythonTests(python: string, filter: string | undefined, env: Node
   }
   const xmlFile = join(REPORTS_DIR, 'pytest.xml');
   rmSync(xmlFile, { force: true });
-  log(`pytest: ${files.length} file(s) with ${python}`);
+  log(`pytest: ${files.length} file(s) with ${python}${logFile ? ` (output: ${relative(REPO_ROOT, logFile)})` : ''}`);
+  const started = Date.now();
   const code = await run(
     python,
-    ['-m', 'pytest', '-p', 'no:cacheprovider', `--junitxml=${xmlFile}`, ...(filter ? files : dirs)],
+    ['-m', 'pytest', '-p', 'no:cacheprovider', '--durations=15', `--junitxml=${xmlFile}`, ...(filter ? files : dirs)],
     { ...env, PYTHONNOUSERSITE: '1' },
+    logFile,
   );
+  if (logFile && existsSync(logFile)) process.stdout.write(`\n[test] pytest output:\n${readFileSync(logFile, 'utf8')}`);
+  log(`pytest finished in ${Math.round((Date.now() - started) / 1000)} s (exit ${code})`);
   if (code === 5) return { passed: 0, failed: 0, skipped: 0 }; // pytest: no tests collected
   const counts = existsSync(xmlFile)
     ? countsFromJunit(readFileSync(xmlFile, 'utf8'))
@@ -178,6 +212,8 @@ async function main(argv: string[]): Promise<number> {
     // reaches a workflow history, a log or a run record (moto accepts any credentials).
     const secrets = testSecrets();
     Object.assign(process.env, secrets);
+    // Dozens of test pipelines each start a warm engine (a 1 GB JVM); none should idle for 15 min.
+    process.env.DDB_LAKE_ENGINE_IDLE_EXIT_SECONDS ??= '60';
     await up(options, stackLine, toolchain);
     log(`test stack up (${STATE_DIR})`);
     const aws = { endpoint: `http://${options.host}:${options.awsPort}`, region: options.region };
@@ -201,13 +237,24 @@ async function main(argv: string[]): Promise<number> {
     // The Temporal secrets are for the stack's services only (test/faults-loop.test.ts looks for
     // them); a test that connects to Temporal chooses its own settings.
     for (const name of Object.keys(env)) if (name.startsWith('TEMPORAL_')) delete env[name];
-    for (const step of [() => nodeTests(filter, env), () => pythonTests(toolchain.python, filter, env)]) {
-      if (interrupted) break;
-      const c = await step();
-      totals.passed += c.passed;
-      totals.failed += c.failed;
-      totals.skipped += c.skipped;
+    const concurrency = process.env.DDB_LAKE_TEST_CONCURRENCY === '1' ? 1 : 2;
+    const files = nodeTestFiles(filter);
+    if (files.shared.length + files.exclusive.length === 0)
+      log(`no TypeScript test files${filter ? ` match "${filter}"` : ''}`);
+    const lanes: Promise<Counts>[] = [];
+    if (concurrency === 1) {
+      lanes.push(
+        nodeTests(files.shared, 1, 'node', env).then(async (c) =>
+          interrupted ? c : addCounts(c, await pythonTests(toolchain.python, filter, env)),
+        ),
+      );
+    } else {
+      lanes.push(nodeTests(files.shared, concurrency, 'node', env));
+      lanes.push(pythonTests(toolchain.python, filter, env, join(REPORTS_DIR, 'pytest.log')));
     }
+    for (const c of await Promise.all(lanes)) Object.assign(totals, addCounts(totals, c));
+    if (!interrupted)
+      Object.assign(totals, addCounts(totals, await nodeTests(files.exclusive, 1, 'node-exclusive', env)));
   } finally {
     log('stopping the test stack');
     await downAll(stackLine).catch((err) =>
@@ -247,9 +294,9 @@ function onSignal(signal: NodeJS.Signals): void {
   }
   interrupted = signal;
   console.error(`[test] ${signal}: stopping the tests and the test stack`);
-  if (child?.pid) {
+  for (const child of children) {
     try {
-      process.kill(-child.pid, 'SIGTERM');
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
     } catch {
       /* already gone */
     }

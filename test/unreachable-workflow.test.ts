@@ -17,7 +17,7 @@ import { resolveEnvironment, type StackInfo } from '../core/environment';
 import { createPipelineWorker } from '../worker/worker';
 import { WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/definitions';
 import { testConfig } from './support/fakes';
-import { eventually, startTemporal, TEST_TEMPORAL_PORT, workflowBundle } from './support/temporal';
+import { eventually, startTemporal, testTemporalPort, workflowBundle } from './support/temporal';
 
 let env: TestWorkflowEnvironment;
 let worker: { worker: Worker; connection: NativeConnection; run: Promise<void> };
@@ -44,9 +44,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ddb-lake-unreachable-'));
   const stack: StackInfo = {
     stateDir: dir,
-    temporal: { address: `127.0.0.1:${TEST_TEMPORAL_PORT}`, namespace: 'default', uiUrl: 'http://127.0.0.1:2' },
+    temporal: { address: `127.0.0.1:${testTemporalPort()}`, namespace: 'default', uiUrl: 'http://127.0.0.1:2' },
     aws: { endpoint: 'http://127.0.0.1:3', region: 'us-east-1' },
-    ports: { temporal: TEST_TEMPORAL_PORT, temporalUi: 2, aws: 3 },
+    ports: { temporal: testTemporalPort(), temporalUi: 2, aws: 3 },
     services: [],
   };
   writeFileSync(join(dir, 'stack.json'), JSON.stringify(stack));

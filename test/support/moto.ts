@@ -1,6 +1,6 @@
 /**
  * A real moto server of its own (DynamoDB + Streams + S3) for tests that need one no stream poller
- * writes into (exact landing-zone contents), on a fixed loopback port.
+ * writes into (exact landing-zone contents), on a free loopback port (test files run in parallel).
  */
 import { transactionTableInput } from '../../tools/generate/transaction-table';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { awsClientConfig } from '../../core/aws';
 import type { LocalEnvironment } from '../../core/environment';
 import { REPO_ROOT, toolchainPaths } from '../../core/toolchain';
+import { freePort } from '../../stack/ports';
 
 export interface Moto {
   endpoint: string;
@@ -25,7 +26,8 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-export async function startMoto(port: number): Promise<Moto> {
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
   // The same launcher as the stack's (moto with our patches), isolated from the stack's poller.
   const launcher = join(REPO_ROOT, 'stack', 'moto', 'moto_server.py');
   const proc: ChildProcess = spawn(toolchainPaths().python, [launcher, '--host', '127.0.0.1', '--port', String(port)], {
@@ -52,7 +54,7 @@ export async function startMoto(port: number): Promise<Moto> {
   const env: LocalEnvironment = {
     kind: 'local',
     stateDir: '/tmp/ddb-lake-test-state',
-    temporal: { address: '127.0.0.1:7301', namespace: 'default' },
+    temporal: { address: '127.0.0.1:1', namespace: 'default' }, // no Temporal behind these tests
     aws: { endpoint, region: 'us-east-1' },
   };
   const cfg = awsClientConfig(env);

@@ -16,16 +16,22 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { toolchainPaths } from '../../core/toolchain';
+import { freePort } from '../../stack/ports';
 import type { LocalEnvironment } from '../../core/environment';
 import { createPipelineWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import type { Fakes } from './fakes';
 
 /**
- * Ports of the isolated dev server: gRPC 7301, HTTP API and metrics 8301 / 5309, or
- * DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT / DDB_LAKE_TEST_HTTP_PORT / DDB_LAKE_TEST_METRICS_PORT.
- * (Not DDB_LAKE_TEST_TEMPORAL_PORT: that one moves the test stack's server, which runs at the same time.)
+ * Ports of the isolated dev server: free loopback ports chosen at start, so test files that each
+ * start one can run in parallel. (The test stack's server, DDB_LAKE_TEST_TEMPORAL_PORT, is another.)
  */
-export const TEST_TEMPORAL_PORT = Number(process.env.DDB_LAKE_TEST_ISOLATED_TEMPORAL_PORT || 7301);
+let isolatedPort: number | undefined;
+
+/** The gRPC port of the dev server this test process started with startTemporal(). */
+export function testTemporalPort(): number {
+  if (isolatedPort === undefined) throw new Error('testTemporalPort(): call startTemporal() first');
+  return isolatedPort;
+}
 
 let runtimeInstalled = false;
 
@@ -39,19 +45,15 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   // SQLite driver bug fixed in later servers. Not seen with a file database so far.
   const dir = mkdtempSync(join(tmpdir(), 'ddb-lake-temporal-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  isolatedPort = await freePort();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: toolchainPaths().temporalCli },
       dbFilename: join(dir, 'temporal.db'),
       ip: '127.0.0.1',
-      port: TEST_TEMPORAL_PORT,
+      port: isolatedPort,
       ui: false,
-      extraArgs: [
-        '--http-port',
-        String(Number(process.env.DDB_LAKE_TEST_HTTP_PORT || 8301)),
-        '--metrics-port',
-        String(Number(process.env.DDB_LAKE_TEST_METRICS_PORT || 5309)),
-      ],
+      extraArgs: ['--http-port', String(await freePort()), '--metrics-port', String(await freePort())],
     },
   });
 }
@@ -69,7 +71,7 @@ export function localEnv(env: TestWorkflowEnvironment): LocalEnvironment {
   return {
     kind: 'local',
     stateDir: '/tmp/ddb-lake-test-state',
-    temporal: { address: `127.0.0.1:${TEST_TEMPORAL_PORT}`, namespace: env.namespace ?? 'default' },
+    temporal: { address: `127.0.0.1:${testTemporalPort()}`, namespace: env.namespace ?? 'default' },
     aws: { endpoint: 'http://127.0.0.1:5301', region: 'us-east-1' },
   };
 }
@@ -139,7 +141,7 @@ export function writeHistory(workflowId: string, runId: string, file: string): v
       '--output',
       'json',
       '--address',
-      `127.0.0.1:${TEST_TEMPORAL_PORT}`,
+      `127.0.0.1:${testTemporalPort()}`,
     ],
     { encoding: 'utf8' },
   );
