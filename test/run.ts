@@ -9,8 +9,8 @@
  * Two lanes run side by side, since most of a test's time is waiting (on a batch, a timer, a poll):
  * the node test files, two at a time (each names its own pipelines and tables, and servers a file
  * starts for itself take free ports), and pytest (its Spark sessions are its own). The files in
- * EXCLUSIVE_FILES disturb the shared stack (they kill its worker), so they run after both lanes,
- * alone. DDB_LAKE_TEST_CONCURRENCY=1 runs everything one file after another.
+ * EXCLUSIVE_FILES disturb the shared stack (they kill its worker), so they run after the other node
+ * files, alone in their lane. DDB_LAKE_TEST_CONCURRENCY=1 runs everything one file after another.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +51,7 @@ function listFiles(dir: string, keep: (name: string) => boolean): string[] {
   return out.sort();
 }
 
-/** Test files that SIGKILL and restart the shared stack's worker: run alone, after the lanes. */
+/** Test files that SIGKILL and restart the shared stack's worker: run after the other node files. */
 const EXCLUSIVE_FILES = ['integration/pipeline-loop.test.js'];
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, logFile?: string): Promise<number> {
@@ -241,20 +241,17 @@ async function main(argv: string[]): Promise<number> {
     const files = nodeTestFiles(filter);
     if (files.shared.length + files.exclusive.length === 0)
       log(`no TypeScript test files${filter ? ` match "${filter}"` : ''}`);
-    const lanes: Promise<Counts>[] = [];
-    if (concurrency === 1) {
-      lanes.push(
-        nodeTests(files.shared, 1, 'node', env).then(async (c) =>
-          interrupted ? c : addCounts(c, await pythonTests(toolchain.python, filter, env)),
-        ),
-      );
-    } else {
-      lanes.push(nodeTests(files.shared, concurrency, 'node', env));
-      lanes.push(pythonTests(toolchain.python, filter, env, join(REPORTS_DIR, 'pytest.log')));
-    }
+    // The exclusive files follow the other node files; pytest never touches the stack's worker.
+    const nodeLane = async (): Promise<Counts> => {
+      const shared = await nodeTests(files.shared, concurrency, 'node', env);
+      return interrupted ? shared : addCounts(shared, await nodeTests(files.exclusive, 1, 'node-exclusive', env));
+    };
+    const pythonLane = (logFile?: string) => pythonTests(toolchain.python, filter, env, logFile);
+    const lanes =
+      concurrency === 1
+        ? [nodeLane().then(async (c) => (interrupted ? c : addCounts(c, await pythonLane())))]
+        : [nodeLane(), pythonLane(join(REPORTS_DIR, 'pytest.log'))];
     for (const c of await Promise.all(lanes)) Object.assign(totals, addCounts(totals, c));
-    if (!interrupted)
-      Object.assign(totals, addCounts(totals, await nodeTests(files.exclusive, 1, 'node-exclusive', env)));
   } finally {
     log('stopping the test stack');
     await downAll(stackLine).catch((err) =>

@@ -112,14 +112,16 @@ def run_incremental(spark: SparkSession, manifest: Manifest, phases: Phases) -> 
             valid,
             state,
             counts.candidate_min,
+            counts.candidates,
             table.versions_location,
             lambda df: _superseded_in_lake(spark, table, plan, lake, df),
         )
         check.candidates = counts.candidates
-        dropped = dropped.distinct().persist()
-        if dropped.count():
-            valid = valid.join(dropped.select("key"), "key", "left_anti")
-            upserted, deleted, overflowed = _written_counts(valid)
+        if dropped is not None:
+            dropped = dropped.distinct().persist()
+            if dropped.count():
+                valid = valid.join(dropped.select("key"), "key", "left_anti")
+                upserted, deleted, overflowed = _written_counts(valid)
         phases.mark("ordering check")
     result.update(
         upserted=upserted,

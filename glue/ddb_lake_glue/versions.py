@@ -37,6 +37,9 @@ VERSIONS_SCHEMA = "k string, o string, d boolean, at bigint"
 STATE_VERSION = 1
 # Batches of up to this many written versions are written by the driver (one small file, no Spark job).
 DRIVER_WRITE_MAX = 50_000
+# Up to this many candidates, and recent versions to read for them, are checked in the driver: a
+# few dicts instead of a JSON read of every file and a join (Spark's overhead outweighed the work).
+DRIVER_CHECK_MAX = 200_000
 # More individual files than MERGE_AT: all but the newest KEEP_INDIVIDUAL are merged into one file
 # (per key the largest version), so a candidate never makes the job read hundreds of small files.
 MERGE_AT = 64
@@ -114,17 +117,20 @@ def superseded_candidates(
     valid: DataFrame,
     state: OrderingState,
     candidate_min: str,
+    candidate_count: int,
     versions_location: str,
     fallback_lookup,
 ) -> tuple[DataFrame | None, CheckStats]:
-    """The candidates of `valid` (ordering <= highWater) that must not be written: (key, op) rows.
-    `fallback_lookup(df)` returns the rows of `df` (key, op, ordering, key columns) superseded in the
+    """The candidates of `valid` (ordering <= highWater) that must not be written: (key, op) rows,
+    or None when none is known to be dropped without Spark. `fallback_lookup(df)` returns the rows of `df` (key, op, ordering, key columns) superseded in the
     lake or its tombstones."""
     stats = CheckStats()
     assert state.high_water is not None
-    candidates = valid.filter(F.col(ORDERING_COLUMN) <= F.lit(state.high_water))
     files = [f for f in state.files if f.max >= candidate_min]
     stats.files_read = len(files)
+    if candidate_count <= DRIVER_CHECK_MAX and sum(f.rows for f in files) <= DRIVER_CHECK_MAX:
+        return _check_in_driver(spark, valid, state, files, versions_location, fallback_lookup, stats)
+    candidates = valid.filter(F.col(ORDERING_COLUMN) <= F.lit(state.high_water))
     if files:
         recent = (
             spark.read.schema(VERSIONS_SCHEMA)
@@ -132,11 +138,7 @@ def superseded_candidates(
             .groupBy("k")
             .agg(F.max("o").alias("_recent"))
         )
-        checked = candidates.join(
-            F.broadcast(recent) if sum(f.rows for f in files) <= 200_000 else recent,
-            candidates["key"] == recent["k"],
-            "left",
-        ).drop("k")
+        checked = candidates.join(recent, candidates["key"] == recent["k"], "left").drop("k")
     else:
         checked = candidates.withColumn("_recent", F.lit(None).cast("string"))
     checked = checked.persist()
@@ -152,6 +154,61 @@ def superseded_candidates(
             stats.tombstones_read = True
             dropped = dropped.unionByName(fallback_lookup(fallback).select("key", "op"))
     return dropped, stats
+
+
+def _check_in_driver(
+    spark: SparkSession,
+    valid: DataFrame,
+    state: OrderingState,
+    files: list[VersionsFile],
+    versions_location: str,
+    fallback_lookup,
+    stats: CheckStats,
+) -> tuple[DataFrame | None, CheckStats]:
+    """superseded_candidates for a batch whose candidates and recent versions fit the driver."""
+    candidates = (
+        valid.filter(F.col(ORDERING_COLUMN) <= F.lit(state.high_water)).select("key", "op", ORDERING_COLUMN).collect()
+    )
+    wanted = {r["key"] for r in candidates}
+    recent: dict[str, str] = {}
+    for f in files:
+        for k, o in read_versions(spark, storage.join(versions_location, f.name), wanted):
+            if o > recent.get(k, ""):
+                recent[k] = o
+    dropped, fallback = [], []
+    for r in candidates:
+        newest = recent.get(r["key"])
+        if newest is not None and newest >= r[ORDERING_COLUMN]:
+            dropped.append((r["key"], r["op"]))
+        elif state.floor is not None and r[ORDERING_COLUMN] <= state.floor:
+            # Not superseded by a recent version, but the recent versions do not reach back that far.
+            fallback.append((r["key"], r[ORDERING_COLUMN]))
+    stats.lake_lookups = len(fallback)
+    if not dropped and not fallback:
+        return None, stats
+    out = spark.createDataFrame(dropped, "key string, op string")
+    if fallback:
+        stats.tombstones_read = True
+        keys = spark.createDataFrame(fallback, f"key string, {ORDERING_COLUMN} string")
+        rows = valid.join(F.broadcast(keys), ["key", ORDERING_COLUMN], "left_semi")
+        out = out.unionByName(fallback_lookup(rows).select("key", "op"))
+    return out, stats
+
+
+def read_versions(spark: SparkSession, uri: str, keys: set[str]):
+    """(k, o) of the entries of one recent-versions file (or a folder of part files) whose key is in
+    `keys`, read in the driver."""
+    if uri.endswith(".json"):
+        parts = [uri]
+    else:
+        parts = [storage.join(uri, n) for n in sorted(storage.list_names(spark, uri)) if n.endswith(".json")]
+    for part in parts:
+        for line in storage.read_bytes(spark, part).splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            if entry["k"] in keys:
+                yield entry["k"], entry["o"]
 
 
 def write_batch_file(
