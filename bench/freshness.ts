@@ -341,6 +341,12 @@ function describe(
         `commit times from ${inc.filter((r) => r.commitTimeFrom === 'timeline').length} timeline files, ${inc.filter((r) => r.commitTimeFrom === 'summary').length} summaries`,
     );
   }
+  if (f.compactions.length) {
+    const secs = f.compactions.map((c) => c.seconds);
+    out.push(
+      `compactions (each with cleaning): ${secs.length}, ${secs.map((x) => x.toFixed(1)).join(' / ')} s; batches waited for them (one writer per table)`,
+    );
+  }
   out.push(
     `load average: ${fmtLoad(load.atStart)} at start, 1-min max ${load.max1m.toFixed(2)}, ${fmtLoad(load.atEnd)} at end`,
   );

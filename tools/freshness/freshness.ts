@@ -56,6 +56,13 @@ export interface RunTiming {
   commitTimeFrom: 'timeline' | 'summary';
 }
 
+/** A compaction run (with cleaning on merge-on-read) inside the measured window. */
+export interface MaintenanceRun {
+  runKey: string;
+  startedAtMs: number;
+  seconds: number;
+}
+
 export interface ChangeFreshness {
   seq: number;
   op: WriteLogRecord['op'];
@@ -82,6 +89,7 @@ export interface FreshnessReport {
   seconds: Stats;
   parts: Record<Part, Stats>;
   runs: RunTiming[];
+  compactions: MaintenanceRun[];
   perChange: ChangeFreshness[];
 }
 
@@ -96,7 +104,7 @@ export interface FreshnessInput {
 export async function measureFreshness(input: FreshnessInput): Promise<FreshnessReport> {
   const s3 = new S3Client(awsClientConfig(input.env));
   try {
-    const runs = await readRuns(s3, input);
+    const { runs, compactions } = await readRuns(s3, input);
     const ordered = [...runs.values()].sort((a, b) => a.timing.committedAtMs - b.timing.committedAtMs);
     ordered.forEach((r, i) => (r.timing.previousFinishedAtMs = i > 0 ? ordered[i - 1]!.timing.finishedAtMs : null));
     const firstRunOfFile = new Map<string, RunTiming>();
@@ -156,6 +164,7 @@ export async function measureFreshness(input: FreshnessInput): Promise<Freshness
       seconds: stats(perChange.map((c) => c.seconds)),
       parts,
       runs: [...runs.values()].map((r) => r.timing).sort((a, b) => a.committedAtMs - b.committedAtMs),
+      compactions: compactions.sort((a, b) => a.startedAtMs - b.startedAtMs),
       perChange,
     };
   } finally {
@@ -216,13 +225,17 @@ interface RunInfo {
   manifestFiles: string[];
 }
 
-/** Every succeeded run of the pipeline, from its manifests and summaries. */
-async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string, RunInfo>> {
+/** Every succeeded run of the pipeline, from its manifests and summaries (compactions apart). */
+async function readRuns(
+  s3: S3Client,
+  input: FreshnessInput,
+): Promise<{ runs: Map<string, RunInfo>; compactions: MaintenanceRun[] }> {
   const { bucket, key } = parseS3Uri(input.config.landing.location);
   const prefix = `${key}${LANDING_RESERVED.manifests}/${input.config.name}/`;
   const objects = await listAll(s3, bucket, prefix);
   const byName = new Map(objects.map((o) => [o.Key!.slice(prefix.length), o]));
   const runs = new Map<string, RunInfo>();
+  const compactions: MaintenanceRun[] = [];
   const lake = input.config.lake.location;
   const summaries = [...byName.keys()].filter((n) => n.endsWith('.summary.json'));
   await parallel(summaries, 16, async (name) => {
@@ -231,13 +244,18 @@ async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string
     if (!manifestObject) return;
     const summary = JSON.parse(await getText(s3, bucket, `${prefix}${name}`)) as {
       status: string;
-      kind: 'initialLoad' | 'incremental';
+      kind: 'initialLoad' | 'incremental' | 'compaction';
       commitInstant: string | null;
       startedAt: string;
       finishedAt: string;
       recordsRead: number;
       phases?: Record<string, number>;
     };
+    if (summary.status === 'succeeded' && summary.kind === 'compaction') {
+      const startedAtMs = Date.parse(summary.startedAt);
+      compactions.push({ runKey, startedAtMs, seconds: (Date.parse(summary.finishedAt) - startedAtMs) / 1000 });
+      return;
+    }
     if (summary.status !== 'succeeded' || !summary.commitInstant) return;
     const manifest = JSON.parse(await getText(s3, bucket, `${prefix}${runKey}.json`)) as JobManifest;
     const committed = await commitCompletedAtMs(s3, lake, summary.commitInstant);
@@ -246,7 +264,7 @@ async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string
       manifestFiles: manifest.files,
       timing: {
         runKey,
-        kind: summary.kind,
+        kind: summary.kind === 'initialLoad' ? 'initialLoad' : 'incremental',
         files: manifest.files.length,
         recordsRead: summary.recordsRead,
         plannedAtMs: manifestObject.LastModified?.getTime() ?? null,
@@ -260,7 +278,7 @@ async function readRuns(s3: S3Client, input: FreshnessInput): Promise<Map<string
       },
     });
   });
-  return runs;
+  return { runs, compactions };
 }
 
 /** Completed instants: a copy-on-write commit, a merge-on-read delta commit (docs/table-types.md). */
