@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ddb_lake_glue import versions
 from ddb_lake_glue.errors import JobError
 from ddb_lake_glue.jobs import run_manifest_uri
 from helpers import (
@@ -34,8 +35,9 @@ ID_C = "account:120-161-2287,create_at:2023-07-30T16:49:20.627894+0000"
 class Lake:
     """A table loaded from the brief's export, and a helper to run incremental batches on it."""
 
-    def __init__(self, spark, root: Path, **table_overrides):
+    def __init__(self, spark, root: Path, check_in_spark: bool = False, **table_overrides):
         self.spark, self.root, self.n = spark, root, 0
+        self.check_in_spark = check_in_spark
         self.location = uri(root / "lake" / "transactions")
         self.table = brief_table(self.location, **table_overrides)
         export = write_export(root / "export" / "01690735800000-a1b2c3d4", BRIEF_EXPORT_LINES)
@@ -52,7 +54,13 @@ class Lake:
             for i, lines in enumerate(files_lines)
         ]
         m = write_manifest(self.root / "m" / f"{key}.json", "incremental", key, table or self.table, files=files)
-        return run_manifest_uri(self.spark, m, "incremental", key)
+        limit = versions.DRIVER_CHECK_MAX
+        if self.check_in_spark:
+            versions.DRIVER_CHECK_MAX = -1  # the ordering check of big batches, on these small ones
+        try:
+            return run_manifest_uri(self.spark, m, "incremental", key)
+        finally:
+            versions.DRIVER_CHECK_MAX = limit
 
     def rows(self):
         return {r["_hoodie_record_key"]: r for r in read_with_spark(self.spark, self.location)}
@@ -66,9 +74,10 @@ def version(key, note, update_at, op="modify", seq=0, ts=EXPORT_MS + 60_000, **e
     return landing_line(attrs, op, seq, ts)
 
 
-@pytest.fixture(scope="module", params=["COPY_ON_WRITE", "MERGE_ON_READ"])
+@pytest.fixture(scope="module", params=["COPY_ON_WRITE", "MERGE_ON_READ", "MERGE_ON_READ-check in Spark"])
 def lake(spark, tmp_path_factory, request):
-    return Lake(spark, tmp_path_factory.mktemp("inc"), tableType=request.param)
+    table_type, _, check = request.param.partition("-")
+    return Lake(spark, tmp_path_factory.mktemp("inc"), check_in_spark=bool(check), tableType=table_type)
 
 
 def test_largest_update_at_wins_within_a_batch_across_files_and_duplicates(lake):
