@@ -122,8 +122,8 @@ def superseded_candidates(
     fallback_lookup,
 ) -> tuple[DataFrame | None, CheckStats]:
     """The candidates of `valid` (ordering <= highWater) that must not be written: (key, op) rows,
-    or None when none is known to be dropped without Spark. `fallback_lookup(df)` returns the rows of `df` (key, op, ordering, key columns) superseded in the
-    lake or its tombstones."""
+    or None when the driver found none. `fallback_lookup(df)` returns the rows of `df` (key, op,
+    ordering, key columns) superseded in the lake or its tombstones."""
     stats = CheckStats()
     assert state.high_water is not None
     files = [f for f in state.files if f.max >= candidate_min]
