@@ -225,7 +225,6 @@ def _superseded_in_lake(
         )
     if lake.exists:
         stored = layout.partitions_of(table, plan, fallback, spark.read.format("hudi").load(table.lake_location))
-        stored = _with_key_values_of(fallback, stored, keys[0])
         stored = stored.select(*keys, F.col(ORDERING_COLUMN).alias("_stored_ordering"))
         out.append(
             fallback.join(stored, keys, "inner")
@@ -238,19 +237,6 @@ def _superseded_in_lake(
     for d in out[1:]:
         dropped = dropped.unionByName(d)
     return dropped
-
-
-# Up to this many distinct values, the lake fallback filters the stored rows by the first key column.
-KEY_FILTER_MAX = 1000
-
-
-def _with_key_values_of(rows: DataFrame, stored: DataFrame, column: str) -> DataFrame:
-    """The stored rows whose first key column holds a value of `rows` — a superset of the rows the
-    join keeps, so nothing changes but what Parquet can skip (measured: 1.8 s -> 1.2 s a lookup)."""
-    values = [r[0] for r in rows.select(column).distinct().limit(KEY_FILTER_MAX + 1).collect()]
-    if not values or len(values) > KEY_FILTER_MAX or not all(isinstance(v, str | int) for v in values):
-        return stored
-    return stored.filter(F.col(column).isin(values))
 
 
 def _bootstrap_state(spark: SparkSession, table: TableSpec, plan: Plan, lake: LakeState) -> OrderingState:
