@@ -128,7 +128,8 @@ def superseded_candidates(
     assert state.high_water is not None
     files = [f for f in state.files if f.max >= candidate_min]
     stats.files_read = len(files)
-    if candidate_count <= DRIVER_CHECK_MAX and sum(f.rows for f in files) <= DRIVER_CHECK_MAX:
+    recent_rows = sum(f.rows for f in files)
+    if candidate_count <= DRIVER_CHECK_MAX and recent_rows <= DRIVER_CHECK_MAX:
         return _check_in_driver(spark, valid, state, files, versions_location, fallback_lookup, stats)
     candidates = valid.filter(F.col(ORDERING_COLUMN) <= F.lit(state.high_water))
     if files:
@@ -138,7 +139,11 @@ def superseded_candidates(
             .groupBy("k")
             .agg(F.max("o").alias("_recent"))
         )
-        checked = candidates.join(recent, candidates["key"] == recent["k"], "left").drop("k")
+        checked = candidates.join(
+            F.broadcast(recent) if recent_rows <= DRIVER_CHECK_MAX else recent,
+            candidates["key"] == recent["k"],
+            "left",
+        ).drop("k")
     else:
         checked = candidates.withColumn("_recent", F.lit(None).cast("string"))
     checked = checked.persist()
